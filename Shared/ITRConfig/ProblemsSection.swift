@@ -1,0 +1,50 @@
+import Foundation
+
+/// `problems.yaml`: when incidents open or join a problem.
+public struct ProblemsSection: Sendable, Hashable {
+    public static let fileName = "problems.yaml"
+    /// Rule id recorded when an incident joins an open problem with the same fingerprint.
+    public var joinRuleId: String
+    /// Recurrence: `threshold` incidents with one fingerprint within `window` open a problem.
+    public var recurrenceRuleId: String
+    public var recurrenceThreshold: Int
+    public var recurrenceWindow: TimeInterval
+    /// Major incident: any incident of these priorities opens a problem on its own.
+    public var majorIncidentRuleId: String
+    public var majorIncidentPriorities: [Priority]
+
+    public init(
+        joinRuleId: String, recurrenceRuleId: String, recurrenceThreshold: Int, recurrenceWindow: TimeInterval,
+        majorIncidentRuleId: String, majorIncidentPriorities: [Priority]
+    ) {
+        self.joinRuleId = joinRuleId
+        self.recurrenceRuleId = recurrenceRuleId
+        self.recurrenceThreshold = recurrenceThreshold
+        self.recurrenceWindow = recurrenceWindow
+        self.majorIncidentRuleId = majorIncidentRuleId
+        self.majorIncidentPriorities = majorIncidentPriorities
+    }
+
+    static func decode(_ root: ConfigNode) -> ProblemsSection {
+        root.checkKeys(["join", "recurrence", "majorIncident"])
+        var section = ProblemsSection(
+            joinRuleId: "problem.join", recurrenceRuleId: "problem.recurrence", recurrenceThreshold: 3,
+            recurrenceWindow: 7 * 86_400, majorIncidentRuleId: "problem.major-incident", majorIncidentPriorities: [.p1])
+        if let join = root.required("join") {
+            join.checkKeys(["id"])
+            section.joinRuleId = join.required("id")?.identifier() ?? section.joinRuleId
+        }
+        if let recurrence = root.required("recurrence") {
+            recurrence.checkKeys(["id", "threshold", "window"])
+            section.recurrenceRuleId = recurrence.required("id")?.identifier() ?? section.recurrenceRuleId
+            section.recurrenceThreshold = recurrence.required("threshold")?.int(in: 2...1000) ?? section.recurrenceThreshold
+            section.recurrenceWindow = recurrence.required("window")?.duration() ?? section.recurrenceWindow
+        }
+        if let major = root.required("majorIncident") {
+            major.checkKeys(["id", "priorities"])
+            section.majorIncidentRuleId = major.required("id")?.identifier() ?? section.majorIncidentRuleId
+            section.majorIncidentPriorities = major.required("priorities")?.oneOfList(Priority.self) ?? []
+        }
+        return section
+    }
+}
