@@ -1,0 +1,179 @@
+import Foundation
+
+/// How to reach and authenticate with the broker. Built from an `AMQP_URL`
+/// (`amqp://user:pass@host:port/vhost`, `amqps://` for TLS) plus optional environment settings.
+///
+/// URL query parameters (RabbitMQ URI spec style): `heartbeat`, `connection_name`,
+/// `connection_timeout` (ms), `cacertfile`, `certfile`, `keyfile`, `verify` (`verify_peer` | `verify_none`),
+/// `auth_mechanism` (`plain` | `external`).
+/// Environment (overrides the query): `AMQP_HEARTBEAT`, `AMQP_CONNECTION_NAME`,
+/// `AMQP_TLS_CA`, `AMQP_TLS_CERT`, `AMQP_TLS_KEY` (each a file path or inline PEM text),
+/// `AMQP_TLS_VERIFY` (`true` | `false`).
+public struct AMQPConfiguration: Sendable, Hashable {
+    public struct TLS: Sendable, Hashable {
+        /// PEM file of the CA(s) that signed the broker's certificate.
+        public var caFile: String?
+        /// PEM client certificate and key (mutual TLS).
+        public var certificateFile: String?
+        public var keyFile: String?
+        /// Verify the broker's certificate chain and host name (default true).
+        public var verifyPeer: Bool
+
+        public init(caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil, verifyPeer: Bool = true) {
+            self.caFile = caFile
+            self.certificateFile = certificateFile
+            self.keyFile = keyFile
+            self.verifyPeer = verifyPeer
+        }
+    }
+
+    public enum AuthMechanism: String, Sendable, Hashable { case plain, external }
+
+    public var host: String
+    public var port: Int
+    public var vhost: String
+    public var user: String
+    public var password: String
+    public var tls: TLS?
+    public var authMechanism: AuthMechanism
+    /// Heartbeat interval requested from the broker, in seconds (0 disables heartbeats).
+    public var heartbeat: Int
+    /// Shown in the management UI and in `rabbitmqctl list_connections`.
+    public var connectionName: String
+    public var connectTimeout: Duration
+    public var frameMax: Int
+    /// Most unconfirmed publishes in flight per connection; further publishes wait.
+    public var confirmWindow: Int
+    /// Reconnect back-off: first delay and cap (full jitter in between).
+    public var reconnectInitialDelay: Duration
+    public var reconnectMaxDelay: Duration
+
+    public init(
+        host: String = "127.0.0.1", port: Int? = nil, vhost: String = "/", user: String = "guest",
+        password: String = "guest", tls: TLS? = nil, authMechanism: AuthMechanism = .plain, heartbeat: Int = 30,
+        connectionName: String = "itr", connectTimeout: Duration = .seconds(10), frameMax: Int = 131_072,
+        confirmWindow: Int = 1024, reconnectInitialDelay: Duration = .milliseconds(100),
+        reconnectMaxDelay: Duration = .seconds(10)
+    ) {
+        self.host = host
+        self.port = port ?? (tls == nil ? 5672 : 5671)
+        self.vhost = vhost
+        self.user = user
+        self.password = password
+        self.tls = tls
+        self.authMechanism = authMechanism
+        self.heartbeat = heartbeat
+        self.connectionName = connectionName
+        self.connectTimeout = connectTimeout
+        self.frameMax = frameMax
+        self.confirmWindow = confirmWindow
+        self.reconnectInitialDelay = reconnectInitialDelay
+        self.reconnectMaxDelay = reconnectMaxDelay
+    }
+
+    /// Parses an `AMQP_URL` and applies the TLS / heartbeat / name settings from `environment`.
+    public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(AMQPError) {
+        func invalid(_ why: String) -> AMQPError {
+            AMQPError(.invalidConfiguration, "AMQP_URL \(Self.redacted(url)): \(why)")
+        }
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
+            throw invalid("not a URL; expected amqp://user:pass@host:port/vhost")
+        }
+        guard scheme == "amqp" || scheme == "amqps" else {
+            throw invalid("scheme must be amqp or amqps, got \(scheme)")
+        }
+        let host = components.percentEncodedHost.flatMap { $0.removingPercentEncoding } ?? ""
+        self.init(host: host.isEmpty ? "127.0.0.1" : host)
+        if let port = components.port {
+            guard (1...65535).contains(port) else { throw invalid("port \(port) out of range") }
+            self.port = port
+        } else {
+            self.port = scheme == "amqps" ? 5671 : 5672
+        }
+        if let user = components.percentEncodedUser { self.user = user.removingPercentEncoding ?? user }
+        if let password = components.percentEncodedPassword { self.password = password.removingPercentEncoding ?? password }
+        let path = components.percentEncodedPath
+        if path.isEmpty || path == "/" {
+            self.vhost = "/"
+        } else {
+            let raw = String(path.dropFirst())
+            guard !raw.contains("/") else { throw invalid("vhost must be one path segment (encode / as %2f)") }
+            self.vhost = raw.removingPercentEncoding ?? raw
+        }
+        if scheme == "amqps" { self.tls = TLS() }
+
+        var query: [String: String] = [:]
+        for item in components.queryItems ?? [] { query[item.name] = item.value ?? "" }
+        func setting(_ env: String, _ q: String) -> String? {
+            if let v = environment[env], !v.isEmpty { return v }
+            return query[q]
+        }
+        if let hb = setting("AMQP_HEARTBEAT", "heartbeat") {
+            guard let v = Int(hb), (0...3600).contains(v) else { throw invalid("heartbeat must be 0-3600 seconds, got \(hb)") }
+            self.heartbeat = v
+        }
+        if let name = setting("AMQP_CONNECTION_NAME", "connection_name") { self.connectionName = name }
+        if let t = query["connection_timeout"] {
+            guard let ms = Int(t), ms > 0 else { throw invalid("connection_timeout must be milliseconds, got \(t)") }
+            self.connectTimeout = .milliseconds(ms)
+        }
+        if let mech = query["auth_mechanism"] {
+            guard let m = AuthMechanism(rawValue: mech.lowercased()) else { throw invalid("auth_mechanism must be plain or external") }
+            self.authMechanism = m
+        }
+        let ca = setting("AMQP_TLS_CA", "cacertfile")
+        let cert = setting("AMQP_TLS_CERT", "certfile")
+        let key = setting("AMQP_TLS_KEY", "keyfile")
+        let verify = setting("AMQP_TLS_VERIFY", "verify")
+        if ca != nil || cert != nil || key != nil || verify != nil, self.tls == nil {
+            throw invalid("TLS settings given but the scheme is amqp; use amqps://")
+        }
+        if var tls = self.tls {
+            tls.caFile = try ca.map { (v) throws(AMQPError) in try Self.pemFile(v, name: "AMQP_TLS_CA") }
+            tls.certificateFile = try cert.map { (v) throws(AMQPError) in try Self.pemFile(v, name: "AMQP_TLS_CERT") }
+            tls.keyFile = try key.map { (v) throws(AMQPError) in try Self.pemFile(v, name: "AMQP_TLS_KEY") }
+            if (tls.certificateFile == nil) != (tls.keyFile == nil) {
+                throw invalid("a client certificate needs both AMQP_TLS_CERT and AMQP_TLS_KEY")
+            }
+            if let verify {
+                switch verify.lowercased() {
+                case "verify_peer", "true", "1", "yes": tls.verifyPeer = true
+                case "verify_none", "false", "0", "no": tls.verifyPeer = false
+                default: throw invalid("verify must be verify_peer or verify_none, got \(verify)")
+                }
+            }
+            self.tls = tls
+        }
+    }
+
+    /// The URL with its password hidden, for logs.
+    public var redactedURL: String {
+        "\(tls == nil ? "amqp" : "amqps")://\(user):***@\(host):\(port)/\(vhost == "/" ? "%2f" : vhost)"
+    }
+
+    static func redacted(_ url: String) -> String {
+        guard var c = URLComponents(string: url) else { return "<unparseable>" }
+        if c.password != nil { c.password = "***" }
+        return c.string ?? "<unparseable>"
+    }
+
+    /// A file path as is, or inline PEM text written to a private temporary file.
+    static func pemFile(_ value: String, name: String) throws(AMQPError) -> String {
+        if value.hasPrefix("-----BEGIN") {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("itr-amqp-tls-\(getpid())")
+            do {
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                let file = dir.appendingPathComponent(name.lowercased() + ".pem")
+                try Data(value.utf8).write(to: file, options: .atomic)
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+                return file.path
+            } catch {
+                throw AMQPError(.invalidConfiguration, "\(name): cannot write the inline PEM to a file: \(error)")
+            }
+        }
+        guard FileManager.default.isReadableFile(atPath: value) else {
+            throw AMQPError(.invalidConfiguration, "\(name): file \(value) does not exist or is not readable")
+        }
+        return value
+    }
+}

@@ -1,0 +1,24 @@
+import Synchronization
+
+/// Counters of one connection, readable from any thread (for metrics and tests).
+public final class AMQPStatistics: Sendable {
+    public let published = Atomic<Int>(0)
+    public let confirmed = Atomic<Int>(0)
+    public let nacked = Atomic<Int>(0)
+    public let returned = Atomic<Int>(0)
+    public let delivered = Atomic<Int>(0)
+    /// Successful connections, the first one included.
+    public let connections = Atomic<Int>(0)
+    public let connectionLosses = Atomic<Int>(0)
+    /// Acks, nacks and rejects dropped because their delivery came from a channel that is gone.
+    public let staleSettlementsDropped = Atomic<Int>(0)
+
+    init() {}
+}
+
+/// What a passive declare, purge or delete reports about a queue.
+public struct AMQPQueueStatus: Sendable, Hashable {
+    public var name: String
+    public var messageCount: UInt32
+    public var consumerCount: UInt32
+}

@@ -1,0 +1,725 @@
+import CRabbitMQShim
+import Foundation
+import Logging
+import Synchronization
+
+/// The connection thread: the only code that touches the librabbitmq connection.
+///
+/// Other threads hand it `Command`s through a locked queue and wake it with an eventfd; it
+/// answers through continuations and the consumers' streams. Everything below `// MARK: IO
+/// thread` runs on that thread only, which is why the class is `@unchecked Sendable`.
+final class ConnectionCore: @unchecked Sendable {
+    static let controlChannel: UInt16 = 1
+    static let publishChannel: UInt16 = 2
+
+    enum Command {
+        case declare(AMQPTopology, CheckedContinuation<Void, any Error>)
+        case publish(PendingPublish)
+        case consume(ConsumerState, CheckedContinuation<Void, any Error>)
+        case cancel(ConsumerState)
+        case settle(Settlement)
+        case queueOperation(QueueOperation, CheckedContinuation<AMQPQueueStatus, any Error>)
+        case close(CheckedContinuation<Void, Never>)
+    }
+
+    enum QueueOperation {
+        /// Passive declare: does it exist, how many messages and consumers.
+        case inspect(String)
+        case purge(String)
+        case delete(String)
+    }
+
+    struct Settlement {
+        enum Kind { case ack, nack, reject }
+        var kind: Kind
+        var channel: UInt16
+        var epoch: UInt64
+        var deliveryTag: UInt64
+        var multiple: Bool
+        var requeue: Bool
+    }
+
+    struct Queue {
+        var commands: [Command] = []
+        var sleeping = false
+        var stopped = false
+    }
+
+    let configuration: AMQPConfiguration
+    let logger: Logger
+    let statistics = AMQPStatistics()
+    private let queue = Mutex(Queue())
+    private let wakeFD: Int32
+    private let connectedFlag = Atomic<Bool>(false)
+    private let nextChannel = Atomic<Int>(3)
+
+    var isConnected: Bool { connectedFlag.load(ordering: .acquiring) }
+
+    init(configuration: AMQPConfiguration, logger: Logger) throws(AMQPError) {
+        self.configuration = configuration
+        self.logger = logger
+        let fd = crmq_eventfd_open()
+        guard fd >= 0 else { throw AMQPError(.connectionFailed, "cannot create the wake-up eventfd (errno \(errno))") }
+        self.wakeFD = fd
+        self.backoff = ReconnectBackoff(initial: configuration.reconnectInitialDelay, maximum: configuration.reconnectMaxDelay)
+    }
+
+    deinit { crmq_fd_close(wakeFD) }
+
+    func allocateChannel() -> UInt16 {
+        UInt16(truncatingIfNeeded: nextChannel.wrappingAdd(1, ordering: .relaxed).oldValue)
+    }
+
+    /// Queues a command for the connection thread; false when the thread has stopped.
+    @discardableResult
+    func submit(_ command: Command) -> Bool {
+        let (accepted, wake) = queue.withLock { q -> (Bool, Bool) in
+            if q.stopped { return (false, false) }
+            q.commands.append(command)
+            let wake = q.sleeping
+            q.sleeping = false
+            return (true, wake)
+        }
+        if wake { crmq_eventfd_signal(wakeFD) }
+        return accepted
+    }
+
+    /// Starts the thread, which connects once and reports the outcome through `onFirstConnect`.
+    func start(onFirstConnect: @escaping @Sendable (AMQPError?) -> Void) {
+        let thread = Thread { [self] in self.threadMain(onFirstConnect) }
+        thread.name = "amqp-\(configuration.connectionName)"
+        thread.stackSize = 1 << 20
+        thread.start()
+    }
+
+    // MARK: IO thread
+
+    private var conn: amqp_connection_state_t?
+    private var socketFD: Int32 = -1
+    private let arena = CArena()
+    private var backoff: ReconnectBackoff
+    private var nextReconnect: ContinuousClock.Instant?
+    private var epochCounter: UInt64 = 0
+    private var channelEpoch: [UInt16: UInt64] = [:]
+    private var topology = AMQPTopology()
+    private var pendingDeclares: [(AMQPTopology, CheckedContinuation<Void, any Error>)] = []
+    private var consumers: [UInt16: ConsumerState] = [:]
+    private var pendingConsumes: [(ConsumerState, CheckedContinuation<Void, any Error>)] = []
+    private var waitingPublishes = Deque<PendingPublish>()
+    private var confirms = ConfirmTracker<PendingPublish>()
+    private var partial: [UInt16: PartialContent] = [:]
+    private var blocked = false
+    private var closing: (deadline: ContinuousClock.Instant, continuations: [CheckedContinuation<Void, Never>])?
+
+    private struct PartialContent {
+        enum Kind {
+            case delivery(consumerTag: String, deliveryTag: UInt64, redelivered: Bool)
+            case returned(replyCode: UInt16, replyText: String)
+        }
+        var kind: Kind
+        var exchange: String
+        var routingKey: String
+        var properties = AMQPProperties()
+        var bodySize: UInt64 = 0
+        var body = Data()
+        var headerSeen = false
+    }
+
+    private func threadMain(_ onFirstConnect: @escaping @Sendable (AMQPError?) -> Void) {
+        do {
+            try establish()
+            onFirstConnect(nil)
+        } catch {
+            teardown()
+            queue.withLock { $0.stopped = true }
+            onFirstConnect(error)
+            return
+        }
+        while runOnce() {}
+        logger.debug("amqp connection thread finished", metadata: ["connection": "\(configuration.connectionName)"])
+    }
+
+    /// One turn of the loop; false when the connection is closed for good.
+    private func runOnce() -> Bool {
+        let commands = queue.withLock { q -> [Command] in
+            let c = q.commands
+            q.commands.removeAll(keepingCapacity: true)
+            return c
+        }
+        for command in commands { execute(command) }
+
+        if conn == nil {
+            if let closing { finishClose(closing.continuations); return false }
+            let now = ContinuousClock.now
+            if let next = nextReconnect, now < next {
+                sleep(until: next)
+                return true
+            }
+            do {
+                try establish()
+                backoff.reset()
+                nextReconnect = nil
+                logger.info("amqp connection recovered", metadata: ["connection": "\(configuration.connectionName)", "broker": "\(configuration.redactedURL)"])
+            } catch {
+                teardown()
+                let delay = backoff.nextDelay()
+                nextReconnect = .now + delay
+                logger.warning("amqp reconnect failed", metadata: ["error": "\(error)", "retry_in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"])
+            }
+            return true
+        }
+
+        flushPublishes()
+        let frames = readFrames()
+        if let closing {
+            if (confirms.isEmpty && waitingPublishes.isEmpty) || ContinuousClock.now >= closing.deadline || conn == nil {
+                finishClose(closing.continuations)
+                return false
+            }
+        }
+        if frames == 0, conn != nil {
+            let heartbeatMs = configuration.heartbeat > 0 ? max(50, configuration.heartbeat * 250) : 1000
+            idleWait(timeoutMs: Int32(min(heartbeatMs, closing == nil ? 1000 : 20)))
+        }
+        return true
+    }
+
+    private func sleep(until instant: ContinuousClock.Instant) {
+        let remaining = instant - .now
+        let ms = max(1, Int32(clamping: remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
+        idleWait(timeoutMs: min(ms, 1000), watchSocket: false)
+    }
+
+    /// Blocks in poll(2) until the socket has data, a command arrives, or the timeout passes.
+    private func idleWait(timeoutMs: Int32, watchSocket: Bool = true) {
+        if let conn, amqp_frames_enqueued(conn) != 0 || amqp_data_in_buffer(conn) != 0 { return }
+        let shouldSleep = queue.withLock { q -> Bool in
+            if !q.commands.isEmpty { return false }
+            q.sleeping = true
+            return true
+        }
+        guard shouldSleep else { return }
+        let mask = crmq_poll(watchSocket ? socketFD : -1, wakeFD, timeoutMs)
+        queue.withLock { $0.sleeping = false }
+        if mask >= 0, mask & 2 != 0 { crmq_eventfd_drain(wakeFD) }
+    }
+
+    // MARK: Commands
+
+    private func execute(_ command: Command) {
+        switch command {
+        case .publish(let p):
+            if closing != nil && conn == nil {
+                p.fail(AMQPError(.closed, "the connection is closed"))
+            } else {
+                waitingPublishes.append(p)
+            }
+        case .settle(let s):
+            settle(s)
+        case .declare(let t, let cont):
+            guard conn != nil else { pendingDeclares.append((t, cont)); return }
+            do {
+                try declareTopology(t)
+                topology = topology.merging(t)
+                cont.resume()
+            } catch {
+                cont.resume(throwing: error)
+                if error.code == .connectionLost { connectionLost(error) }
+            }
+        case .consume(let c, let cont):
+            guard conn != nil else { pendingConsumes.append((c, cont)); return }
+            do {
+                try startConsumer(c)
+                consumers[c.channel] = c
+                cont.resume()
+            } catch {
+                cont.resume(throwing: error)
+                if error.code == .connectionLost { connectionLost(error) }
+            }
+        case .cancel(let c):
+            guard consumers[c.channel] != nil else { c.finish(throwing: nil); return }
+            consumers[c.channel] = nil
+            if let conn {
+                var tag = c.tag
+                let ok = tag.withUTF8 { buf in
+                    amqp_basic_cancel(conn, c.channel, amqp_bytes_t(len: buf.count, bytes: UnsafeMutableRawPointer(mutating: buf.baseAddress)))
+                }
+                if ok == nil {
+                    let e = CRead.error(amqp_get_rpc_reply(conn), "basic.cancel \(c.tag)")
+                    if e.code == .channelClosed { acknowledgeChannelClose(c.channel) } else if e.code == .connectionLost { connectionLost(e) }
+                }
+            }
+            c.finish(throwing: nil)
+        case .queueOperation(let op, let cont):
+            guard conn != nil else {
+                cont.resume(throwing: AMQPError(.connectionLost, "not connected to the broker"))
+                return
+            }
+            do {
+                cont.resume(returning: try queueOperation(op))
+            } catch {
+                cont.resume(throwing: error)
+                if error.code == .connectionLost { connectionLost(error) }
+            }
+        case .close(let cont):
+            if closing == nil {
+                closing = (.now + .seconds(5), [cont])
+                // Stop deliveries first; in-flight deliveries may still be acked until the connection closes.
+                for c in consumers.values {
+                    execute(.cancel(c))
+                }
+                for (c, cc) in pendingConsumes { cc.resume(throwing: AMQPError(.closed, "the connection is closed")); c.finish(throwing: nil) }
+                pendingConsumes.removeAll()
+                for (_, dc) in pendingDeclares { dc.resume(throwing: AMQPError(.closed, "the connection is closed")) }
+                pendingDeclares.removeAll()
+            } else {
+                closing!.continuations.append(cont)
+            }
+        }
+    }
+
+    private func settle(_ s: Settlement) {
+        guard let conn, channelEpoch[s.channel] == s.epoch else {
+            statistics.staleSettlementsDropped.add(1, ordering: .relaxed)
+            return
+        }
+        let rc: Int32
+        switch s.kind {
+        case .ack: rc = amqp_basic_ack(conn, s.channel, s.deliveryTag, s.multiple ? 1 : 0)
+        case .nack: rc = amqp_basic_nack(conn, s.channel, s.deliveryTag, s.multiple ? 1 : 0, s.requeue ? 1 : 0)
+        case .reject: rc = amqp_basic_reject(conn, s.channel, s.deliveryTag, s.requeue ? 1 : 0)
+        }
+        if rc != AMQP_STATUS_OK.rawValue { connectionLost(CRead.statusError(rc, "basic.ack")) }
+    }
+
+    private func flushPublishes() {
+        guard let conn, !blocked else { return }
+        while confirms.count < configuration.confirmWindow, let p = waitingPublishes.popFirst() {
+            let seq = confirms.register(p)
+            var props = arena.properties(p.message.properties)
+            let rc: Int32 = p.message.body.withUnsafeBytes { body in
+                let bodyBytes = amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress))
+                return amqp_basic_publish(conn, Self.publishChannel, arena.bytes(p.exchange), arena.bytes(p.routingKey),
+                                          p.mandatory ? 1 : 0, 0, &props, bodyBytes)
+            }
+            arena.reset()
+            if rc != AMQP_STATUS_OK.rawValue {
+                connectionLost(CRead.statusError(rc, "basic.publish"))
+                return
+            }
+            statistics.published.add(1, ordering: .relaxed)
+        }
+    }
+
+    // MARK: Frames
+
+    /// Reads and dispatches what is available without blocking; returns the number of frames.
+    private func readFrames() -> Int {
+        var count = 0
+        var frame = amqp_frame_t()
+        var zero = timeval(tv_sec: 0, tv_usec: 0)
+        while count < 1024, let conn {
+            let rc = amqp_simple_wait_frame_noblock(conn, &frame, &zero)
+            if rc == AMQP_STATUS_TIMEOUT.rawValue { break }
+            if rc != AMQP_STATUS_OK.rawValue {
+                connectionLost(CRead.statusError(rc, "reading from the broker"))
+                return count
+            }
+            count += 1
+            dispatch(&frame)
+        }
+        if let conn, count > 0 { amqp_maybe_release_buffers(conn) }
+        return count
+    }
+
+    private func dispatch(_ frame: inout amqp_frame_t) {
+        let channel = frame.channel
+        switch Int32(frame.frame_type) {
+        case AMQP_FRAME_METHOD:
+            method(channel: channel, id: crmq_frame_method_id(&frame), decoded: crmq_frame_method_decoded(&frame))
+        case AMQP_FRAME_HEADER:
+            guard var p = partial[channel], !p.headerSeen else { return }
+            if let props = crmq_frame_properties(&frame) { p.properties = CRead.properties(props) }
+            p.bodySize = crmq_frame_body_size(&frame)
+            p.headerSeen = true
+            p.body.reserveCapacity(Int(p.bodySize))
+            partial[channel] = p
+            if p.bodySize == 0 { completeContent(channel) }
+        case AMQP_FRAME_BODY:
+            guard partial[channel]?.headerSeen == true else { return }
+            let fragment = crmq_frame_body_fragment(&frame)
+            if fragment.len > 0, let bytes = fragment.bytes {
+                partial[channel]!.body.append(bytes.assumingMemoryBound(to: UInt8.self), count: fragment.len)
+            }
+            if UInt64(partial[channel]!.body.count) >= partial[channel]!.bodySize { completeContent(channel) }
+        default:
+            break
+        }
+    }
+
+    private func method(channel: UInt16, id: UInt32, decoded: UnsafeMutableRawPointer?) {
+        switch id {
+        case AMQPMethod.basicDeliver:
+            guard let m = decoded?.assumingMemoryBound(to: amqp_basic_deliver_t.self).pointee else { return }
+            partial[channel] = PartialContent(
+                kind: .delivery(consumerTag: CRead.string(m.consumer_tag), deliveryTag: m.delivery_tag, redelivered: m.redelivered != 0),
+                exchange: CRead.string(m.exchange), routingKey: CRead.string(m.routing_key))
+        case AMQPMethod.basicAck:
+            guard let m = decoded?.assumingMemoryBound(to: amqp_basic_ack_t.self).pointee else { return }
+            for (_, p) in confirms.resolve(tag: m.delivery_tag, multiple: m.multiple != 0) {
+                if let returned = p.returned { p.fail(returned); statistics.returned.add(1, ordering: .relaxed) } else {
+                    p.succeed()
+                    statistics.confirmed.add(1, ordering: .relaxed)
+                }
+            }
+        case AMQPMethod.basicNack:
+            guard let m = decoded?.assumingMemoryBound(to: amqp_basic_nack_t.self).pointee else { return }
+            for (_, p) in confirms.resolve(tag: m.delivery_tag, multiple: m.multiple != 0) {
+                statistics.nacked.add(1, ordering: .relaxed)
+                p.fail(AMQPError(.publishNacked, "the broker nacked the message published to '\(p.exchange)' with routing key '\(p.routingKey)'"))
+            }
+        case AMQPMethod.basicReturn:
+            guard let m = decoded?.assumingMemoryBound(to: amqp_basic_return_t.self).pointee else { return }
+            partial[channel] = PartialContent(
+                kind: .returned(replyCode: m.reply_code, replyText: CRead.string(m.reply_text)),
+                exchange: CRead.string(m.exchange), routingKey: CRead.string(m.routing_key))
+        case AMQPMethod.basicCancel:
+            // consumer_cancel_notify: the broker cancelled this consumer (queue deleted, node down...).
+            guard let m = decoded?.assumingMemoryBound(to: amqp_basic_cancel_t.self).pointee else { return }
+            let tag = CRead.string(m.consumer_tag)
+            if let c = consumers[channel], c.tag == tag {
+                consumers[channel] = nil
+                logger.warning("amqp consumer cancelled by the broker", metadata: ["queue": "\(c.queue)", "consumer_tag": "\(tag)"])
+                c.finish(throwing: AMQPError(.consumerCancelled, "the broker cancelled the consumer of queue '\(c.queue)' (was it deleted?)"))
+            }
+        case AMQPMethod.basicCancelOK:
+            break
+        case AMQPMethod.channelClose:
+            var code: UInt16 = 0
+            var text = amqp_bytes_t()
+            _ = crmq_close_reason(id, decoded, &code, &text)
+            channelClosedByBroker(channel, AMQPError(.channelClosed, "the broker closed channel \(channel)", replyCode: code, replyText: CRead.string(text)))
+        case AMQPMethod.connectionClose:
+            var code: UInt16 = 0
+            var text = amqp_bytes_t()
+            _ = crmq_close_reason(id, decoded, &code, &text)
+            if let conn {
+                var ok = amqp_connection_close_ok_t(dummy: 0)
+                _ = amqp_send_method(conn, 0, AMQPMethod.connectionCloseOK, &ok)
+            }
+            connectionLost(AMQPError(.connectionLost, "the broker closed the connection", replyCode: code, replyText: CRead.string(text)))
+        case AMQPMethod.connectionBlocked:
+            blocked = true
+            logger.warning("amqp connection blocked by the broker (resource alarm); publishing paused")
+        case AMQPMethod.connectionUnblocked:
+            blocked = false
+            logger.info("amqp connection unblocked; publishing resumed")
+        default:
+            logger.debug("amqp: ignoring method", metadata: ["method": "0x\(String(id, radix: 16))", "channel": "\(channel)"])
+        }
+    }
+
+    private func completeContent(_ channel: UInt16) {
+        guard let p = partial.removeValue(forKey: channel) else { return }
+        let message = AMQPMessage(body: p.body, properties: p.properties)
+        switch p.kind {
+        case .delivery(let consumerTag, let deliveryTag, let redelivered):
+            guard let c = consumers[channel], c.tag == consumerTag, let epoch = channelEpoch[channel] else { return }
+            statistics.delivered.add(1, ordering: .relaxed)
+            c.yield(AMQPDelivery(
+                message: message, exchange: p.exchange, routingKey: p.routingKey, redelivered: redelivered,
+                deliveryTag: deliveryTag, consumerTag: consumerTag,
+                settler: DeliverySettler(core: self, channel: channel, epoch: epoch)))
+        case .returned(let code, let text):
+            // A mandatory message came back; its basic.ack follows. Match it by message id when it
+            // has one, else take the oldest mandatory message not yet matched.
+            let candidates = confirms.sequences { $0.mandatory && $0.returned == nil }
+            let match = candidates.first { seq in
+                guard let id = message.properties.messageID else { return false }
+                return confirms.pending(seq)?.message.properties.messageID == id
+            } ?? candidates.first
+            if let seq = match {
+                let error = AMQPError(.unroutable, "the message published to '\(p.exchange)' with routing key '\(p.routingKey)' could not be routed to any queue", replyCode: code, replyText: text)
+                confirms.update(seq) { $0.returned = error }
+            }
+        }
+    }
+
+    // MARK: Channel and connection failures
+
+    private func acknowledgeChannelClose(_ channel: UInt16) {
+        guard let conn else { return }
+        var ok = amqp_channel_close_ok_t(dummy: 0)
+        let rc = amqp_send_method(conn, channel, AMQPMethod.channelCloseOK, &ok)
+        channelEpoch[channel] = nil
+        if rc != AMQP_STATUS_OK.rawValue { connectionLost(CRead.statusError(rc, "channel.close-ok")) }
+    }
+
+    private func channelClosedByBroker(_ channel: UInt16, _ error: AMQPError) {
+        logger.warning("amqp channel closed by the broker", metadata: ["channel": "\(channel)", "reply": "\(error.replyCode ?? 0) \(error.replyText ?? "")"])
+        acknowledgeChannelClose(channel)
+        partial[channel] = nil
+        guard conn != nil else { return }
+        do {
+            if channel == Self.publishChannel {
+                // Whatever was unconfirmed is published again, except messages to the exchange the
+                // broker complained about (they would close the channel again), which fail.
+                let unconfirmed = confirms.reset()
+                try openPublishChannel()
+                var retry: [PendingPublish] = []
+                for p in unconfirmed {
+                    p.attempts += 1
+                    if (error.replyText ?? "").contains("'\(p.exchange)'") || p.attempts > 3 { p.fail(error) } else { retry.append(p) }
+                }
+                waitingPublishes.prepend(contentsOf: retry)
+            } else if let c = consumers[channel] {
+                try startConsumer(c)
+            } else if channel == Self.controlChannel {
+                try openChannel(channel)
+            }
+        } catch {
+            if error.code == .connectionLost { connectionLost(error) }
+            else if let c = consumers.removeValue(forKey: channel) { c.finish(throwing: error) }
+        }
+    }
+
+    /// The connection is gone: keep what must survive (unconfirmed publishes, consumers,
+    /// topology) and schedule the reconnect.
+    private func connectionLost(_ error: AMQPError) {
+        guard conn != nil else { return }
+        logger.warning("amqp connection lost", metadata: ["error": "\(error)"])
+        teardown()
+        statistics.connectionLosses.add(1, ordering: .relaxed)
+        let unconfirmed = confirms.reset()
+        waitingPublishes.prepend(contentsOf: unconfirmed)
+        partial.removeAll()
+        blocked = false
+        nextReconnect = .now + backoff.nextDelay()
+    }
+
+    private func teardown() {
+        connectedFlag.store(false, ordering: .releasing)
+        channelEpoch.removeAll()
+        if let conn {
+            amqp_destroy_connection(conn)
+        }
+        conn = nil
+        socketFD = -1
+    }
+
+    private func finishClose(_ continuations: [CheckedContinuation<Void, Never>]) {
+        if let conn {
+            _ = amqp_connection_close(conn, Int32(AMQP_REPLY_SUCCESS))
+        }
+        teardown()
+        let leftovers = queue.withLock { q -> [Command] in
+            q.stopped = true
+            let c = q.commands
+            q.commands.removeAll()
+            return c
+        }
+        let closedError = AMQPError(.closed, "the connection was closed before the operation completed")
+        for p in confirms.reset() { p.fail(closedError) }
+        while let p = waitingPublishes.popFirst() { p.fail(closedError) }
+        for c in consumers.values { c.finish(throwing: nil) }
+        consumers.removeAll()
+        for command in leftovers {
+            switch command {
+            case .publish(let p): p.fail(closedError)
+            case .declare(_, let c): c.resume(throwing: closedError)
+            case .consume(let s, let c): c.resume(throwing: closedError); s.finish(throwing: nil)
+            case .cancel(let s): s.finish(throwing: nil)
+            case .settle: break
+            case .queueOperation(_, let c): c.resume(throwing: closedError)
+            case .close(let c): c.resume()
+            }
+        }
+        for c in continuations { c.resume() }
+    }
+
+    // MARK: Establishing a connection
+
+    private func establish() throws(AMQPError) {
+        guard let conn = amqp_new_connection() else { throw AMQPError(.connectionFailed, "out of memory") }
+        self.conn = conn
+        let socket: OpaquePointer?
+        if let tls = configuration.tls {
+            socket = amqp_ssl_socket_new(conn)
+            guard let socket else { throw AMQPError(.connectionFailed, "cannot create a TLS socket") }
+            amqp_ssl_socket_set_verify_peer(socket, tls.verifyPeer ? 1 : 0)
+            amqp_ssl_socket_set_verify_hostname(socket, tls.verifyPeer ? 1 : 0)
+            if let ca = tls.caFile, amqp_ssl_socket_set_cacert(socket, ca) != AMQP_STATUS_OK.rawValue {
+                throw AMQPError(.invalidConfiguration, "cannot load the CA certificate file \(ca)")
+            }
+            if let cert = tls.certificateFile, let key = tls.keyFile,
+               amqp_ssl_socket_set_key(socket, cert, key) != AMQP_STATUS_OK.rawValue {
+                throw AMQPError(.invalidConfiguration, "cannot load the client certificate \(cert) / key \(key)")
+            }
+        } else {
+            socket = amqp_tcp_socket_new(conn)
+            guard socket != nil else { throw AMQPError(.connectionFailed, "cannot create a TCP socket") }
+        }
+        let (secs, attos) = configuration.connectTimeout.components
+        var timeout = timeval(tv_sec: Int(secs), tv_usec: Int(attos / 1_000_000_000_000))
+        let rc = amqp_socket_open_noblock(socket, configuration.host, Int32(configuration.port), &timeout)
+        guard rc == AMQP_STATUS_OK.rawValue else {
+            throw AMQPError(.connectionFailed, "cannot connect to \(configuration.host):\(configuration.port): \(String(cString: amqp_error_string2(rc)))")
+        }
+        _ = amqp_set_handshake_timeout(conn, &timeout)
+
+        var properties = arena.table([
+            "connection_name": .string(configuration.connectionName),
+            "product": .string("itr-amqp-client"),
+            "capabilities": .table([
+                "consumer_cancel_notify": .bool(true),
+                "connection.blocked": .bool(true),
+                "publisher_confirms": .bool(true),
+                "basic.nack": .bool(true),
+                "authentication_failure_close": .bool(true),
+                "exchange_exchange_bindings": .bool(true),
+            ]),
+        ])
+        let reply: amqp_rpc_reply_t
+        switch configuration.authMechanism {
+        case .plain:
+            reply = crmq_login_plain(conn, configuration.vhost, 0, Int32(configuration.frameMax), Int32(configuration.heartbeat),
+                                     &properties, configuration.user, configuration.password)
+        case .external:
+            reply = crmq_login_external(conn, configuration.vhost, 0, Int32(configuration.frameMax), Int32(configuration.heartbeat),
+                                        &properties, configuration.user)
+        }
+        arena.reset()
+        guard reply.reply_type == AMQP_RESPONSE_NORMAL else {
+            var e = CRead.error(reply, "login to \(configuration.redactedURL)")
+            if e.code == .connectionLost || e.code == .protocolError { e.code = .authenticationFailed }
+            throw e
+        }
+        socketFD = amqp_get_sockfd(conn)
+
+        try openChannel(Self.controlChannel)
+        try openPublishChannel()
+        try declareTopology(topology)
+        for c in consumers.values { try startConsumer(c) }
+        connectedFlag.store(true, ordering: .releasing)
+        statistics.connections.add(1, ordering: .relaxed)
+
+        // Work that waited for a connection.
+        let declares = pendingDeclares
+        pendingDeclares.removeAll()
+        for (t, cont) in declares { execute(.declare(t, cont)) }
+        let consumes = pendingConsumes
+        pendingConsumes.removeAll()
+        for (c, cont) in consumes { execute(.consume(c, cont)) }
+    }
+
+    private func rpcCheck(_ result: UnsafeMutableRawPointer?, _ context: @autoclosure () -> String, channel: UInt16) throws(AMQPError) {
+        guard result == nil, let conn else { return }
+        let reply = amqp_get_rpc_reply(conn)
+        if reply.reply_type == AMQP_RESPONSE_NORMAL { return }
+        let error = CRead.error(reply, context())
+        if error.code == .channelClosed {
+            acknowledgeChannelClose(channel)
+            // Keep the channel usable for what follows.
+            if channel == Self.controlChannel { try? openChannel(channel) }
+        }
+        throw error
+    }
+
+    private func openChannel(_ channel: UInt16) throws(AMQPError) {
+        guard let conn else { throw AMQPError(.connectionLost, "not connected") }
+        let ok = amqp_channel_open(conn, channel)
+        try rpcCheck(UnsafeMutableRawPointer(ok), "channel.open \(channel)", channel: channel)
+        epochCounter += 1
+        channelEpoch[channel] = epochCounter
+    }
+
+    private func openPublishChannel() throws(AMQPError) {
+        try openChannel(Self.publishChannel)
+        let ok = amqp_confirm_select(conn, Self.publishChannel)
+        try rpcCheck(UnsafeMutableRawPointer(ok), "confirm.select", channel: Self.publishChannel)
+    }
+
+    private func startConsumer(_ c: ConsumerState) throws(AMQPError) {
+        guard let conn else { throw AMQPError(.connectionLost, "not connected") }
+        if channelEpoch[c.channel] == nil { try openChannel(c.channel) }
+        let qos = amqp_basic_qos(conn, c.channel, 0, c.prefetch, 0)
+        try rpcCheck(UnsafeMutableRawPointer(qos), "basic.qos", channel: c.channel)
+        let ok = amqp_basic_consume(conn, c.channel, arena.bytes(c.queue), arena.bytes(c.tag), 0, 0, 0, amqp_table_t(num_entries: 0, entries: nil))
+        arena.reset()
+        try rpcCheck(UnsafeMutableRawPointer(ok), "basic.consume on queue '\(c.queue)'", channel: c.channel)
+    }
+
+    private func declareTopology(_ t: AMQPTopology) throws(AMQPError) {
+        guard let conn else { throw AMQPError(.connectionLost, "not connected") }
+        let ch = Self.controlChannel
+        if channelEpoch[ch] == nil { try openChannel(ch) }
+        for e in t.exchanges {
+            let ok = amqp_exchange_declare(conn, ch, arena.bytes(e.name), arena.bytes(e.type.rawValue), 0,
+                                           e.durable ? 1 : 0, e.autoDelete ? 1 : 0, e.internal ? 1 : 0, arena.table(e.arguments))
+            arena.reset()
+            try rpcCheck(UnsafeMutableRawPointer(ok), "exchange.declare '\(e.name)'", channel: ch)
+        }
+        for q in t.queues {
+            let ok = amqp_queue_declare(conn, ch, arena.bytes(q.name), 0, q.durable ? 1 : 0, q.exclusive ? 1 : 0,
+                                        q.autoDelete ? 1 : 0, arena.table(q.arguments))
+            arena.reset()
+            try rpcCheck(UnsafeMutableRawPointer(ok), "queue.declare '\(q.name)'", channel: ch)
+        }
+        for b in t.bindings {
+            let ok = amqp_queue_bind(conn, ch, arena.bytes(b.queue), arena.bytes(b.exchange), arena.bytes(b.routingKey), arena.table(b.arguments))
+            arena.reset()
+            try rpcCheck(UnsafeMutableRawPointer(ok), "queue.bind '\(b.queue)' to '\(b.exchange)' with '\(b.routingKey)'", channel: ch)
+        }
+    }
+
+    private func queueOperation(_ op: QueueOperation) throws(AMQPError) -> AMQPQueueStatus {
+        guard let conn else { throw AMQPError(.connectionLost, "not connected") }
+        let ch = Self.controlChannel
+        if channelEpoch[ch] == nil { try openChannel(ch) }
+        defer { arena.reset() }
+        switch op {
+        case .inspect(let name):
+            let ok = amqp_queue_declare(conn, ch, arena.bytes(name), 1, 0, 0, 0, amqp_table_t(num_entries: 0, entries: nil))
+            try rpcCheck(UnsafeMutableRawPointer(ok), "queue.declare (passive) '\(name)'", channel: ch)
+            return AMQPQueueStatus(name: name, messageCount: ok!.pointee.message_count, consumerCount: ok!.pointee.consumer_count)
+        case .purge(let name):
+            let ok = amqp_queue_purge(conn, ch, arena.bytes(name))
+            try rpcCheck(UnsafeMutableRawPointer(ok), "queue.purge '\(name)'", channel: ch)
+            return AMQPQueueStatus(name: name, messageCount: ok!.pointee.message_count, consumerCount: 0)
+        case .delete(let name):
+            let ok = amqp_queue_delete(conn, ch, arena.bytes(name), 0, 0)
+            try rpcCheck(UnsafeMutableRawPointer(ok), "queue.delete '\(name)'", channel: ch)
+            return AMQPQueueStatus(name: name, messageCount: ok!.pointee.message_count, consumerCount: 0)
+        }
+    }
+}
+
+/// A message handed to the connection thread to publish; resolved by its confirm.
+final class PendingPublish: @unchecked Sendable {
+    let message: AMQPMessage
+    let exchange: String
+    let routingKey: String
+    let mandatory: Bool
+    private var continuation: CheckedContinuation<Void, any Error>?
+    /// Set (on the connection thread) when a basic.return matched this message.
+    var returned: AMQPError?
+    var attempts = 0
+
+    init(message: AMQPMessage, exchange: String, routingKey: String, mandatory: Bool, continuation: CheckedContinuation<Void, any Error>) {
+        self.message = message
+        self.exchange = exchange
+        self.routingKey = routingKey
+        self.mandatory = mandatory
+        self.continuation = continuation
+    }
+
+    func succeed() {
+        continuation?.resume()
+        continuation = nil
+    }
+
+    func fail(_ error: AMQPError) {
+        continuation?.resume(throwing: error)
+        continuation = nil
+    }
+}
