@@ -1,0 +1,56 @@
+/// Why bytes could not be turned into a ``CloudEvent`` (or an event could not be written).
+///
+/// One error type for every codec; `attribute` names the CloudEvents attribute (or header)
+/// at fault when there is one, and the message always names it too.
+public struct CloudEventError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A stable, machine-readable reason.
+    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        public var rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+
+        /// A required attribute (`id`, `source`, `type`, `specversion`) is absent.
+        public static let missingAttribute = Code(rawValue: "missing-attribute")
+        /// An attribute is present but its value is not acceptable (empty, not a string, ...).
+        public static let invalidAttribute = Code(rawValue: "invalid-attribute")
+        /// `specversion` is not `1.0`.
+        public static let unsupportedSpecVersion = Code(rawValue: "unsupported-specversion")
+        /// An extension name is not 1-20 characters of lowercase a-z and 0-9, or is reserved.
+        public static let invalidExtensionName = Code(rawValue: "invalid-extension-name")
+        /// `time` is not an RFC 3339 timestamp.
+        public static let invalidTime = Code(rawValue: "invalid-time")
+        /// The structured-mode body (or batch) is not well-formed JSON of the right shape.
+        public static let malformedJSON = Code(rawValue: "malformed-json")
+        /// `data_base64` is not valid base64.
+        public static let invalidBase64 = Code(rawValue: "invalid-base64")
+        /// The message carries no CloudEvents attributes and is not in structured mode.
+        public static let notACloudEvent = Code(rawValue: "not-a-cloudevent")
+        /// The content type is a CloudEvents format this codec does not read (e.g. XML).
+        public static let unsupportedFormat = Code(rawValue: "unsupported-format")
+        /// The event has no data, or its data could not be decoded into the requested type.
+        public static let invalidData = Code(rawValue: "invalid-data")
+        /// The body exceeds the configured size limit.
+        public static let tooLarge = Code(rawValue: "too-large")
+    }
+
+    public var code: Code
+    public var message: String
+    /// The attribute (or header) at fault, when there is one.
+    public var attribute: String?
+
+    public init(_ code: Code, _ message: String, attribute: String? = nil) {
+        self.code = code
+        self.message = message
+        self.attribute = attribute
+    }
+
+    public var description: String { "\(code): \(message)" }
+
+    static func missing(_ attribute: String) -> CloudEventError {
+        CloudEventError(.missingAttribute, "required attribute '\(attribute)' is missing", attribute: attribute)
+    }
+
+    static func invalid(_ attribute: String, _ why: String) -> CloudEventError {
+        CloudEventError(.invalidAttribute, "attribute '\(attribute)' \(why)", attribute: attribute)
+    }
+}
