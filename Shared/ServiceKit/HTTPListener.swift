@@ -1,0 +1,78 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The answer of a readiness probe.
+public struct ReadinessReport: Sendable, Hashable, Codable {
+    public var ready: Bool
+    public var components: [HealthState.Component]
+
+    public init(ready: Bool, components: [HealthState.Component] = []) {
+        self.ready = ready
+        self.components = components
+    }
+}
+
+/// The HTTP side of a service: `/healthz`, `/readyz`, `/metrics`, problem+json errors and the
+/// service's own routes.
+public enum HTTPListener {
+    /// Builds the router with the shared routes and the service's own.
+    ///
+    /// - `GET /healthz` → 200 `{"status":"alive"}`
+    /// - `GET /readyz` → 200 `{"status":"ready",...}` or 503 `{"status":"not ready","not_ready":[...],...}`
+    /// - `GET /metrics` → Prometheus text format 0.0.4
+    public static func makeRouter(
+        metrics: ServiceMetrics,
+        readiness: @escaping @Sendable () async -> ReadinessReport,
+        routes: (Router<BasicRequestContext>) -> Void = { _ in }
+    ) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.middlewares.add(ProblemDetailsMiddleware<BasicRequestContext>())
+        router.get("/healthz") { _, _ in
+            jsonResponse(.ok, Data(#"{"status":"alive"}"#.utf8))
+        }
+        router.get("/readyz") { _, _ in
+            let report = await readiness()
+            return jsonResponse(report.ready ? .ok : .serviceUnavailable, readinessBody(report))
+        }
+        router.get("/metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = ServiceMetrics.contentType
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
+        }
+        routes(router)
+        return router
+    }
+
+    /// The Hummingbird application (a `Service`) serving `router` on `host:port`.
+    public static func makeApplication(
+        router: Router<BasicRequestContext>, host: String, port: Int, serverName: String, logger: Logger
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: serverName),
+            logger: logger)
+    }
+
+    static func readinessBody(_ report: ReadinessReport) -> Data {
+        struct Body: Encodable {
+            var status: String
+            var not_ready: [String]
+            var components: [String: HealthState.Component]
+        }
+        let body = Body(
+            status: report.ready ? "ready" : "not ready",
+            not_ready: report.components.filter { !$0.ready }.map(\.name),
+            components: Dictionary(report.components.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(body)) ?? Data()
+    }
+
+    static func jsonResponse(_ status: HTTPResponse.Status, _ body: Data) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(data: body)))
+    }
+}

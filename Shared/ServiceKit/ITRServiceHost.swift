@@ -1,0 +1,146 @@
+import AMQPClient
+import Foundation
+import GRDB
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Runs one ITR service: logging and metrics bootstrap, the SQLite store, the broker
+/// connection and topology, then a `ServiceGroup` with, in start order,
+///
+///   broker connection → outbox relay → the service's background services → consumers → HTTP → SIGHUP reload
+///
+/// stopped in reverse on SIGTERM/SIGINT: HTTP stops taking requests, consumers finish and settle
+/// the batch in hand, the relay publishes what is pending, the connection closes last.
+///
+///     try await ITRServiceHost(product: "itr-router", settings: settings) { migrator in
+///         migrator.registerMigration("router-v1") { db in ... }
+///     }.run { runtime in
+///         ServiceComponents(consumers: [.init(configuration: .init(queue: "itr-router.inbox"), handler: handler)])
+///     }
+public struct ITRServiceHost: Sendable {
+    public let product: String
+    public let settings: ServiceSettings
+    public let topology: AMQPTopology
+    public let migrations: @Sendable (inout DatabaseMigrator) -> Void
+    public var maximumGracefulShutdownDuration: Duration = .seconds(30)
+
+    public init(
+        product: String, settings: ServiceSettings, topology: AMQPTopology? = nil,
+        migrations: @escaping @Sendable (inout DatabaseMigrator) -> Void = { _ in }
+    ) {
+        self.product = product
+        self.settings = settings
+        self.topology = topology ?? ITRTopology.topology(for: product)
+        self.migrations = migrations
+    }
+
+    /// Opens everything, asks `build` for the service's parts, and runs until shut down.
+    public func run(build: @Sendable (ServiceRuntime) async throws -> ServiceComponents) async throws {
+        let logger = bootstrapLogging(service: product, level: settings.logLevel)
+        ServiceMetrics.bootstrap()
+        let runtime = try await prepare(logger: logger)
+        let components = try await build(runtime)
+        let group = makeServiceGroup(runtime: runtime, components: components)
+        try await group.run()
+    }
+
+    /// Opens the store, connects (retrying until the broker answers) and declares the topology.
+    public func prepare(logger: Logger, metrics: ServiceMetrics? = nil) async throws -> ServiceRuntime {
+        let metrics = metrics ?? ServiceMetrics(service: product)
+        let store = try ServiceStore(settings: settings, migrations: migrations)
+        logger.info("database open", metadata: ["path": "\(store.path)"])
+        var configuration = try AMQPConfiguration(url: settings.amqpURL)
+        configuration.connectionName = product
+        let connection = try await AMQPConnection.connectWithRetry(configuration, logger: logger)
+        try await connection.declare(topology)
+        let health = HealthState()
+        health.addCheck("amqp") {
+            let connected = connection.isConnected
+            metrics.amqpConnected.set(connected ? 1.0 : 0.0)
+            return (connected, connected ? nil : "broker connection down, recovering")
+        }
+        let relay = OutboxRelay(
+            store: store, publisher: connection, metrics: metrics, logger: logger.labelled("outbox-relay"))
+        return ServiceRuntime(
+            product: product, settings: settings, logger: logger, store: store, connection: connection, relay: relay,
+            metrics: metrics, health: health)
+    }
+
+    /// The service group, in start order (see the type's documentation).
+    public func makeServiceGroup(runtime: ServiceRuntime, components: ServiceComponents) -> ServiceGroup {
+        var services: [any Service] = [ConnectionService(connection: runtime.connection, metrics: runtime.metrics), runtime.relay]
+        services += components.services
+        for consumer in components.consumers {
+            services.append(
+                EventConsumer(
+                    service: product, configuration: consumer.configuration, source: runtime.connection,
+                    handler: consumer.handler, store: runtime.store, relay: runtime.relay, health: runtime.health,
+                    metrics: runtime.metrics, logger: runtime.logger.labelled("consumer")))
+        }
+        let health = runtime.health
+        let router = HTTPListener.makeRouter(
+            metrics: runtime.metrics,
+            readiness: { ReadinessReport(ready: health.isReady, components: health.snapshot()) },
+            routes: components.routes)
+        services.append(
+            HTTPListener.makeApplication(
+                router: router, host: settings.httpHost, port: settings.httpPort, serverName: product,
+                logger: runtime.logger.labelled("http")))
+        if let reload = components.reload {
+            services.append(ReloadOnHangupService(reload: reload, logger: runtime.logger))
+        }
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: runtime.logger)
+        configuration.maximumGracefulShutdownDuration = maximumGracefulShutdownDuration
+        return ServiceGroup(configuration: configuration)
+    }
+}
+
+/// Keeps the broker connection for the group's lifetime and closes it last; updates `itr_amqp_connected`.
+struct ConnectionService: Service {
+    let connection: AMQPConnection
+    let metrics: ServiceMetrics
+
+    func run() async throws {
+        let gauge = metrics.amqpConnected
+        let wake = WakeSignal()
+        await withGracefulShutdownHandler {
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                gauge.set(connection.isConnected ? 1.0 : 0.0)
+                await wake.wait(timeout: .seconds(1))
+            }
+        } onGracefulShutdown: {
+            wake.signal()
+        }
+        await connection.close()
+        gauge.set(0.0)
+    }
+}
+
+/// Calls `reload` for every SIGHUP until shutdown.
+struct ReloadOnHangupService: Service {
+    let reload: @Sendable () async -> Void
+    let logger: Logger
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            logger.info("SIGHUP: reloading configuration")
+            await reload()
+        }
+    }
+}
+
+extension Logger {
+    /// A copy with another label, same level and metadata.
+    func labelled(_ label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = logLevel
+        for (key, value) in handler.metadata { logger[metadataKey: key] = value }
+        return logger
+    }
+}

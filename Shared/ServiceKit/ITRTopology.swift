@@ -1,0 +1,97 @@
+import AMQPClient
+
+/// The broker topology of the ITR services, as data: what each service declares at start-up,
+/// what `itrctl` exports as a RabbitMQ definitions file.
+public enum ITRTopology {
+    /// Each service's own queue and the routing keys it binds on which exchange.
+    public struct ServiceQueue: Sendable, Hashable {
+        public var product: String
+        public var queue: String
+        public var bindings: [AMQPBinding]
+    }
+
+    public static let defaultDeliveryLimit = 5
+
+    /// Exchanges and queues shared by every service: `itr.ingress`, `itr.events`, `itr.dlx`
+    /// (topic), the feeds and `itr.rejected`.
+    public static var shared: AMQPTopology {
+        AMQPTopology(
+            exchanges: [
+                AMQPExchange(name: ITRNames.ingressExchange, type: .topic),
+                AMQPExchange(name: ITRNames.eventsExchange, type: .topic),
+                AMQPExchange(name: ITRNames.deadLetterExchange, type: .topic),
+            ],
+            queues: [
+                .quorum(ITRNames.defectFeedQueue),
+                .quorum(ITRNames.opportunityFeedQueue),
+                .quorum(ITRNames.rejectedQueue),
+            ],
+            bindings: [
+                AMQPBinding(queue: ITRNames.defectFeedQueue, exchange: ITRNames.eventsExchange, routingKey: "itr.defect.#"),
+                AMQPBinding(
+                    queue: ITRNames.opportunityFeedQueue, exchange: ITRNames.eventsExchange, routingKey: "itr.opportunity.#"),
+            ])
+    }
+
+    /// A service's quorum queue (delivery limit, dead-lettering to `itr.dlx` with `<name>.dlq`),
+    /// its bindings, and its `<name>.dlq` queue bound to `itr.dlx`.
+    public static func serviceQueue(
+        name: String, bindings: [(exchange: String, routingKey: String)], deliveryLimit: Int = defaultDeliveryLimit
+    ) -> AMQPTopology {
+        let dlq = "\(name).dlq"
+        return AMQPTopology(
+            queues: [
+                .quorum(
+                    name, deliveryLimit: deliveryLimit, deadLetterExchange: ITRNames.deadLetterExchange,
+                    deadLetterRoutingKey: dlq),
+                .quorum(dlq),
+            ],
+            bindings: bindings.map { AMQPBinding(queue: name, exchange: $0.exchange, routingKey: $0.routingKey) }
+                + [AMQPBinding(queue: dlq, exchange: ITRNames.deadLetterExchange, routingKey: dlq)])
+    }
+
+    /// The four services' queues.
+    public static let serviceQueues: [ServiceQueue] = [
+        ServiceQueue(
+            product: "intake", queue: "intake.reports",
+            bindings: [AMQPBinding(queue: "intake.reports", exchange: ITRNames.ingressExchange, routingKey: "report.#")]),
+        ServiceQueue(
+            product: "itr-router", queue: "itr-router.inbox",
+            bindings: [
+                AMQPBinding(queue: "itr-router.inbox", exchange: ITRNames.ingressExchange, routingKey: "ticket.#"),
+                AMQPBinding(queue: "itr-router.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.ticket.opened"),
+                AMQPBinding(queue: "itr-router.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.defect.fixed"),
+            ]),
+        ServiceQueue(
+            product: "ltc-extractor", queue: "ltc-extractor.inbox",
+            bindings: [
+                AMQPBinding(queue: "ltc-extractor.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.ticket.#"),
+                AMQPBinding(queue: "ltc-extractor.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.problem.#"),
+            ]),
+        ServiceQueue(
+            product: "ipd-feedback", queue: "ipd-feedback.inbox",
+            bindings: [
+                AMQPBinding(queue: "ipd-feedback.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.problem.#"),
+                AMQPBinding(queue: "ipd-feedback.inbox", exchange: ITRNames.ingressExchange, routingKey: "defect.#"),
+            ]),
+    ]
+
+    /// The queue name of a product (`itr-router` → `itr-router.inbox`).
+    public static func queueName(of product: String) -> String? {
+        serviceQueues.first { $0.product == product }?.queue
+    }
+
+    /// What `product` declares at start-up: the shared part and its own queue.
+    public static func topology(for product: String) -> AMQPTopology {
+        guard let entry = serviceQueues.first(where: { $0.product == product }) else { return shared }
+        return shared.merging(
+            serviceQueue(name: entry.queue, bindings: entry.bindings.map { ($0.exchange, $0.routingKey) }))
+    }
+
+    /// Everything, for all four services (definitions export).
+    public static var all: AMQPTopology {
+        serviceQueues.reduce(shared) { topology, entry in
+            topology.merging(serviceQueue(name: entry.queue, bindings: entry.bindings.map { ($0.exchange, $0.routingKey) }))
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import AMQPClient
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// What a service's builder gets from ``ITRServiceHost``: everything opened and connected.
+public struct ServiceRuntime: Sendable {
+    public let product: String
+    public let settings: ServiceSettings
+    public let logger: Logger
+    public let store: ServiceStore
+    public let connection: AMQPConnection
+    public let relay: OutboxRelay
+    public let metrics: ServiceMetrics
+    public let health: HealthState
+}
+
+/// What a service adds to the shared machinery.
+public struct ServiceComponents: Sendable {
+    /// A queue to consume and the handler for it.
+    public struct Consumer: Sendable {
+        public var configuration: EventConsumer.Configuration
+        public var handler: any EventHandler
+
+        public init(configuration: EventConsumer.Configuration, handler: any EventHandler) {
+            self.configuration = configuration
+            self.handler = handler
+        }
+    }
+
+    public var consumers: [Consumer]
+    /// Adds the service's routes (the shared `/healthz`, `/readyz`, `/metrics` are already there).
+    public var routes: @Sendable (Router<BasicRequestContext>) -> Void
+    /// Called on SIGHUP (reload rules; keep the last good ones when the new ones are invalid).
+    public var reload: (@Sendable () async -> Void)?
+    /// Background services (clocks, schedulers), started after the relay and before the consumers.
+    public var services: [any Service]
+
+    public init(
+        consumers: [Consumer] = [], routes: @escaping @Sendable (Router<BasicRequestContext>) -> Void = { _ in },
+        reload: (@Sendable () async -> Void)? = nil, services: [any Service] = []
+    ) {
+        self.consumers = consumers
+        self.routes = routes
+        self.reload = reload
+        self.services = services
+    }
+}

@@ -1,0 +1,75 @@
+import Logging
+import Testing
+
+@testable import ServiceKit
+
+@Suite struct ServiceSettingsTests {
+    @Test func defaultsPerProduct() throws {
+        let router = try ServiceSettings(product: "itr-router", environment: [:], arguments: ["itr-router"])
+        #expect(router.amqpURL == "amqp://guest:guest@127.0.0.1:5672/%2f")
+        #expect(router.httpHost == "127.0.0.1")
+        #expect(router.httpPort == 8081)
+        #expect(router.dataDirectory == "./data/itr-router")
+        #expect(router.configDirectory == "./deploy/config")
+        #expect(router.logLevel == .info)
+        #expect(router.databasePath.hasSuffix("data/itr-router/itr-router.sqlite"))
+        let ports = try ["intake", "ltc-extractor", "ipd-feedback"].map {
+            try ServiceSettings(product: $0, environment: [:], arguments: [$0]).httpPort
+        }
+        #expect(ports == [8080, 8082, 8083])
+    }
+
+    @Test func environmentThenFlagsOverride() throws {
+        let env = [
+            "AMQP_URL": "amqps://u:p@broker.example:5671/itr", "HTTP_HOST": "0.0.0.0", "HTTP_PORT": "9000",
+            "DATA_DIR": "/var/lib/intake", "CONFIG_DIR": "/etc/itr", "LOG_LEVEL": "warning",
+        ]
+        let fromEnv = try ServiceSettings(product: "intake", environment: env, arguments: ["intake"])
+        #expect(fromEnv.amqpURL == "amqps://u:p@broker.example:5671/itr")
+        #expect(fromEnv.httpHost == "0.0.0.0")
+        #expect(fromEnv.httpPort == 9000)
+        #expect(fromEnv.dataDirectory == "/var/lib/intake")
+        #expect(fromEnv.configDirectory == "/etc/itr")
+        #expect(fromEnv.logLevel == .warning)
+
+        let overridden = try ServiceSettings(
+            product: "intake", environment: env,
+            arguments: ["intake", "--http-port", "9100", "--log-level=DEBUG", "--data-dir", "/tmp/数据", "--amqp-url",
+                "amqp://localhost"])
+        #expect(overridden.httpPort == 9100)
+        #expect(overridden.logLevel == .debug)
+        #expect(overridden.dataDirectory == "/tmp/数据")
+        #expect(overridden.amqpURL == "amqp://localhost")
+        #expect(overridden.httpHost == "0.0.0.0")
+    }
+
+    @Test func invalidPortNamesTheVariable() {
+        #expect {
+            try ServiceSettings(product: "intake", environment: ["HTTP_PORT": "80a"], arguments: ["intake"])
+        } throws: { error in
+            "\(error)" == #"HTTP_PORT: expected a port 1-65535, got "80a""#
+        }
+        #expect(throws: ServiceSettingsError.self) {
+            try ServiceSettings(product: "intake", environment: ["HTTP_PORT": "70000"], arguments: ["intake"])
+        }
+    }
+
+    @Test func invalidValuesAndFlags() {
+        func failure(_ env: [String: String], _ args: [String] = ["x"]) -> ServiceSettingsError? {
+            do {
+                _ = try ServiceSettings(product: "intake", environment: env, arguments: args)
+                return nil
+            } catch { return error }
+        }
+        #expect(failure(["LOG_LEVEL": "verbose"])?.variable == "LOG_LEVEL")
+        #expect(failure(["LOG_LEVEL": "verbose"])?.description.contains("debug, info, warning, error") == true)
+        let url = failure(["AMQP_URL": "http://user:secret@host"])
+        #expect(url?.variable == "AMQP_URL")
+        #expect(url?.description.contains("secret") == false)
+        #expect(failure(["HTTP_HOST": ""])?.variable == "HTTP_HOST")
+        #expect(failure([:], ["x", "--nope", "1"])?.code == .unknownFlag)
+        #expect(failure([:], ["x", "--http-port"])?.code == .missingValue)
+        #expect(failure([:], ["x", "--http-port", "0"])?.variable == "HTTP_PORT")
+        #expect(failure([:], ["x", "--help"])?.code == .helpRequested)
+    }
+}
