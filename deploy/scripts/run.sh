@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# THE run command: a local broker plus the four services, built in release mode,
+# running in the background with their logs and data under .run/.
+set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+Usage: deploy/scripts/run.sh [up|stop|status]
+
+  up      (default) install missing packages, start the local RabbitMQ node "itr"
+          (127.0.0.1:5672, management on http://127.0.0.1:15672, guest/guest),
+          build the services in release mode, start intake, itr-router,
+          ltc-extractor and ipd-feedback in the background, wait until each
+          answers GET /readyz, replay the sample data when itrctl can, and print
+          where to look. Running it again keeps what is already running.
+  stop    stop the services (SIGTERM, then SIGKILL after a timeout) and the broker
+  status  show the broker and each service (pid, /readyz)
+
+Files: .run/<product>.pid, .run/logs/<product>.log, .run/data/<product>/
+
+Settings (environment):
+  LOG_LEVEL               services' log level (default info)
+  ITR_RUN_READY_TIMEOUT   seconds to wait for each /readyz (default 60)
+  ITR_RUN_STOP_TIMEOUT    seconds between SIGTERM and SIGKILL (default 30)
+  ITR_RUN_SKIP_BUILD      1 to use the existing binaries without building
+  ITR_RUN_BIN_DIR         where the binaries are (default .build/release)
+  ITR_RUN_SKIP_SAMPLE     1 to skip the sample replay
+  ITR_RUN_BROKER_NAME     broker.sh node name (default itr)
+  ITR_RUN_AMQP_PORT       AMQP port (default 5672)
+  ITR_RUN_MGMT_PORT       management port (default 15672)
+EOF
+}
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+BROKER="$SCRIPT_DIR/broker.sh"
+cd "$ROOT"
+
+BROKER_NAME=${ITR_RUN_BROKER_NAME:-itr}
+AMQP_PORT=${ITR_RUN_AMQP_PORT:-5672}
+MGMT_PORT=${ITR_RUN_MGMT_PORT:-15672}
+RUN_DIR="$ROOT/.run"
+BIN_DIR=${ITR_RUN_BIN_DIR:-"$ROOT/.build/release"}
+READY_TIMEOUT=${ITR_RUN_READY_TIMEOUT:-60}
+STOP_TIMEOUT=${ITR_RUN_STOP_TIMEOUT:-30}
+
+# product:port, in start order
+SERVICES=(intake:8080 itr-router:8081 ltc-extractor:8082 ipd-feedback:8083)
+
+say() { printf '==> %s\n' "$*"; }
+die() { echo "run.sh: error: $*" >&2; exit 1; }
+
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# The pid from .run/<product>.pid if that process is alive and is the product.
+service_pid() {
+    local product=$1 pidfile="$RUN_DIR/$1.pid" pid
+    [ -s "$pidfile" ] || return 0
+    pid=$(tr -dc '0-9' <"$pidfile")
+    [ -n "$pid" ] || return 0
+    kill -0 "$pid" 2>/dev/null || return 0
+    # argv[0] is the binary (argv[1] when started through an interpreter)
+    local args=() a
+    mapfile -d '' -n 2 args 2>/dev/null <"/proc/$pid/cmdline" || true
+    for a in "${args[@]}"; do
+        if [ "${a##*/}" = "$product" ]; then
+            echo "$pid"
+            return 0
+        fi
+    done
+}
+
+http_status() { # url
+    curl -s -o /dev/null -m 2 -w '%{http_code}' "$1" 2>/dev/null || true
+}
+
+broker_up() {
+    say "local broker"
+    "$BROKER" install
+    if "$BROKER" status --name "$BROKER_NAME" >/dev/null 2>&1; then
+        "$BROKER" start --name "$BROKER_NAME"
+    elif port_open "$AMQP_PORT"; then
+        say "a broker not managed by broker.sh already listens on $AMQP_PORT: using it"
+    else
+        "$BROKER" start --name "$BROKER_NAME" --port "$AMQP_PORT" --mgmt-port "$MGMT_PORT"
+    fi
+}
+
+build() {
+    if [ "${ITR_RUN_SKIP_BUILD:-0}" = 1 ]; then
+        say "skipping the build (ITR_RUN_SKIP_BUILD=1)"
+        return 0
+    fi
+    say "swift build -c release"
+    swift build -c release
+    local entry product
+    for entry in "${SERVICES[@]}"; do
+        product=${entry%%:*}
+        [ -x "$BIN_DIR/$product" ] || die "the build did not produce $BIN_DIR/$product"
+    done
+}
+
+start_service() { # product port
+    local product=$1 port=$2 pid
+    pid=$(service_pid "$product")
+    if [ -n "$pid" ]; then
+        echo "$product already running (pid $pid)"
+        return 0
+    fi
+    [ -x "$BIN_DIR/$product" ] || die "$BIN_DIR/$product not found: build first (swift build -c release)"
+    if port_open "$port"; then
+        die "port $port (for $product) is already in use by another process"
+    fi
+    mkdir -p "$RUN_DIR/logs" "$RUN_DIR/data/$product"
+    local log="$RUN_DIR/logs/$product.log" launcher=()
+    command -v setsid >/dev/null 2>&1 && launcher=(setsid)
+    {
+        echo "----- $(date -u +%Y-%m-%dT%H:%M:%SZ) run.sh starting $product -----"
+    } >>"$log"
+    (
+        exec "${launcher[@]}" env \
+            AMQP_URL="$AMQP_URL" \
+            HTTP_HOST=127.0.0.1 \
+            HTTP_PORT="$port" \
+            DATA_DIR="$RUN_DIR/data/$product" \
+            CONFIG_DIR="$ROOT/deploy/config" \
+            LOG_LEVEL="${LOG_LEVEL:-info}" \
+            "$BIN_DIR/$product" </dev/null >>"$log" 2>&1
+    ) &
+    echo $! >"$RUN_DIR/$product.pid"
+    echo "$product started (pid $!, http://127.0.0.1:$port, log .run/logs/$product.log)"
+}
+
+wait_ready() { # product port
+    local product=$1 port=$2 deadline=$((SECONDS + READY_TIMEOUT)) code
+    while :; do
+        code=$(http_status "http://127.0.0.1:$port/readyz")
+        if [ "$code" = 200 ]; then
+            echo "$product ready"
+            return 0
+        fi
+        if [ -z "$(service_pid "$product")" ]; then
+            echo "$product exited; last lines of .run/logs/$product.log:" >&2
+            tail -n 30 "$RUN_DIR/logs/$product.log" >&2 || true
+            return 1
+        fi
+        if [ $SECONDS -ge "$deadline" ]; then
+            echo "$product not ready after ${READY_TIMEOUT}s (last /readyz answer: ${code:-none}); last lines of .run/logs/$product.log:" >&2
+            tail -n 30 "$RUN_DIR/logs/$product.log" >&2 || true
+            return 1
+        fi
+        sleep 0.5
+    done
+}
+
+# ---------------------------------------------------------------------------------
+# SAMPLE HOOK (issue 7): replays the sample data set through the running services.
+# Runs `itrctl sample --replay` when the built itrctl has a `sample` command; the
+# exact command line is to be completed when itrctl's sample command exists.
+run_sample() {
+    if [ "${ITR_RUN_SKIP_SAMPLE:-0}" = 1 ]; then
+        say "skipping the sample replay (ITR_RUN_SKIP_SAMPLE=1)"
+        return 0
+    fi
+    local itrctl="$BIN_DIR/itrctl"
+    if [ -x "$itrctl" ] && "$itrctl" --help 2>&1 | grep -qw sample; then
+        say "sample data: itrctl sample --replay"
+        AMQP_URL="$AMQP_URL" CONFIG_DIR="$ROOT/deploy/config" "$itrctl" sample --replay
+    else
+        say "sample data: skipped (itrctl has no 'sample' command yet)"
+    fi
+}
+# END SAMPLE HOOK
+# ---------------------------------------------------------------------------------
+
+print_where() {
+    cat <<EOF
+
+ITR is running.
+  broker         $AMQP_URL
+  management     http://127.0.0.1:$MGMT_PORT/  (guest/guest, when broker.sh started the broker)
+  intake         http://127.0.0.1:8080  POST /v1/reports
+  itr-router     http://127.0.0.1:8081  GET /v1/tickets/{id}, POST /v1/tickets/{id}/actions, GET /v1/service-levels
+  ltc-extractor  http://127.0.0.1:8082  GET /v1/opportunities
+  ipd-feedback   http://127.0.0.1:8083  GET /v1/defects
+  every service  GET /healthz, /readyz, /metrics
+  queues         feed.defects, feed.opportunities, itr.rejected (and each service's .dlq)
+  exchanges      itr.ingress (reports, ticket actions, defect status in), itr.events (domain events out)
+  logs, data     .run/logs/<product>.log, .run/data/<product>/
+  stop           deploy/scripts/run.sh stop
+EOF
+}
+
+cmd_up() {
+    broker_up
+    export AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
+    build
+    say "services"
+    local entry product port failed=0
+    for entry in "${SERVICES[@]}"; do
+        product=${entry%%:*}
+        port=${entry##*:}
+        start_service "$product" "$port"
+    done
+    say "waiting for /readyz"
+    for entry in "${SERVICES[@]}"; do
+        product=${entry%%:*}
+        port=${entry##*:}
+        wait_ready "$product" "$port" || failed=1
+    done
+    if [ "$failed" -ne 0 ]; then
+        echo "some services are not ready; see above. 'deploy/scripts/run.sh stop' stops everything." >&2
+        exit 1
+    fi
+    run_sample
+    print_where
+}
+
+stop_service() { # product
+    local product=$1 pid
+    pid=$(service_pid "$product")
+    if [ -z "$pid" ]; then
+        echo "$product not running"
+        rm -f "$RUN_DIR/$product.pid"
+        return 0
+    fi
+    kill -TERM "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + STOP_TIMEOUT))
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ $SECONDS -ge "$deadline" ]; then
+            echo "$product did not stop within ${STOP_TIMEOUT}s: SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            sleep 0.2
+            break
+        fi
+        sleep 0.2
+    done
+    rm -f "$RUN_DIR/$product.pid"
+    echo "$product stopped"
+}
+
+cmd_stop() {
+    say "services"
+    local i
+    # reverse start order
+    for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
+        stop_service "${SERVICES[$i]%%:*}"
+    done
+    say "local broker"
+    "$BROKER" stop --name "$BROKER_NAME"
+}
+
+cmd_status() {
+    local entry product port pid rc=0
+    "$BROKER" status --name "$BROKER_NAME" || rc=1
+    echo
+    for entry in "${SERVICES[@]}"; do
+        product=${entry%%:*}
+        port=${entry##*:}
+        pid=$(service_pid "$product")
+        if [ -n "$pid" ]; then
+            printf '%-14s running (pid %s), /readyz %s\n' "$product" "$pid" "$(http_status "http://127.0.0.1:$port/readyz")"
+        else
+            printf '%-14s not running\n' "$product"
+            rc=1
+        fi
+    done
+    return $rc
+}
+
+case "${1:-up}" in
+    up) shift $(($# > 0 ? 1 : 0)); [ $# -eq 0 ] || die "up takes no arguments"; cmd_up ;;
+    stop) shift; cmd_stop ;;
+    status) shift; cmd_status ;;
+    -h|--help|help) usage ;;
+    *) usage >&2; exit 2 ;;
+esac

@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# THE test command: installs what is missing, starts a local test broker, builds and
+# runs the Swift tests, then the interop scripts, and stops the broker it started.
+set -euo pipefail
+
+usage() {
+    cat <<'EOF'
+Usage: deploy/scripts/test.sh [SWIFT TEST ARGS...]
+
+Runs the whole test suite on a Debian machine with Swift installed:
+  1. deploy/scripts/broker.sh install      (missing apt packages only)
+  2. Python venv .venv-test + Tests/interop/requirements.txt (pip, from PyPI)
+  3. a local RabbitMQ node "itr-test" on 127.0.0.1:5672 (plus AMQPS on 5671 with a
+     test CA when that port is free)
+  4. swift build --build-tests
+  5. swift test [SWIFT TEST ARGS...]        e.g. --filter RouterTests
+  6. Tests/interop/*.sh, each with bash
+The broker is stopped at the end if this script started it; a broker that was
+already running (your own) is used and left running. Exit code is non-zero if any
+step failed.
+
+Environment given to the tests:
+  AMQP_URL            amqp://guest:guest@127.0.0.1:<port>/%2f
+  AMQPS_URL           amqps://guest:guest@localhost:5671/%2f (when TLS is on)
+  ITR_TEST_TLS_DIR    ca.pem, client.pem, client.key for AMQPS_URL (when TLS is on)
+  ITR_BROKER_SCRIPT   absolute path of broker.sh (kill/start/ctl the test node)
+  ITR_BROKER_NAME     the test node's name for broker.sh --name
+  ITR_BROKER_EXTERNAL 1 if the broker is not a broker.sh node (do not kill it)
+  ITR_TEST_BROKER     1
+  ITR_PYTHON          the venv's python (when Tests/interop/requirements.txt exists)
+
+Settings:
+  ITR_TEST_BROKER_NAME  node name (default itr-test)
+  ITR_TEST_AMQP_PORT    AMQP port (default 5672)
+  ITR_TEST_TLS_PORT     AMQPS port (default 5671; "off" disables TLS)
+  ITR_TEST_SKIP_INTEROP 1 to skip step 6
+EOF
+}
+
+case "${1:-}" in
+    -h|--help) usage; exit 0 ;;
+esac
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
+BROKER="$SCRIPT_DIR/broker.sh"
+cd "$ROOT"
+
+BROKER_NAME=${ITR_TEST_BROKER_NAME:-itr-test}
+AMQP_PORT=${ITR_TEST_AMQP_PORT:-5672}
+TLS_PORT=${ITR_TEST_TLS_PORT:-5671}
+
+STEP=0
+step() {
+    STEP=$((STEP + 1))
+    printf '\n==> [%d] %s\n' "$STEP" "$*"
+}
+
+RESULTS=()
+FAILED=0
+record() { # status name
+    RESULTS+=("$(printf '%-6s %s' "$1" "$2")")
+    [ "$1" = ok ] || [ "$1" = skip ] || FAILED=1
+}
+
+summary() {
+    printf '\n==> summary\n'
+    local r
+    for r in "${RESULTS[@]}"; do
+        echo "  $r"
+    done
+    if [ "$FAILED" -eq 0 ]; then
+        echo "  ALL PASSED"
+    else
+        echo "  FAILED"
+    fi
+}
+
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+STARTED_BROKER=""
+cleanup() {
+    local rc=$?
+    if [ -n "$STARTED_BROKER" ]; then
+        printf '\n==> stopping the test broker %s\n' "$BROKER_NAME"
+        "$BROKER" stop --name "$BROKER_NAME" || true
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- 1. packages ------------------------------------------------------------------
+step "install missing packages (broker.sh install)"
+"$BROKER" install
+command -v swift >/dev/null 2>&1 || { echo "swift not found in PATH" >&2; exit 1; }
+record ok "packages"
+
+# --- 2. Python venv ---------------------------------------------------------------
+REQS="$ROOT/Tests/interop/requirements.txt"
+if [ -f "$REQS" ]; then
+    step "Python venv .venv-test (Tests/interop/requirements.txt)"
+    VENV="$ROOT/.venv-test"
+    if [ ! -x "$VENV/bin/python" ]; then
+        python3 -m venv "$VENV"
+    fi
+    stamp="$VENV/.requirements.sha256"
+    want=$(sha256sum "$REQS" | cut -d' ' -f1)
+    if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
+        "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r "$REQS"
+        echo "$want" >"$stamp"
+        echo "installed $(wc -l <"$REQS") requirement line(s)"
+    else
+        echo "requirements unchanged, venv up to date"
+    fi
+    export ITR_PYTHON="$VENV/bin/python"
+    export PATH="$VENV/bin:$PATH"
+    record ok "python venv"
+fi
+
+# --- 3. broker --------------------------------------------------------------------
+step "test broker $BROKER_NAME on 127.0.0.1:$AMQP_PORT"
+export ITR_BROKER_SCRIPT="$BROKER"
+export ITR_BROKER_NAME="$BROKER_NAME"
+export ITR_TEST_BROKER=1
+export ITR_BROKER_EXTERNAL=0
+if "$BROKER" status --name "$BROKER_NAME" >/dev/null 2>&1; then
+    echo "using the already running node $BROKER_NAME (left running afterwards)"
+    eval "$("$BROKER" env --name "$BROKER_NAME")"
+elif port_open "$AMQP_PORT"; then
+    echo "a broker that broker.sh does not manage already listens on $AMQP_PORT: using it (left running)"
+    export AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
+    export ITR_BROKER_EXTERNAL=1
+else
+    # A fresh node every run: no queues or messages left over from earlier runs.
+    "$BROKER" stop --name "$BROKER_NAME" --purge >/dev/null 2>&1 || true
+    tls_args=()
+    if [ "$TLS_PORT" != off ] && ! port_open "$TLS_PORT"; then
+        ca_dir="$ROOT/.run/test-ca"
+        "$BROKER" make-ca "$ca_dir"
+        tls_args=(--tls-port "$TLS_PORT" --tls-dir "$ca_dir")
+    fi
+    STARTED_BROKER=1
+    "$BROKER" start --name "$BROKER_NAME" --port "$AMQP_PORT" "${tls_args[@]}"
+    eval "$("$BROKER" env --name "$BROKER_NAME")"
+fi
+if [ -n "${ITR_BROKER_TLS_DIR:-}" ]; then
+    export ITR_TEST_TLS_DIR="$ITR_BROKER_TLS_DIR"
+fi
+echo "AMQP_URL=$AMQP_URL${AMQPS_URL:+  AMQPS_URL=$AMQPS_URL}"
+record ok "broker"
+
+# --- 4. build ---------------------------------------------------------------------
+step "swift build --build-tests"
+if swift build --build-tests; then
+    record ok "swift build --build-tests"
+else
+    record FAIL "swift build --build-tests"
+    summary
+    exit 1
+fi
+
+# --- 5. swift test ----------------------------------------------------------------
+step "swift test${*:+ $*}"
+if swift test "$@"; then
+    record ok "swift test${*:+ $*}"
+else
+    record FAIL "swift test${*:+ $*}"
+fi
+
+# --- 6. interop -------------------------------------------------------------------
+shopt -s nullglob
+interop=("$ROOT"/Tests/interop/*.sh)
+shopt -u nullglob
+if [ "${ITR_TEST_SKIP_INTEROP:-0}" = 1 ]; then
+    record skip "interop (ITR_TEST_SKIP_INTEROP=1)"
+elif [ ${#interop[@]} -gt 0 ]; then
+    for script in "${interop[@]}"; do
+        rel=${script#"$ROOT"/}
+        step "interop: $rel"
+        if bash "$script"; then
+            record ok "$rel"
+        else
+            record FAIL "$rel"
+        fi
+    done
+fi
+
+summary
+[ "$FAILED" -eq 0 ]
