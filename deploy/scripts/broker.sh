@@ -136,6 +136,14 @@ set_name() {
     NAME=${1:-${ITR_BROKER_NAME:-itr}}
     [[ "$NAME" =~ ^[A-Za-z0-9_-]+$ ]] || die "invalid node name '$NAME' (letters, digits, _ and - only)"
     STATE_DIR=${ITR_BROKER_DIR:-/tmp/itr-broker-$NAME}
+    # One state directory belongs to one node: never act on another node's files.
+    if [ -f "$STATE_DIR/node.env" ]; then
+        local owner
+        owner=$(sed -n 's/^NAME=//p' "$STATE_DIR/node.env")
+        if [ -n "$owner" ] && [ "$owner" != "$NAME" ]; then
+            die "state directory $STATE_DIR belongs to node '$owner', not '$NAME' (check ITR_BROKER_DIR)"
+        fi
+    fi
 }
 
 node_id() { echo "$NAME@localhost"; }

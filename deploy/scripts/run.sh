@@ -35,6 +35,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 BROKER="$SCRIPT_DIR/broker.sh"
 cd "$ROOT"
+# Our nodes live in their default state directories (/tmp/itr-broker-<name>).
+unset ITR_BROKER_DIR
 
 BROKER_NAME=${ITR_RUN_BROKER_NAME:-itr}
 AMQP_PORT=${ITR_RUN_AMQP_PORT:-5672}

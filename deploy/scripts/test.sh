@@ -45,6 +45,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 BROKER="$SCRIPT_DIR/broker.sh"
 cd "$ROOT"
+# Our nodes live in their default state directories (/tmp/itr-broker-<name>).
+unset ITR_BROKER_DIR
 
 BROKER_NAME=${ITR_TEST_BROKER_NAME:-itr-test}
 AMQP_PORT=${ITR_TEST_AMQP_PORT:-5672}
