@@ -101,13 +101,14 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .testTarget(name: "AMQPClientTests", dependencies: ["AMQPClient"], path: "Tests/AMQPClientTests"),
+        .target(name: "ITRTestSupport", dependencies: ["AMQPClient"], path: "Tests/TestSupport"),
+        .testTarget(name: "AMQPClientTests", dependencies: ["ITRTestSupport", "AMQPClient"], path: "Tests/AMQPClientTests"),
         .testTarget(name: "ITREventsTests", dependencies: ["ITREvents", "AMQPClient"], path: "Tests/ITREventsTests"),
         .testTarget(name: "ITRConfigTests", dependencies: ["ITRConfig"], path: "Tests/ITRConfigTests"),
-        .testTarget(name: "ServiceKitTests", dependencies: ["ServiceKit", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/ServiceKitTests"),
-        .testTarget(name: "IntakeTests", dependencies: ["IntakeApp"], path: "Tests/IntakeTests"),
-        .testTarget(name: "RouterTests", dependencies: ["RouterApp"], path: "Tests/RouterTests"),
-        .testTarget(name: "LTCTests", dependencies: ["LTCApp"], path: "Tests/LTCTests"),
-        .testTarget(name: "IPDTests", dependencies: ["IPDApp"], path: "Tests/IPDTests"),
+        .testTarget(name: "ServiceKitTests", dependencies: ["ITRTestSupport", "ServiceKit", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/ServiceKitTests"),
+        .testTarget(name: "IntakeTests", dependencies: ["ITRTestSupport", "IntakeApp"], path: "Tests/IntakeTests"),
+        .testTarget(name: "RouterTests", dependencies: ["ITRTestSupport", "RouterApp"], path: "Tests/RouterTests"),
+        .testTarget(name: "LTCTests", dependencies: ["ITRTestSupport", "LTCApp"], path: "Tests/LTCTests"),
+        .testTarget(name: "IPDTests", dependencies: ["ITRTestSupport", "IPDApp"], path: "Tests/IPDTests"),
     ]
 )

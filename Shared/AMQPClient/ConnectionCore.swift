@@ -295,7 +295,7 @@ final class ConnectionCore: @unchecked Sendable {
     private func flushPublishes() {
         guard let conn, !blocked else { return }
         while confirms.count < configuration.confirmWindow, let p = waitingPublishes.popFirst() {
-            let seq = confirms.register(p)
+            _ = confirms.register(p)
             var props = arena.properties(p.message.properties)
             let rc: Int32 = p.message.body.withUnsafeBytes { body in
                 let bodyBytes = amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress))
