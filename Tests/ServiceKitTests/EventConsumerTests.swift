@@ -50,10 +50,10 @@ final class FakeSource: DeliverySource {
 /// and reacts to markers in the body.
 struct TestHandler: EventHandler {
     let store: ServiceStore
-    let batches = Mutex<[Int]>([])
+    let recorder = BatchRecorder()
 
     func handle(_ batch: [InboundMessage]) async throws -> [Disposition] {
-        batches.withLock { $0.append(batch.count) }
+        recorder.sizes.withLock { $0.append(batch.count) }
         if batch.count > 1, batch.contains(where: { String(decoding: $0.message.body, as: UTF8.self) == "poison" }) {
             throw POISON()
         }
@@ -75,6 +75,10 @@ struct TestHandler: EventHandler {
     }
 
     struct POISON: Error {}
+}
+
+final class BatchRecorder: Sendable {
+    let sizes = Mutex<[Int]>([])
 }
 
 @Suite struct EventConsumerTests {
@@ -158,7 +162,7 @@ struct TestHandler: EventHandler {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
-        #expect(handler.batches.withLock { $0 } == [50, 50, 20])
+        #expect(handler.recorder.sizes.withLock { $0 } == [50, 50, 20])
         #expect(try await store.pool.read { try Outbox.count($0) } == 120)
     }
 

@@ -47,7 +47,8 @@ import Testing
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in
                 #expect(response.status == .ok)
-                #expect(try json(response.body)["status"] as? String == "alive")
+                let body = try json(response.body)
+                #expect(body["status"] as? String == "alive")
             }
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
@@ -91,11 +92,13 @@ import Testing
             try await client.execute(uri: "/v1/boom", method: .get) { response in
                 #expect(response.status == .internalServerError)
                 #expect(response.headers[.contentType] == "application/problem+json")
-                #expect(try json(response.body)["detail"] as? String == "An unexpected error occurred; see the service log.")
+                let body = try json(response.body)
+                #expect(body["detail"] as? String == "An unexpected error occurred; see the service log.")
             }
             try await client.execute(uri: "/v1/teapot", method: .get) { response in
                 #expect(response.status == .badRequest)
-                #expect(try json(response.body)["detail"] as? String == "bad teapot")
+                let body = try json(response.body)
+                #expect(body["detail"] as? String == "bad teapot")
             }
             try await client.execute(uri: "/nowhere", method: .get) { response in
                 #expect(response.status == .notFound)

@@ -41,6 +41,7 @@ import Testing
             relay.notify()
             #expect(await eventually { publisher.published.count == 103 })
             group.cancelAll()
+            try await group.waitForAll()
         }
         #expect(publisher.published.map(\.routingKey) == (0..<103).map { "r.\($0)" })
         #expect(publisher.published[5].message == event(id: "e-5"))
@@ -60,6 +61,7 @@ import Testing
             #expect(await eventually { publisher.published.count == 40 })
             #expect(try await eventually { try await store.pool.read { try Outbox.count($0) } == 0 })
             group.cancelAll()
+            try await group.waitForAll()
         }
         // Every row published exactly once, none lost.
         #expect(Set(publisher.published.map(\.routingKey)) == Set((0..<40).map { "r.\($0)" }))
@@ -82,6 +84,7 @@ import Testing
             publisher.failWhen(nil)
             #expect(await eventually { publisher.published.count == 6 })
             group.cancelAll()
+            try await group.waitForAll()
         }
         #expect(try await store.pool.read { try Outbox.count($0) } == 0)
     }
