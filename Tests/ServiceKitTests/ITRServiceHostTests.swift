@@ -1,0 +1,58 @@
+import AMQPClient
+import Foundation
+import ITRTestSupport
+import Logging
+import ServiceLifecycle
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@testable import ServiceKit
+
+@Suite("ITRServiceHost against the shared broker", .enabled(if: TestEnvironment.brokerTestsEnabled))
+struct ITRServiceHostTests {
+    @Test func hostServesReadinessAndStopsGracefully() async throws {
+        let suffix = UInt32.random(in: 0...UInt32.max)
+        let queue = "sktest.host.\(suffix)"
+        let port = Int.random(in: 20000...40000)
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("host-\(suffix)").path
+        let settings = try ServiceSettings(
+            product: "sktest-host", environment: ["AMQP_URL": TestEnvironment.amqpURL, "DATA_DIR": dataDir],
+            arguments: ["sktest-host", "--http-port", "\(port)"])
+        let topology = AMQPTopology(exchanges: [AMQPExchange(name: ITRNames.deadLetterExchange, type: .topic)])
+            .merging(ITRTopology.serviceQueue(name: queue, bindings: []))
+        let host = ITRServiceHost(product: "sktest-host", settings: settings, topology: topology) { migrator in
+            migrator.registerMigration("host-test-v1") { db in try db.execute(sql: "CREATE TABLE note (text TEXT)") }
+        }
+        let runtime = try await host.prepare(logger: Logger(label: "host-test"), metrics: ServiceMetrics(service: "sktest-host", registry: .init()))
+        let components = ServiceComponents(
+            consumers: [.init(configuration: .init(queue: queue), handler: ClosureEventHandler { batch in batch.map { _ in .processed } })],
+            routes: { router in router.get("/hello") { _, _ in "你好" } })
+        let group = host.makeServiceGroup(runtime: runtime, components: components)
+
+        func get(_ path: String) async throws -> (Int, String) {
+            let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+        }
+
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let ready = await eventually(timeout: .seconds(15)) { (try? await get("/readyz"))?.0 == 200 }
+            #expect(ready)
+            let hello = try await get("/hello")
+            #expect(hello.0 == 200 && hello.1 == "你好")
+            let metrics = try await get("/metrics")
+            #expect(metrics.1.contains("itr_amqp_connected"))
+            #expect(try await get("/healthz").0 == 200)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(!runtime.connection.isConnected)
+        #expect(FileManager.default.fileExists(atPath: dataDir + "/sktest-host.sqlite"))
+        let cleanup = try await AMQPConnection.connect(AMQPConfiguration(url: TestEnvironment.amqpURL), logger: Logger(label: "cleanup"))
+        for name in [queue, queue + ".dlq"] { _ = try? await cleanup.deleteQueue(name) }
+        await cleanup.close()
+    }
+}
