@@ -18,7 +18,7 @@ Runs a local RabbitMQ node bound to 127.0.0.1, as root or as a normal user.
 Commands:
   install                 install missing Debian packages (rabbitmq-server,
                           librabbitmq-dev, sqlite3, libsqlite3-dev, openssl, curl,
-                          python3-venv when needed); idempotent
+                          procps, python3-venv when needed); idempotent
   start [OPTIONS]         start the node in the background and wait until it is
                           ready; ok if it is already running
       --name NAME           node name (default: \$ITR_BROKER_NAME or itr)
@@ -75,7 +75,7 @@ pkg_installed() {
 cmd_install() {
     [ $# -eq 0 ] || die "install takes no arguments"
     command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install rabbitmq-server, librabbitmq-dev, sqlite3, libsqlite3-dev and openssl by hand"
-    local wanted=(rabbitmq-server librabbitmq-dev sqlite3 libsqlite3-dev openssl curl ca-certificates)
+    local wanted=(rabbitmq-server librabbitmq-dev sqlite3 libsqlite3-dev openssl curl ca-certificates procps)
     if ! command -v python3 >/dev/null 2>&1; then
         wanted+=(python3 python3-venv)
     elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
@@ -349,14 +349,16 @@ cmd_start() {
     pid=$(node_pid)
     if [ -n "$pid" ]; then
         # Already running: fine if it is what was asked for.
-        local s_port="" s_tls="" s_mgmt=""
+        local s_port="" s_tls="" s_tls_dir="" s_mgmt=""
         if [ -f "$STATE_DIR/node.env" ]; then
             s_port=$(sed -n 's/^PORT=//p' "$STATE_DIR/node.env")
             s_tls=$(sed -n 's/^TLS_PORT=//p' "$STATE_DIR/node.env")
+            s_tls_dir=$(sed -n 's/^TLS_DIR=//p' "$STATE_DIR/node.env")
             s_mgmt=$(sed -n 's/^MGMT_PORT=//p' "$STATE_DIR/node.env")
         fi
-        if [ "$s_port" != "$PORT" ] || [ "$s_tls" != "$TLS_PORT" ] || [ "$s_mgmt" != "$MGMT_PORT" ]; then
-            die "node $(node_id) is already running (pid $pid) with other settings (port $s_port, tls ${s_tls:-none}, mgmt ${s_mgmt:-none}); stop it first"
+        if [ "$s_port" != "$PORT" ] || [ "$s_tls" != "$TLS_PORT" ] || [ "$s_tls_dir" != "$TLS_DIR" ] \
+            || [ "$s_mgmt" != "$MGMT_PORT" ]; then
+            die "node $(node_id) is already running (pid $pid) with other settings (port $s_port, tls ${s_tls:-none} ${s_tls_dir}, mgmt ${s_mgmt:-none}); stop it first"
         fi
         wait_ready "$pid" "$timeout"
         log "node $(node_id) already running (pid $pid, amqp 127.0.0.1:$PORT)"

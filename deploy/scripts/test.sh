@@ -33,6 +33,8 @@ Settings:
   ITR_TEST_BROKER_NAME  node name (default itr-test)
   ITR_TEST_AMQP_PORT    AMQP port (default 5672)
   ITR_TEST_TLS_PORT     AMQPS port (default 5671; "off" disables TLS)
+  ITR_TEST_TIMEOUT      seconds before a hanging swift test is killed (default
+                        1800, 0 for none)
   ITR_TEST_SKIP_INTEROP 1 to skip step 6
 EOF
 }
@@ -82,9 +84,22 @@ port_open() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# Ends every process of the running swift test session (TERM, then KILL).
+TEST_SID=""
+end_test_session() {
+    [ -n "$TEST_SID" ] || return 0
+    pkill -TERM -s "$TEST_SID" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        pgrep -s "$TEST_SID" >/dev/null 2>&1 || return 0
+        sleep 0.2
+    done
+    pkill -KILL -s "$TEST_SID" 2>/dev/null || true
+}
+
 STARTED_BROKER=""
 cleanup() {
     local rc=$?
+    end_test_session
     if [ -n "$STARTED_BROKER" ]; then
         printf '\n==> stopping the test broker %s\n' "$BROKER_NAME"
         "$BROKER" stop --name "$BROKER_NAME" || true
@@ -167,7 +182,28 @@ fi
 
 # --- 5. swift test ----------------------------------------------------------------
 step "swift test${*:+ $*}"
-if swift test "$@"; then
+# swift test runs in a session of its own so that a hung run can be ended with
+# everything it started (the test binary is not always in swift test's process group).
+test_timeout=${ITR_TEST_TIMEOUT:-1800}
+rc=0
+timed_out=""
+setsid swift test "$@" &
+TEST_SID=$!
+deadline=$((SECONDS + test_timeout))
+while kill -0 "$TEST_SID" 2>/dev/null; do
+    if [ "$test_timeout" != 0 ] && [ $SECONDS -ge $deadline ]; then
+        timed_out=1
+        echo "swift test still running after ${test_timeout}s: stopping it" >&2
+        end_test_session
+        break
+    fi
+    sleep 1
+done
+wait "$TEST_SID" || rc=$?
+TEST_SID=""
+if [ -n "$timed_out" ]; then
+    record FAIL "swift test${*:+ $*} (timed out after ${test_timeout}s)"
+elif [ $rc -eq 0 ]; then
     record ok "swift test${*:+ $*}"
 else
     record FAIL "swift test${*:+ $*}"
