@@ -88,3 +88,51 @@ final class Collector: Sendable {
         return expected.subtracting(received)
     }
 }
+
+/// Publishes numbered messages, 16 in flight, until stopped; remembers what was confirmed.
+final class ContinuousPublisher: Sendable {
+    private let task: Task<Void, any Error>
+
+    init(conn: AMQPConnection, queue: String) {
+        let box = Box()
+        self.box = box
+        task = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for lane in 0..<16 {
+                    group.addTask {
+                        var i = lane
+                        while !box.stopping.load(ordering: .relaxed) {
+                            try await conn.publish(AMQPTest.message(i), exchange: "", routingKey: queue)
+                            box.confirmed.withLock { _ = $0.insert("m-\(i)") }
+                            i += 16
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    private final class Box: Sendable {
+        let confirmed = Mutex<Set<String>>([])
+        let stopping = Atomic<Bool>(false)
+    }
+    private let box: Box
+
+    var confirmedCount: Int { box.confirmed.withLock { $0.count } }
+
+    func waitForConfirmed(_ n: Int, timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while confirmedCount < n {
+            guard ContinuousClock.now < deadline else { throw CommandFailed(command: ["publish"], status: 1, output: "only \(confirmedCount) of \(n) confirmed in time") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Stops publishing and returns every confirmed id.
+    func stop() async throws -> Set<String> {
+        box.stopping.store(true, ordering: .relaxed)
+        try await task.value
+        return box.confirmed.withLock { $0 }
+    }
+}

@@ -50,29 +50,59 @@ public enum TestEnvironment {
     }
 }
 
-/// Runs a command and returns its exit status and combined output.
+/// Runs a command (looked up in PATH) and returns its exit status and combined output.
+///
+/// posix_spawn + waitpid on a thread of its own: Foundation's `Process` has been seen to hang in
+/// `waitUntilExit` here when several tests start processes at once. Output goes to a file, not
+/// a pipe, because a daemon the command starts (a broker, epmd) may keep a pipe open for ever.
 @discardableResult
-public func runCommand(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
+public func runCommand(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) async throws -> (status: Int32, output: String) {
+    let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("itr-cmd-\(UUID().uuidString).log").path
+    defer { try? FileManager.default.removeItem(atPath: outputPath) }
     var env = ProcessInfo.processInfo.environment
     env.merge(environment) { _, new in new }
-    process.environment = env
-    if let directory { process.currentDirectoryURL = directory }
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    var command = arguments
+    if let directory { command = ["sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path] + arguments }
+
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+
+    let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+    let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { for p in argv + envp { free(p) } }
+    var pid: pid_t = 0
+    let rc = posix_spawnp(&pid, command[0], &actions, nil, argv, envp)
+    guard rc == 0 else { throw CommandFailed(command: command, status: -1, output: "posix_spawnp failed: \(String(cString: strerror(rc)))") }
+
+    let status: Int32 = await withCheckedContinuation { cont in
+        let child = pid
+        let t = Thread {
+            var st: Int32 = 0
+            while waitpid(child, &st, 0) < 0 && errno == EINTR {}
+            // WIFEXITED / WEXITSTATUS, spelled out (macros are not imported).
+            let exited = (st & 0x7f) == 0
+            cont.resume(returning: exited ? (st >> 8) & 0xff : 128 + (st & 0x7f))
+        }
+        t.start()
+    }
+    let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+    return (status, output)
 }
 
 public struct CommandFailed: Error, CustomStringConvertible {
     public let command: [String]
     public let status: Int32
     public let output: String
+    public init(command: [String], status: Int32, output: String) {
+        self.command = command
+        self.status = status
+        self.output = output
+    }
+
     public var description: String { "\(command.joined(separator: " ")) exited \(status): \(output.suffix(2000))" }
 }
 
@@ -90,18 +120,18 @@ public struct BrokerNode: Sendable {
     public var url: String { "amqp://guest:guest@127.0.0.1:\(port)/%2f" }
 
     @discardableResult
-    public func script(_ args: [String]) throws -> String {
+    public func script(_ args: [String]) async throws -> String {
         let command = ["bash", TestEnvironment.brokerScript] + args
-        let (status, output) = try runCommand(command)
+        let (status, output) = try await runCommand(command)
         guard status == 0 else { throw CommandFailed(command: command, status: status, output: output) }
         return output
     }
 
-    public func start(extra: [String] = []) throws { try script(["start", "--name", name, "--port", "\(port)"] + extra) }
-    public func stop(purge: Bool = false) throws {
-        try script(["stop", "--name", name] + (purge ? ["--purge"] : []))
+    public func start(extra: [String] = []) async throws { try await script(["start", "--name", name, "--port", "\(port)"] + extra) }
+    public func stop(purge: Bool = false) async throws {
+        try await script(["stop", "--name", name] + (purge ? ["--purge"] : []))
     }
-    public func kill() throws { try script(["kill", "--name", name]) }
+    public func kill() async throws { try await script(["kill", "--name", name]) }
     @discardableResult
-    public func ctl(_ args: String...) throws -> String { try script(["ctl", "--name", name, "--"] + args) }
+    public func ctl(_ args: String...) async throws -> String { try await script(["ctl", "--name", name, "--"] + args) }
 }
