@@ -1,0 +1,2 @@
+// IntakeApp: the intake service's logic (filled in by its issue).
+public enum IntakeAppInfo { public static let product = "intake" }

@@ -1,0 +1,2 @@
+import IntakeApp
+print(IntakeAppInfo.product)

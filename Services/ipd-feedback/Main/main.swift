@@ -1,0 +1,2 @@
+import IPDApp
+print(IPDAppInfo.product)

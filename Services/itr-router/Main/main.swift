@@ -1,0 +1,2 @@
+import RouterApp
+print(RouterAppInfo.product)

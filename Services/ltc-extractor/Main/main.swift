@@ -1,0 +1,2 @@
+import LTCApp
+print(LTCAppInfo.product)
