@@ -56,7 +56,7 @@ let package = Package(
         ),
         .target(
             name: "ITRConfig",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["ITREvents", .product(name: "Yams", package: "Yams")],
             path: "Shared/ITRConfig"
         ),
         .target(

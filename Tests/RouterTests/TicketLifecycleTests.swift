@@ -12,10 +12,10 @@ enum Fixture: String, CaseIterable, CustomStringConvertible {
 
     func make() -> TicketLifecycle {
         var ticket = TicketLifecycle(id: "T-1", openedAt: Fixture.t0, policy: policy)
-        let steps: [TicketAction]
-        let classify = TicketAction.classify(serviceType: .hardwareFault, priority: .p2, ruleId: "r", rulesVersion: "v")
-        let assign = TicketAction.assign(tier: "L1", group: "desk")
-        let resolve = TicketAction.resolve(Resolution(code: "HW-COMPONENT", rootCause: "PSU"))
+        let steps: [RouterApp.TicketAction]
+        let classify = RouterApp.TicketAction.classify(serviceType: .hardwareFault, priority: .p2, ruleId: "r", rulesVersion: "v")
+        let assign = RouterApp.TicketAction.assign(tier: "L1", group: "desk")
+        let resolve = RouterApp.TicketAction.resolve(Resolution(code: "HW-COMPONENT", rootCause: "PSU"))
         switch self {
         case .opened: steps = []
         case .classified: steps = [classify]
@@ -42,19 +42,19 @@ enum Expect {
 
 struct Case: CustomStringConvertible {
     var from: Fixture
-    var action: TicketAction
+    var action: RouterApp.TicketAction
     var expect: Expect
     var description: String { "\(from) + \(action.name)" }
 }
 
-let classifyAction = TicketAction.classify(serviceType: .softwareFault, priority: .p1, ruleId: "r2", rulesVersion: "v")
-let resolveAction = TicketAction.resolve(Resolution(code: "SW-DEFECT", rootCause: "bug", workaround: "reboot"))
+let classifyAction = RouterApp.TicketAction.classify(serviceType: .softwareFault, priority: .p1, ruleId: "r2", rulesVersion: "v")
+let resolveAction = RouterApp.TicketAction.resolve(Resolution(code: "SW-DEFECT", rootCause: "bug", workaround: "reboot"))
 
 /// Every action in every state.
 let lifecycleTable: [Case] = {
     let s = TicketLifecycle.State.self
     var table: [Case] = []
-    func add(_ from: Fixture, _ action: TicketAction, _ expect: Expect) { table.append(Case(from: from, action: action, expect: expect)) }
+    func add(_ from: Fixture, _ action: RouterApp.TicketAction, _ expect: Expect) { table.append(Case(from: from, action: action, expect: expect)) }
     // classify
     add(.opened, classifyAction, .to(s.classified))
     add(.classified, classifyAction, .to(s.classified))
@@ -127,7 +127,7 @@ let lifecycleTable: [Case] = {
     add(.resolved, .merge(into: "T-9"), .refused(.alreadyResolved))
     add(.inProgress, .merge(into: "T-1"), .refused(.mergeIntoSelf))
     // terminal states refuse everything (closed allows reopen, above)
-    let others: [TicketAction] = [classifyAction, .assign(tier: "L1", group: "g"), .acknowledge, .note("n"),
+    let others: [RouterApp.TicketAction] = [classifyAction, .assign(tier: "L1", group: "g"), .acknowledge, .note("n"),
                                   .pause(.other), .resume, .escalate(.nextTier, reason: .manual), resolveAction,
                                   .confirm, .cancel(reason: "r"), .merge(into: "T-9"), .autoClose]
     for action in others {

@@ -36,7 +36,9 @@ public enum ServiceType: String, Codable, Sendable, Hashable, CaseIterable {
 /// ITIL priority: P1 critical ... P5 planning.
 public enum Priority: String, Codable, Sendable, Hashable, CaseIterable, Comparable {
     case p1 = "P1", p2 = "P2", p3 = "P3", p4 = "P4", p5 = "P5"
-    public static func < (a: Priority, b: Priority) -> Bool { a.rawValue < b.rawValue }
+    /// 1 (P1, most urgent) ... 5 (P5).
+    public var rank: Int { Priority.allCases.firstIndex(of: self)! + 1 }
+    public static func < (a: Priority, b: Priority) -> Bool { a.rank < b.rank }
 }
 
 /// Business impact (ITIL four levels).
@@ -72,7 +74,8 @@ public enum QualityResponsibility: String, Codable, Sendable, Hashable, CaseIter
     case installation, customer, supplier
     case noFaultFound = "no-fault-found"
 
-    public var isProductCaused: Bool {
+    /// True for causes in the product itself (these become IPD defects).
+    public var isProductCause: Bool {
         self == .productHardware || self == .productSoftware || self == .productDocumentation
     }
 }
