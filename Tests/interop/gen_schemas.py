@@ -113,7 +113,8 @@ DEFECT = (["defectId", "fingerprint", "productLine", "symptomSignature", "impact
     "defectId": s(), "fingerprint": s(), "productLine": s(), "model": s(), "affectedVersions": arr(s()),
     "component": s(), "code": s(), "symptomSignature": SUMMARY, "impact": ref("defectImpact"),
     "problemIds": arr(s()), "ticketIds": arr(s()),
-    "status": enum("reported", "accepted", "rejected", "duplicate", "fix-released"), "fixVersion": s()})
+    "status": enum("reported", "accepted", "rejected", "duplicate", "fix-released"), "fixVersion": s(),
+    "duplicateOf": s()})
 
 # type -> (direction, title, description, required, properties, extra)
 TYPES = {

@@ -28,12 +28,14 @@ public struct DefectEvent<Kind: EventKind>: EventPayload {
     @DefaultEmpty public var ticketIds: [String]
     public var status: DefectState
     public var fixVersion: String?
+    /// For status `duplicate`: the defect this one was merged into.
+    public var duplicateOf: String?
 
     public init(
         defectId: String, fingerprint: String, productLine: String, model: String? = nil,
         affectedVersions: [String] = [], component: String? = nil, code: String? = nil, symptomSignature: String,
         impact: DefectImpact, problemIds: [String] = [], ticketIds: [String] = [], status: DefectState,
-        fixVersion: String? = nil
+        fixVersion: String? = nil, duplicateOf: String? = nil
     ) {
         self.defectId = defectId
         self.fingerprint = fingerprint
@@ -48,6 +50,7 @@ public struct DefectEvent<Kind: EventKind>: EventPayload {
         self.ticketIds = ticketIds
         self.status = status
         self.fixVersion = fixVersion
+        self.duplicateOf = duplicateOf
     }
 
     public func validate(limits: ReportLimits, now: Date) -> [ValidationProblem] {
@@ -64,6 +67,8 @@ public struct DefectEvent<Kind: EventKind>: EventPayload {
         v.strings(problemIds, "data.problemIds")
         v.strings(ticketIds, "data.ticketIds")
         v.optional(fixVersion, "data.fixVersion")
+        v.optional(duplicateOf, "data.duplicateOf")
+        if status == .duplicate, duplicateOf == nil { v.add("data.duplicateOf", .missing, "a duplicate names its target") }
         if Kind.eventType == .defectFixed, fixVersion == nil {
             v.add("data.fixVersion", .missing, "a fixed defect names its fix version")
         }
