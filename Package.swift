@@ -83,18 +83,17 @@ let package = Package(
         .executableTarget(name: "ltc-extractor", dependencies: ["LTCApp"], path: "Services/ltc-extractor/Main"),
         .target(name: "IPDApp", dependencies: ["ServiceKit"], path: "Services/ipd-feedback/IPDApp"),
         .executableTarget(name: "ipd-feedback", dependencies: ["IPDApp"], path: "Services/ipd-feedback/Main"),
-        .executableTarget(
-            name: "itrctl",
-            dependencies: [
-                "ServiceKit",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Services/itrctl"
+        .target(
+            name: "ITRCtlKit",
+            dependencies: ["ServiceKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Services/itrctl/Kit"
         ),
+        .executableTarget(name: "itrctl", dependencies: ["ITRCtlKit"], path: "Services/itrctl/Main"),
         .executableTarget(
             name: "itr-bench",
             dependencies: [
-                "ServiceKit",
+                "AMQPClient", "ITREvents",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
             path: "Services/itr-bench"
@@ -110,5 +109,8 @@ let package = Package(
         .testTarget(name: "RouterTests", dependencies: ["ITRTestSupport", "RouterApp"], path: "Tests/RouterTests"),
         .testTarget(name: "LTCTests", dependencies: ["ITRTestSupport", "LTCApp"], path: "Tests/LTCTests"),
         .testTarget(name: "IPDTests", dependencies: ["ITRTestSupport", "IPDApp"], path: "Tests/IPDTests"),
+        .testTarget(
+            name: "ITRCtlTests", dependencies: ["ITRTestSupport", "ITRCtlKit", .product(name: "Yams", package: "Yams")],
+            path: "Tests/ITRCtlTests"),
     ]
 )

@@ -56,8 +56,20 @@ public final class AMQPConnection: Sendable {
     ///   (for example, the exchange does not exist), `.closed`.
     public func publish(_ message: AMQPMessage, exchange: String, routingKey: String, mandatory: Bool = false) async throws(AMQPError) {
         try await perform { cont in
-            .publish(PendingPublish(message: message, exchange: exchange, routingKey: routingKey, mandatory: mandatory, continuation: cont))
+            .publish(PendingPublish(message: message, exchange: exchange, routingKey: routingKey, mandatory: mandatory, completion: .continuation(cont)))
         }
+    }
+
+    /// Publishes one message without waiting; `onConfirm` runs on the connection's thread when
+    /// the broker confirmed (`nil`) or refused it (the error). Keep `onConfirm` short: it may
+    /// settle a delivery or resume a continuation, not do work. For pipelines that must not
+    /// pay a task switch per message.
+    public func publish(
+        _ message: AMQPMessage, exchange: String, routingKey: String, mandatory: Bool = false,
+        onConfirm: @escaping @Sendable (AMQPError?) -> Void
+    ) {
+        let pending = PendingPublish(message: message, exchange: exchange, routingKey: routingKey, mandatory: mandatory, completion: .callback(onConfirm))
+        if !core.submit(.publish(pending)) { onConfirm(AMQPError(.closed, "the connection is closed")) }
     }
 
     /// Starts consuming `queue` with manual acknowledgement. The consumer survives recovery.

@@ -12,6 +12,8 @@ public final class AMQPStatistics: Sendable {
     public let connectionLosses = Atomic<Int>(0)
     /// Acks, nacks and rejects dropped because their delivery came from a channel that is gone.
     public let staleSettlementsDropped = Atomic<Int>(0)
+    /// Acks that rode along in another ack's `multiple` frame instead of a frame of their own.
+    public let acksCoalesced = Atomic<Int>(0)
 
     init() {}
 }

@@ -108,6 +108,8 @@ final class ConnectionCore: @unchecked Sendable {
     private var waitingPublishes = Deque<PendingPublish>()
     private var confirms = ConfirmTracker<PendingPublish>()
     private var partial: [UInt16: PartialContent] = [:]
+    private var pendingAcks: [UInt16: [UInt64]] = [:]
+    private var settledTags: [UInt16: SettledTags] = [:]
     private var blocked = false
     private var closing: (deadline: ContinuousClock.Instant, continuations: [CheckedContinuation<Void, Never>])?
 
@@ -147,6 +149,7 @@ final class ConnectionCore: @unchecked Sendable {
             return c
         }
         for command in commands { execute(command) }
+        flushAcks()
 
         if conn == nil {
             if let closing { finishClose(closing.continuations); return false }
@@ -283,13 +286,50 @@ final class ConnectionCore: @unchecked Sendable {
             statistics.staleSettlementsDropped.add(1, ordering: .relaxed)
             return
         }
+        if s.kind == .ack && !s.multiple {
+            // Coalesced into as few frames as possible by flushAcks() after this batch of commands.
+            pendingAcks[s.channel, default: []].append(s.deliveryTag)
+            return
+        }
         let rc: Int32
         switch s.kind {
-        case .ack: rc = amqp_basic_ack(conn, s.channel, s.deliveryTag, s.multiple ? 1 : 0)
+        case .ack: rc = amqp_basic_ack(conn, s.channel, s.deliveryTag, 1)
         case .nack: rc = amqp_basic_nack(conn, s.channel, s.deliveryTag, s.multiple ? 1 : 0, s.requeue ? 1 : 0)
         case .reject: rc = amqp_basic_reject(conn, s.channel, s.deliveryTag, s.requeue ? 1 : 0)
         }
+        if s.multiple {
+            settledTags[s.channel, default: SettledTags()].settleThrough(s.deliveryTag)
+        } else {
+            settledTags[s.channel, default: SettledTags()].settle(s.deliveryTag)
+        }
         if rc != AMQP_STATUS_OK.rawValue { connectionLost(CRead.statusError(rc, "basic.ack")) }
+    }
+
+    /// Sends the acks gathered in one turn: one `multiple` ack for every tag up to the point
+    /// below which all deliveries of the channel are settled, single acks for the rest. Nothing
+    /// is held back for a later turn.
+    private func flushAcks() {
+        guard !pendingAcks.isEmpty else { return }
+        defer { pendingAcks.removeAll(keepingCapacity: true) }
+        guard let conn else { return }
+        for (channel, tags) in pendingAcks {
+            var tracker = settledTags[channel, default: SettledTags()]
+            for t in tags { tracker.settle(t) }
+            settledTags[channel] = tracker
+            var rc = AMQP_STATUS_OK.rawValue
+            let floor = tracker.floor
+            if tags.contains(where: { $0 <= floor }) {
+                rc = amqp_basic_ack(conn, channel, floor, 1)
+                statistics.acksCoalesced.add(tags.count(where: { $0 <= floor }) - 1, ordering: .relaxed)
+            }
+            for t in tags where t > floor && rc == AMQP_STATUS_OK.rawValue {
+                rc = amqp_basic_ack(conn, channel, t, 0)
+            }
+            if rc != AMQP_STATUS_OK.rawValue {
+                connectionLost(CRead.statusError(rc, "basic.ack"))
+                return
+            }
+        }
     }
 
     private func flushPublishes() {
@@ -631,6 +671,7 @@ final class ConnectionCore: @unchecked Sendable {
         try rpcCheck(UnsafeMutableRawPointer(ok), "channel.open \(channel)", channel: channel)
         epochCounter += 1
         channelEpoch[channel] = epochCounter
+        settledTags[channel] = SettledTags()
     }
 
     private func openPublishChannel() throws(AMQPError) {
@@ -696,30 +737,43 @@ final class ConnectionCore: @unchecked Sendable {
 
 /// A message handed to the connection thread to publish; resolved by its confirm.
 final class PendingPublish: @unchecked Sendable {
+    enum Completion {
+        case continuation(CheckedContinuation<Void, any Error>)
+        case callback(@Sendable (AMQPError?) -> Void)
+    }
+
     let message: AMQPMessage
     let exchange: String
     let routingKey: String
     let mandatory: Bool
-    private var continuation: CheckedContinuation<Void, any Error>?
+    private var completion: Completion?
     /// Set (on the connection thread) when a basic.return matched this message.
     var returned: AMQPError?
     var attempts = 0
 
-    init(message: AMQPMessage, exchange: String, routingKey: String, mandatory: Bool, continuation: CheckedContinuation<Void, any Error>) {
+    init(message: AMQPMessage, exchange: String, routingKey: String, mandatory: Bool, completion: Completion) {
         self.message = message
         self.exchange = exchange
         self.routingKey = routingKey
         self.mandatory = mandatory
-        self.continuation = continuation
+        self.completion = completion
     }
 
     func succeed() {
-        continuation?.resume()
-        continuation = nil
+        switch completion {
+        case .continuation(let c): c.resume()
+        case .callback(let f): f(nil)
+        case nil: break
+        }
+        completion = nil
     }
 
     func fail(_ error: AMQPError) {
-        continuation?.resume(throwing: error)
-        continuation = nil
+        switch completion {
+        case .continuation(let c): c.resume(throwing: error)
+        case .callback(let f): f(error)
+        case nil: break
+        }
+        completion = nil
     }
 }

@@ -66,7 +66,24 @@ public struct CloudEvent: Sendable, Hashable {
     }
 
     /// A fresh lowercase UUID, the id format this project writes.
-    public static func newID() -> String { UUID().uuidString.lowercased() }
+    /// A random (version 4) UUID in lowercase. Built from `SystemRandomNumberGenerator`
+    /// (getrandom) because Foundation's `UUID()` on Linux opens /dev/urandom on every call.
+    public static func newID() -> String {
+        var g = SystemRandomNumberGenerator()
+        let a = g.next() as UInt64, b = g.next() as UInt64
+        var bytes: [UInt8] = (0..<8).map { UInt8(truncatingIfNeeded: a >> ($0 * 8)) } + (0..<8).map { UInt8(truncatingIfNeeded: b >> ($0 * 8)) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x40  // version 4
+        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
+        let hex = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(36)
+        for (i, byte) in bytes.enumerated() {
+            if i == 4 || i == 6 || i == 8 || i == 10 { out.append(UInt8(ascii: "-")) }
+            out.append(hex[Int(byte >> 4)])
+            out.append(hex[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 
     /// Decodes the data as JSON into `T`. Throws `invalid-data` naming the failing path.
     public func decodeData<T: Decodable>(_ type: T.Type = T.self) throws(CloudEventError) -> T {

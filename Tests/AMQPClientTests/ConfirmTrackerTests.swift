@@ -52,3 +52,24 @@ struct ConfirmTrackerTests {
         #expect(b.nextDelay(using: &g) <= .milliseconds(100))
     }
 }
+
+@Suite("Ack coalescing bookkeeping")
+struct SettledTagsTests {
+    @Test func floorAdvancesOverContiguousRunsOnly() {
+        var s = SettledTags()
+        s.settle(2)
+        #expect(s.floor == 0, "tag 1 is still outstanding")
+        s.settle(1)
+        #expect(s.floor == 2)
+        s.settle(5)
+        s.settle(4)
+        #expect(s.floor == 2 && s.isSettled(4) && s.isSettled(5) && !s.isSettled(3))
+        s.settle(3)
+        #expect(s.floor == 5)
+        s.settleThrough(9)
+        #expect(s.floor == 9)
+        s.settle(11)
+        s.settleThrough(10)
+        #expect(s.floor == 11, "a multiple settlement joins the run above it")
+    }
+}

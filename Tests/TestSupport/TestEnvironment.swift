@@ -135,3 +135,31 @@ public struct BrokerNode: Sendable {
     @discardableResult
     public func ctl(_ args: String...) async throws -> String { try await script(["ctl", "--name", name, "--"] + args) }
 }
+
+extension TestEnvironment {
+    /// The node the broker tests run against (deploy/scripts/test.sh exports ITR_BROKER_NAME).
+    public static var brokerNode: BrokerNode {
+        let env = ProcessInfo.processInfo.environment
+        return BrokerNode(name: env["ITR_BROKER_NAME"] ?? "itr-test", port: Int(env["ITR_TEST_AMQP_PORT"] ?? "") ?? 5672)
+    }
+
+    /// A fresh virtual host of its own on the test broker (guest has all permissions), so a
+    /// suite can use the contract's fixed exchange and queue names without meeting another
+    /// suite's messages. Returns its AMQP URL.
+    public static func makeVhost(_ prefix: String) async throws -> String {
+        let vhost = uniqueName(prefix)
+        let node = brokerNode
+        try await node.ctl("add_vhost", vhost)
+        try await node.ctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        let base = amqpURL
+        let root = base.range(of: "/", options: .backwards, range: base.index(base.startIndex, offsetBy: 8)..<base.endIndex)
+            .map { String(base[..<$0.lowerBound]) } ?? base
+        return "\(root)/\(vhost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? vhost)"
+    }
+
+    /// Deletes a virtual host made by `makeVhost` (and everything in it).
+    public static func deleteVhost(url: String) async {
+        guard let name = url.split(separator: "/").last.flatMap({ String($0).removingPercentEncoding }) else { return }
+        _ = try? await brokerNode.ctl("delete_vhost", name)
+    }
+}
