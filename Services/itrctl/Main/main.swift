@@ -1,1 +1,3 @@
-print("itrctl")
+import ITRCtlKit
+
+await ITRCtl.entry()
