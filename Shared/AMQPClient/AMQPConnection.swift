@@ -79,13 +79,31 @@ public final class AMQPConnection: Sendable {
         let channel = core.allocateChannel()
         let tag = consumerTag ?? "\(core.configuration.connectionName).\(queue).\(channel)"
         let (stream, continuation) = AsyncThrowingStream<AMQPDelivery, any Error>.makeStream()
-        let state = ConsumerState(queue: queue, prefetch: prefetch, tag: tag, channel: channel, continuation: continuation)
+        let state = ConsumerState(queue: queue, prefetch: prefetch, tag: tag, channel: channel, sink: .stream(continuation))
         let core = self.core
         continuation.onTermination = { reason in
             if case .cancelled = reason { core.submit(.cancel(state)) }
         }
         try await perform { cont in .consume(state, cont) }
         return AMQPConsumer(stream: stream, state: state, core: core)
+    }
+
+    /// Starts a consumer whose deliveries are handed to `onDelivery` on the connection's thread,
+    /// in order, without a task switch per message — for stages that only transform and
+    /// republish (`publish(..., onConfirm:)`). `onDelivery` must not block; `onEnd` runs once
+    /// when the consumer ends (nil after `cancel`/`close`, the error when the broker cancelled it).
+    /// Returns the consumer tag; cancel with `cancelConsumer(tag:)`.
+    @discardableResult
+    public func consume(
+        queue: String, prefetch: UInt16 = 64, consumerTag: String? = nil,
+        onDelivery: @escaping @Sendable (AMQPDelivery) -> Void,
+        onEnd: @escaping @Sendable (AMQPError?) -> Void = { _ in }
+    ) async throws(AMQPError) -> AMQPCallbackConsumer {
+        let channel = core.allocateChannel()
+        let tag = consumerTag ?? "\(core.configuration.connectionName).\(queue).\(channel)"
+        let state = ConsumerState(queue: queue, prefetch: prefetch, tag: tag, channel: channel, sink: .callback(onDelivery, onEnd))
+        try await perform { cont in .consume(state, cont) }
+        return AMQPCallbackConsumer(state: state, core: core)
     }
 
     /// Messages and consumers of a queue (passive declare); `.channelClosed` with 404 if it does not exist.
@@ -156,4 +174,16 @@ public struct AMQPConsumer: AsyncSequence, Sendable {
     public func makeAsyncIterator() -> AsyncThrowingStream<AMQPDelivery, any Error>.AsyncIterator {
         stream.makeAsyncIterator()
     }
+}
+
+/// A consumer started with `consume(queue:prefetch:consumerTag:onDelivery:onEnd:)`.
+public struct AMQPCallbackConsumer: Sendable {
+    let state: ConsumerState
+    let core: ConnectionCore
+
+    public var queue: String { state.queue }
+    public var consumerTag: String { state.tag }
+
+    /// Stops new deliveries (basic.cancel); `onEnd` runs afterwards.
+    public func cancel() { core.submit(.cancel(state)) }
 }

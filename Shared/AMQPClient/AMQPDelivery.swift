@@ -41,20 +41,36 @@ struct DeliverySettler: Sendable {
 
 /// The connection thread's side of a consumer.
 final class ConsumerState: Sendable {
+    enum Sink: Sendable {
+        case stream(AsyncThrowingStream<AMQPDelivery, any Error>.Continuation)
+        case callback(@Sendable (AMQPDelivery) -> Void, @Sendable (AMQPError?) -> Void)
+    }
+
     let queue: String
     let prefetch: UInt16
     let tag: String
     let channel: UInt16
-    private let continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation
+    private let sink: Sink
 
-    init(queue: String, prefetch: UInt16, tag: String, channel: UInt16, continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation) {
+    init(queue: String, prefetch: UInt16, tag: String, channel: UInt16, sink: Sink) {
         self.queue = queue
         self.prefetch = prefetch
         self.tag = tag
         self.channel = channel
-        self.continuation = continuation
+        self.sink = sink
     }
 
-    func yield(_ d: AMQPDelivery) { continuation.yield(d) }
-    func finish(throwing error: AMQPError?) { continuation.finish(throwing: error) }
+    func yield(_ d: AMQPDelivery) {
+        switch sink {
+        case .stream(let c): c.yield(d)
+        case .callback(let f, _): f(d)
+        }
+    }
+
+    func finish(throwing error: AMQPError?) {
+        switch sink {
+        case .stream(let c): c.finish(throwing: error)
+        case .callback(_, let end): end(error)
+        }
+    }
 }
