@@ -54,7 +54,10 @@ public enum ITRTopology {
     public static let serviceQueues: [ServiceQueue] = [
         ServiceQueue(
             product: "intake", queue: "intake.reports",
-            bindings: [AMQPBinding(queue: "intake.reports", exchange: ITRNames.ingressExchange, routingKey: "report.#")]),
+            bindings: [
+                AMQPBinding(queue: "intake.reports", exchange: ITRNames.ingressExchange, routingKey: "report.#"),
+                AMQPBinding(queue: "intake.reports", exchange: ITRNames.eventsExchange, routingKey: "itr.problem.known-error"),
+            ]),
         ServiceQueue(
             product: "itr-router", queue: "itr-router.inbox",
             bindings: [

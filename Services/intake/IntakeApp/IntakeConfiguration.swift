@@ -1,0 +1,51 @@
+import Foundation
+import ITRConfig
+import ITREvents
+
+/// `intake.yaml`: intake's own settings (all optional, sane defaults).
+///
+///     stormWindow: 15m          # monitoring alarms of one site/device/code within this fold into one ticket
+///     maxRequestBytes: 1048576  # largest HTTP request body (a batch), else 413
+///     maxBatchEvents: 500       # most events in one HTTP batch
+///     limits:
+///       maxBodyBytes: 262144    # largest event (AMQP body / event data)
+///       maxSummaryLength: 512
+///       maxDescriptionLength: 32768
+///       maxFieldLength: 256
+///       maxAttachments: 20
+///       maxFutureSkew: 5m       # how far in the future occurredAt / time may lie
+public struct IntakeConfiguration: ConfigSection, Hashable {
+    public static let fileName = "intake.yaml"
+    public static let isRequired = false
+
+    public var stormWindow: TimeInterval = 15 * 60
+    public var maxRequestBytes: Int = 1 << 20
+    public var maxBatchEvents: Int = 500
+    public var limits: ReportLimits = .default
+
+    public init() {}
+
+    public static func decode(_ root: ConfigNode, core: ConfigBundle) -> IntakeConfiguration? {
+        var configuration = IntakeConfiguration()
+        root.checkKeys(["stormWindow", "maxRequestBytes", "maxBatchEvents", "limits"])
+        if let value = root["stormWindow"]?.duration() { configuration.stormWindow = value }
+        if let value = root["maxRequestBytes"]?.int(in: 1024...(256 << 20)) { configuration.maxRequestBytes = value }
+        if let value = root["maxBatchEvents"]?.int(in: 1...100_000) { configuration.maxBatchEvents = value }
+        if let limits = root["limits"] {
+            limits.checkKeys([
+                "maxBodyBytes", "maxSummaryLength", "maxDescriptionLength", "maxFieldLength", "maxAttachments",
+                "maxFutureSkew",
+            ])
+            if let v = limits["maxBodyBytes"]?.int(in: 256...(64 << 20)) { configuration.limits.maxBodyBytes = v }
+            if let v = limits["maxSummaryLength"]?.int(in: 1...65536) { configuration.limits.maxSummaryLength = v }
+            if let v = limits["maxDescriptionLength"]?.int(in: 1...(16 << 20)) { configuration.limits.maxDescriptionLength = v }
+            if let v = limits["maxFieldLength"]?.int(in: 1...65536) { configuration.limits.maxFieldLength = v }
+            if let v = limits["maxAttachments"]?.int(in: 0...10_000) { configuration.limits.maxAttachments = v }
+            if let v = limits["maxFutureSkew"]?.duration() { configuration.limits.maxFutureSkew = v }
+        }
+        if configuration.maxRequestBytes < configuration.limits.maxBodyBytes {
+            root["maxRequestBytes"]?.error("must be at least limits.maxBodyBytes (\(configuration.limits.maxBodyBytes))")
+        }
+        return configuration
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import GRDB
+import ITRConfig
+import ITREvents
+
+extension ReportIntake {
+    /// Indexes an `itr.problem.known-error` by its fingerprint (a later event for the same
+    /// fingerprint replaces the entry).
+    func indexKnownError(_ db: Database, event: CloudEvent, policy: IntakePolicy, now: Date) throws -> IntakeOutcome {
+        switch event.decodePayload(ProblemKnownError.self, now: now) {
+        case .failure(let failure):
+            return .rejected(ReportRejection(problems: failure.problems))
+        case .success(let knownError):
+            try db.execute(
+                sql: """
+                    INSERT INTO known_error (fingerprint, problem_id, title, workaround, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (fingerprint) DO UPDATE SET problem_id = excluded.problem_id, title = excluded.title,
+                        workaround = excluded.workaround, updated_at = excluded.updated_at
+                    """,
+                arguments: [knownError.fingerprint, knownError.problemId, knownError.title, knownError.workaround, now])
+            logger.info(
+                "known error indexed",
+                metadata: ["problem_id": "\(knownError.problemId)", "event_id": "\(event.id)", "fingerprint": "\(knownError.fingerprint)"])
+            return .indexed(problemId: knownError.problemId)
+        }
+    }
+
+    /// The report's fingerprint, as the router computes it for problems.
+    static func fingerprint(of report: ReportSubmitted) -> IncidentFingerprint {
+        IncidentFingerprint(
+            productLine: report.product.line, model: report.product.model, version: report.product.version,
+            component: report.product.component, alarmCode: report.alarm?.code, title: report.summary,
+            description: report.description ?? "")
+    }
+
+    /// The known error whose fingerprint (its `key` or its `digest`) equals the report's.
+    func matchKnownError(_ db: Database, report: ReportSubmitted) throws -> KnownErrorMatch? {
+        guard hasKnownErrors.load(ordering: .relaxed) else { return nil }
+        let fingerprint = Self.fingerprint(of: report)
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT problem_id, title, workaround FROM known_error WHERE fingerprint IN (?, ?) LIMIT 1"),
+                arguments: [fingerprint.digest, fingerprint.key])
+        else { return nil }
+        return KnownErrorMatch(problemId: row["problem_id"], title: row["title"], workaround: row["workaround"])
+    }
+}
