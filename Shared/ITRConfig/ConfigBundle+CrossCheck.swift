@@ -32,6 +32,7 @@ extension ConfigBundle {
                 }
             }
         }
+        crossCheckRouterSettings(roots)
         // OLAs per tier must fit inside the SLA: the chain's total per priority must not exceed
         // any package's resolution target for that priority.
         if let root = roots[AssignmentSection.fileName], let olaNode = root["ola"], !assignment.functionalChain.isEmpty {
@@ -44,6 +45,25 @@ extension ConfigBundle {
                             + "\"\(package.id)\"'s resolution target \(ConfigValues.formatDuration(target))")
                 }
             }
+        }
+    }
+
+    /// The package of an account without a valid contract: `lifecycle.yaml`'s `uncontractedPackage`,
+    /// else the package with the longest P3 resolution target.
+    public var uncontractedPackage: ServicePackage? {
+        if let id = lifecycle.uncontractedPackage, let package = catalogue.package(id) { return package }
+        return catalogue.packages.max { ($0.targets[.p3]?.resolution ?? 0) < ($1.targets[.p3]?.resolution ?? 0) }
+    }
+
+    /// References from the router's own settings (uncontracted package, fix-release resolution code).
+    func crossCheckRouterSettings(_ roots: [String: ConfigNode]) {
+        if let root = roots[LifecycleSection.fileName], let node = root["uncontractedPackage"], let id = node.scalarText,
+           roots[CatalogueSection.fileName] != nil, catalogue.package(id) == nil {
+            node.error("unknown package \"\(id)\" (defined in \(CatalogueSection.fileName): \(catalogue.packages.map(\.id).sorted().joined(separator: ", ")))")
+        }
+        if let root = roots[ProblemsSection.fileName], let node = root["fixReleased"]?["resolutionCode"], let code = node.scalarText,
+           roots[QualitySection.fileName] != nil, quality.resolutionCode(code) == nil {
+            node.error("unknown resolution code \"\(code)\" (defined in \(QualitySection.fileName))")
         }
     }
 

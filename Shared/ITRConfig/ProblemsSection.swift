@@ -12,6 +12,10 @@ public struct ProblemsSection: Sendable, Hashable {
     /// Major incident: any incident of these priorities opens a problem on its own.
     public var majorIncidentRuleId: String
     public var majorIncidentPriorities: [Priority]
+    /// Resolution code (from `quality.yaml`) given to open incidents of a problem whose fix R&D released.
+    public var fixReleasedResolutionCode: String = "SW-DEFECT"
+    /// Rule id recorded when a fix release resolves a problem and moves its incidents forward.
+    public var fixReleasedRuleId: String = "problem.fix-released"
 
     public init(
         joinRuleId: String, recurrenceRuleId: String, recurrenceThreshold: Int, recurrenceWindow: TimeInterval,
@@ -26,7 +30,7 @@ public struct ProblemsSection: Sendable, Hashable {
     }
 
     static func decode(_ root: ConfigNode) -> ProblemsSection {
-        root.checkKeys(["join", "recurrence", "majorIncident"])
+        root.checkKeys(["join", "recurrence", "majorIncident", "fixReleased"])
         var section = ProblemsSection(
             joinRuleId: "problem.join", recurrenceRuleId: "problem.recurrence", recurrenceThreshold: 3,
             recurrenceWindow: 7 * 86_400, majorIncidentRuleId: "problem.major-incident", majorIncidentPriorities: [.p1])
@@ -44,6 +48,11 @@ public struct ProblemsSection: Sendable, Hashable {
             major.checkKeys(["id", "priorities"])
             section.majorIncidentRuleId = major.required("id")?.identifier() ?? section.majorIncidentRuleId
             section.majorIncidentPriorities = major.required("priorities")?.oneOfList(Priority.self) ?? []
+        }
+        if let fix = root["fixReleased"] {
+            fix.checkKeys(["id", "resolutionCode"])
+            section.fixReleasedRuleId = fix.required("id")?.identifier() ?? section.fixReleasedRuleId
+            section.fixReleasedResolutionCode = fix.required("resolutionCode")?.identifier() ?? section.fixReleasedResolutionCode
         }
         return section
     }

@@ -63,18 +63,25 @@ public enum ITRTopology {
             bindings: [
                 AMQPBinding(queue: "itr-router.inbox", exchange: ITRNames.ingressExchange, routingKey: "ticket.#"),
                 AMQPBinding(queue: "itr-router.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.ticket.opened"),
+                AMQPBinding(queue: "itr-router.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.ticket.correlated"),
                 AMQPBinding(queue: "itr-router.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.defect.fixed"),
             ]),
         ServiceQueue(
             product: "ltc-extractor", queue: "ltc-extractor.inbox",
             bindings: [
-                AMQPBinding(queue: "ltc-extractor.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.ticket.#"),
-                AMQPBinding(queue: "ltc-extractor.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.problem.#"),
+                AMQPBinding(queue: "ltc-extractor.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.ticket.opened"),
+                AMQPBinding(queue: "ltc-extractor.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.ticket.correlated"),
+                AMQPBinding(queue: "ltc-extractor.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.ticket.classified"),
+                AMQPBinding(queue: "ltc-extractor.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.ticket.resolved"),
+                AMQPBinding(queue: "ltc-extractor.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.sla.breached"),
+                AMQPBinding(queue: "ltc-extractor.inbox", exchange: ITRNames.ingressExchange, routingKey: "opportunity.#"),
             ]),
         ServiceQueue(
             product: "ipd-feedback", queue: "ipd-feedback.inbox",
             bindings: [
                 AMQPBinding(queue: "ipd-feedback.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.problem.#"),
+                AMQPBinding(queue: "ipd-feedback.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.ticket.resolved"),
+                AMQPBinding(queue: "ipd-feedback.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.sla.breached"),
                 AMQPBinding(queue: "ipd-feedback.inbox", exchange: ITRNames.ingressExchange, routingKey: "defect.#"),
             ]),
     ]

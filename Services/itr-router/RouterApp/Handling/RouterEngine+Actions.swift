@@ -1,0 +1,192 @@
+import Foundation
+import GRDB
+import ITRConfig
+import ITREvents
+
+extension RouterEngine {
+    /// Applies a service-desk action (`itr.ticket.action` or `POST /v1/tickets/{id}/actions`).
+    /// Throws `ActionRefusal` before writing anything when the action is forbidden.
+    @discardableResult
+    public mutating func act(_ db: Database, _ action: ITREvents.TicketAction, cause: Cause) throws -> TicketRecord {
+        guard var ticket = try load(db, action.ticketId) else {
+            throw ActionRefusal(code: "unknown-ticket", message: "no ticket \(action.ticketId)", status: 404)
+        }
+        let version = rules.version
+        let at = factTime(ticket)
+        let ruleId = "action.\(action.action.rawValue)"
+        let by = "by \(action.actor.id)" + (action.actor.role.map { " (\($0))" } ?? "")
+        func apply(_ domain: TicketAction, detail: String? = nil) throws -> TicketLifecycle.Transition {
+            var lifecycle = ticket.lifecycle
+            let result = Result { () throws(TicketRefusal) -> TicketLifecycle.Transition in try lifecycle.apply(domain, at: at) }
+            guard case .success(let transition) = result else {
+                if case .failure(let refusal) = result { throw ActionRefusal(refusal) }
+                throw ActionRefusal(code: "refused", message: "refused")
+            }
+            ticket.lifecycle = lifecycle
+            ticket.record(
+                transition, ruleId: ruleId, rulesVersion: version, causeId: cause.id,
+                detail: [detail, by].compactMap { $0 }.joined(separator: "; "))
+            return transition
+        }
+        func updated(_ note: String? = nil, pauseReason: PauseReason? = nil) -> TicketUpdated {
+            TicketUpdated(
+                ticketId: ticket.id, action: action.action, state: ticket.lifecycle.state.name, note: note,
+                pauseReason: pauseReason, actor: action.actor, at: at)
+        }
+
+        var events: [(Database, inout RouterEngine) throws -> Void] = []
+        switch action.action {
+        case .acknowledge:
+            _ = try apply(.acknowledge, detail: action.note)
+            let event = updated(action.note)
+            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+        case .note:
+            let text = action.note ?? ""
+            _ = try apply(.note(text))
+            let event = updated(text)
+            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+        case .pause:
+            let reason = action.pauseReason ?? .other
+            _ = try apply(.pause(reason), detail: "\(reason.rawValue)" + (rules.pausingReasons.contains(reason) ? " (pauses the SLA)" : " (SLA keeps running)"))
+            let event = updated(action.note, pauseReason: reason)
+            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+        case .resume:
+            _ = try apply(.resume, detail: action.note)
+            let event = updated(action.note)
+            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+        case .escalate:
+            let escalation = action.escalation ?? .init(reason: "manual")
+            if escalation.kind == .hierarchical {
+                try requireOpen(ticket)
+                ticket.hierarchicalCount += 1
+                let steps = rules.bundle.assignment.hierarchicalSteps
+                let roles = steps.isEmpty ? [] : steps[min(ticket.hierarchicalCount, steps.count) - 1].notify
+                ticket.decide(
+                    "escalated-hierarchical", at: at, detail: "\(escalation.reason); notify \(roles.joined(separator: ", ")); \(by)",
+                    ruleId: ruleId, rulesVersion: version, causeId: cause.id)
+                let share = ticket.clocks(rules: rules, now: now).sla.resolution.shareConsumed
+                let event = TicketEscalated(
+                    ticketId: ticket.id, kind: .hierarchical, fromTier: ticket.lifecycle.tier.flatMap(Tier.init(rawValue:)),
+                    step: ticket.hierarchicalCount, group: ticket.lifecycle.group, notifyRoles: roles,
+                    reason: escalation.reason, slaShare: min(share, 100))
+                events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+            } else {
+                let from = ticket.lifecycle.tier
+                let target: EscalationTarget = escalation.toTier.map { .tier($0.rawValue) } ?? .nextTier
+                let reason = EscalationReason(rawValue: escalation.reason) ?? .manual
+                _ = try apply(.escalate(target, reason: reason), detail: escalation.reason)
+                ticket.escalationCount += 1
+                let share = ticket.clocks(rules: rules, now: now).sla.resolution.shareConsumed
+                let event = TicketEscalated(
+                    ticketId: ticket.id, kind: .functional, fromTier: from.flatMap(Tier.init(rawValue:)),
+                    toTier: ticket.lifecycle.tier.flatMap(Tier.init(rawValue:)), step: ticket.escalationCount,
+                    group: ticket.lifecycle.group, reason: escalation.reason, slaShare: min(share, 100))
+                events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+            }
+        case .resolve:
+            guard let resolution = action.resolution else {
+                throw ActionRefusal(code: "missing-resolution", message: "resolve carries the resolution", status: 422)
+            }
+            guard let judgement = rules.judge.judge(resolutionCode: resolution.resolutionCode) else {
+                throw ActionRefusal(
+                    code: "unknown-resolution-code",
+                    message: "resolution code \"\(resolution.resolutionCode)\" is not in quality.yaml", status: 422)
+            }
+            let domain = Resolution(
+                code: resolution.resolutionCode, rootCause: resolution.rootCause ?? "", workaround: resolution.workaround,
+                spareParts: resolution.spareParts.map(\.partNumber))
+            _ = try apply(.resolve(domain), detail: "quality responsibility \(judgement.responsibility.rawValue)")
+            ticket.decide(
+                "quality-responsibility", at: at, detail: judgement.responsibility.rawValue, ruleId: judgement.ruleId,
+                rulesVersion: judgement.rulesVersion, causeId: cause.id)
+            let event = resolvedEvent(ticket, resolution: domain, responsibility: judgement.responsibility, spareParts: resolution.spareParts, actor: action.actor, at: at)
+            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+            if let problemId = ticket.problemId, let root = resolution.rootCause, !root.isEmpty,
+               let workaround = resolution.workaround, !workaround.isEmpty
+            {
+                events.append { db, engine in
+                    try engine.markKnownError(db, problemId: problemId, rootCause: root, workaround: workaround, from: event.ticketId, cause: cause)
+                }
+            }
+        case .confirm:
+            _ = try apply(.confirm, detail: action.note)
+            let event = TicketClosed(ticketId: ticket.id, reason: .confirmed, closedAt: at, note: action.note)
+            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+        case .reopen:
+            let reason = action.reason ?? action.note ?? "reopened"
+            _ = try apply(.reopen(reason: reason))
+            ticket.reopenCount += 1
+            let event = TicketReopened(
+                ticketId: ticket.id, reason: reason, reopenCount: ticket.reopenCount, actor: action.actor, reopenedAt: at)
+            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+        case .cancel:
+            let reason = action.reason ?? action.note ?? "cancelled"
+            _ = try apply(.cancel(reason: reason))
+            let event = TicketClosed(ticketId: ticket.id, reason: .cancelled, closedAt: at, note: reason)
+            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+        case .merge:
+            let target = action.mergeInto ?? ""
+            guard target != ticket.id else {
+                throw ActionRefusal(code: "merge-into-self", message: "a ticket cannot be merged into itself")
+            }
+            guard try TicketRepository.exists(db, id: target) else {
+                throw ActionRefusal(code: "unknown-merge-target", message: "no ticket \(target) to merge into", status: 422)
+            }
+            _ = try apply(.merge(into: target))
+            let event = TicketClosed(ticketId: ticket.id, reason: .merged, closedAt: at, mergedInto: target, note: action.note)
+            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+        }
+        try save(db, &ticket, cause: cause)
+        for event in events { try event(db, &self) }
+        return ticket
+    }
+
+    func requireOpen(_ ticket: TicketRecord) throws {
+        switch ticket.lifecycle.state {
+        case .closed: throw ActionRefusal(code: TicketRefusal.Code.ticketClosed.rawValue, message: "the ticket is closed")
+        case .cancelled: throw ActionRefusal(code: TicketRefusal.Code.ticketCancelled.rawValue, message: "the ticket is cancelled")
+        case .merged: throw ActionRefusal(code: TicketRefusal.Code.ticketMerged.rawValue, message: "the ticket was merged")
+        case .resolved: throw ActionRefusal(code: TicketRefusal.Code.alreadyResolved.rawValue, message: "the ticket is resolved")
+        default: return
+        }
+    }
+
+    func resolvedEvent(
+        _ ticket: TicketRecord, resolution: Resolution, responsibility: QualityResponsibility, spareParts: [SparePart],
+        actor: Actor?, at: Date
+    ) -> TicketResolved {
+        TicketResolved(
+            ticketId: ticket.id, resolutionCode: resolution.code,
+            rootCause: resolution.rootCause.isEmpty ? nil : resolution.rootCause, workaround: resolution.workaround,
+            spareParts: spareParts, qualityResponsibility: responsibility, product: ticket.product,
+            priority: ticket.lifecycle.priority ?? .p3, serviceType: ticket.lifecycle.serviceType ?? .softwareOperation,
+            account: ticket.account, contractPackage: ticket.contractPackage, problemId: ticket.problemId,
+            resolvedBy: actor, resolvedAt: at)
+    }
+
+    /// Known errors: a problem becomes a known error when one of its incidents is resolved with a
+    /// root cause AND a workaround (the first such resolution documents it).
+    mutating func markKnownError(
+        _ db: Database, problemId: String, rootCause: String, workaround: String, from ticketId: String, cause: Cause
+    ) throws {
+        guard var problem = try ProblemRecord.load(db, id: problemId), problem.state == .open else { return }
+        problem.state = .knownError
+        problem.rootCause = rootCause
+        problem.workaround = workaround
+        problem.knownErrorAt = now
+        try problem.save(db)
+        let ids = try TicketRepository.ticketIds(db, problemId: problemId)
+        if var ticket = try load(db, ticketId) {
+            ticket.decide(
+                "problem-known-error", at: factTime(ticket), detail: "problem \(problemId) documented as a known error",
+                ruleId: "problem.known-error.on-resolution", rulesVersion: rules.version, causeId: cause.id)
+            try save(db, &ticket, cause: cause)
+        }
+        try emit(
+            db,
+            ProblemKnownError(
+                problemId: problemId, title: problem.title, fingerprint: problem.fingerprintHash, rootCause: rootCause,
+                workaround: workaround, ticketIds: ids),
+            cause: cause, correlation: problemId)
+    }
+}

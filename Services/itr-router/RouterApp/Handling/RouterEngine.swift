@@ -1,0 +1,251 @@
+import AMQPClient
+import Foundation
+import GRDB
+import ITRConfig
+import ITREvents
+import ServiceKit
+
+/// Applies one input to the store inside the caller's write transaction: state changes, history
+/// with the rule behind each decision, due moments and the events to publish (outbox), all or
+/// nothing. One engine per transaction, with one rules snapshot and one `now`.
+public struct RouterEngine {
+    public static let source = "//itr/itr-router"
+
+    public let rules: RouterRules
+    public let now: Date
+    /// The earliest due moment stored by this engine (the scheduler is woken when it is earlier
+    /// than what it waits for).
+    public private(set) var earliestDue: Date?
+    public private(set) var emittedCount = 0
+
+    public init(rules: RouterRules, now: Date) {
+        self.rules = rules
+        self.now = now
+    }
+
+    // MARK: Emitting and saving
+
+    mutating func emit<P: EventPayload>(_ db: Database, _ payload: P, cause: Cause, correlation: String) throws {
+        var event = try CloudEvent(source: Self.source, payload: payload, subject: correlation, time: now)
+        event.causationID = cause.id
+        event.correlationID = correlation
+        if let traceparent = cause.traceparent {
+            event.traceparent = traceparent
+            event.tracestate = cause.tracestate
+        }
+        try Outbox.enqueue(
+            db, message: AMQPCloudEventCodec.encode(event, now: now), exchange: ITRNames.eventsExchange,
+            routingKey: event.type)
+        emittedCount += 1
+    }
+
+    mutating func save(_ db: Database, _ ticket: inout TicketRecord, cause: Cause) throws {
+        if let due = try TicketRepository.save(
+            db, &ticket, rules: rules, now: now, causeId: cause.id, traceparent: cause.traceparent)
+        {
+            earliestDue = min(earliestDue ?? due, due)
+        }
+    }
+
+    func load(_ db: Database, _ id: String) throws -> TicketRecord? {
+        try TicketRepository.load(db, id: id, policy: rules.policy)
+    }
+
+    /// The instant for facts recorded now: never before the ticket's last fact.
+    func factTime(_ ticket: TicketRecord, preferred: Date? = nil) -> Date {
+        let wanted = preferred ?? now
+        return max(wanted, ticket.log.last?.at ?? wanted)
+    }
+
+    // MARK: itr.ticket.opened
+
+    /// Classifies, assigns, runs problem detection and emits `classified` + `assigned`.
+    /// Returns false when the ticket already exists (nothing done).
+    @discardableResult
+    public mutating func open(_ db: Database, _ opened: TicketOpened, cause: Cause) throws -> Bool {
+        if try TicketRepository.exists(db, id: opened.ticketId) { return false }
+        let version = rules.version
+        let contract = rules.contract(account: opened.account, openedAt: opened.openedAt)
+        let facts = ReportFacts(
+            title: opened.summary, description: opened.description ?? "", categoryHint: opened.categoryHint,
+            channel: opened.channel.rawValue, alarmCode: opened.alarm?.code, productLine: opened.product.line,
+            model: opened.product.model, version: opened.product.version, component: opened.product.component,
+            severity: opened.severity?.alarm ?? opened.severity?.reported, region: contract.region)
+        let classification = rules.classifier.classify(facts)
+        let assignment = rules.assigner.assign(facts, serviceType: classification.serviceType)
+        let isIncident = classification.serviceType == .hardwareFault || classification.serviceType == .softwareFault
+        let fingerprint = isIncident ? IncidentFingerprint(facts) : nil
+
+        let lifecycle = TicketLifecycle(id: opened.ticketId, openedAt: opened.openedAt, policy: rules.policy)
+        var ticket = TicketRecord(
+            id: opened.ticketId, account: opened.account, contractPackage: contract.package, contractId: contract.contractId,
+            region: contract.region, productLine: opened.product.line, model: opened.product.model,
+            version: opened.product.version, component: opened.product.component, alarmCode: opened.alarm?.code,
+            summary: opened.summary, isIncident: isIncident, fingerprint: fingerprint?.key, problemId: nil,
+            openedAt: opened.openedAt, firstTier: assignment.tier, impact: classification.impact,
+            urgency: classification.urgency, reopenCount: 0, escalationCount: 0, hierarchicalCount: 0,
+            lifecycle: lifecycle,
+            log: [TicketLogEntry(
+                at: opened.openedAt, kind: "opened", fact: .opened,
+                detail: "report \(opened.reportId) from \(opened.sourceSystem) via \(opened.channel.rawValue)",
+                causeId: cause.id)],
+            storedLogCount: 0, isStored: false)
+        let at = factTime(ticket, preferred: max(opened.openedAt, now))
+        ticket.decide(
+            "contract", at: at,
+            detail: contract.contractId.map { "contract \($0): package \(contract.package ?? "-")" }
+                ?? "no valid contract for \(opened.account): package \(contract.package ?? "-")",
+            ruleId: contract.ruleId, rulesVersion: version, causeId: cause.id)
+        ticket.decide(
+            "impact", at: at, detail: "impact \(classification.impact)", ruleId: classification.impactRuleId,
+            rulesVersion: version, causeId: cause.id)
+        ticket.decide(
+            "urgency", at: at, detail: "urgency \(classification.urgency)", ruleId: classification.urgencyRuleId,
+            rulesVersion: version, causeId: cause.id)
+        let classified = try ticket.lifecycle.apply(
+            .classify(
+                serviceType: classification.serviceType, priority: classification.priority,
+                ruleId: classification.serviceTypeRuleId, rulesVersion: version), at: at)
+        ticket.record(
+            classified, ruleId: classification.serviceTypeRuleId, rulesVersion: version, causeId: cause.id,
+            detail: "\(classification.serviceType.rawValue); impact \(classification.impact) x urgency \(classification.urgency) → \(classification.priority.rawValue) (priority matrix)")
+        let assigned = try ticket.lifecycle.apply(.assign(tier: assignment.tier, group: assignment.group), at: at)
+        ticket.record(
+            assigned, ruleId: assignment.ruleId, rulesVersion: version, causeId: cause.id,
+            detail: "group \(assignment.group), tier \(assignment.tier)")
+
+        var problemToOpen: (ProblemDecision, [String])?
+        if let match = opened.knownError, let problem = try ProblemRecord.load(db, id: match.problemId) {
+            ticket.problemId = problem.id
+            ticket.decide(
+                "known-error-attached", at: at, detail: "problem \(problem.id): workaround \(match.workaround)",
+                ruleId: "intake.known-error-match", rulesVersion: version, causeId: cause.id)
+        } else if let fingerprint {
+            let incident = IncidentRecord(
+                ticketId: ticket.id, fingerprint: fingerprint, priority: classification.priority, openedAt: opened.openedAt)
+            let limit = max(rules.detector.rules.recurrenceThreshold, 1) * 2
+            let recent = try TicketRepository.recentIncidents(
+                db, fingerprint: fingerprint, openedAt: opened.openedAt, window: rules.detector.rules.recurrenceWindow,
+                excluding: ticket.id, limit: limit)
+            let decision = rules.detector.decide(
+                incident: incident, recent: recent, openProblems: try TicketRepository.openProblems(db, fingerprint: fingerprint))
+            switch decision.outcome {
+            case .joinProblem(let id):
+                ticket.problemId = id
+                let problem = try ProblemRecord.load(db, id: id)
+                ticket.decide(
+                    "problem-linked", at: at, detail: "joined open problem \(id)", ruleId: decision.ruleId,
+                    rulesVersion: version, causeId: cause.id)
+                if let problem, problem.state == .knownError, let workaround = problem.workaround {
+                    ticket.decide(
+                        "known-error-attached", at: at, detail: "problem \(id): workaround \(workaround)",
+                        ruleId: decision.ruleId, rulesVersion: version, causeId: cause.id)
+                }
+            case .openProblem(let incidents):
+                problemToOpen = (decision, incidents)
+            case .nothing:
+                break
+            }
+        }
+
+        try save(db, &ticket, cause: cause)
+        let clocks = ticket.clocks(rules: rules, now: now)
+        try emit(
+            db,
+            TicketClassified(
+                ticketId: ticket.id, serviceType: classification.serviceType, impact: Self.impact(classification.impact),
+                urgency: Self.urgency(classification.urgency), priority: classification.priority,
+                contractPackage: contract.package, account: opened.account, ruleId: classification.serviceTypeRuleId,
+                rulesVersion: version),
+            cause: cause, correlation: ticket.id)
+        let budget = rules.olaBudgets(priority: classification.priority)[assignment.tier] ?? 0
+        try emit(
+            db,
+            TicketAssigned(
+                ticketId: ticket.id, group: assignment.group, tier: Tier(rawValue: assignment.tier) ?? .l1,
+                priority: classification.priority, olaDueAt: clocks.currentStint?.clock.dueAt,
+                olaBudgetMinutes: budget >= 60 ? Int(budget / 60) : nil, reason: "rule \(assignment.ruleId)"),
+            cause: cause, correlation: ticket.id)
+
+        if let (decision, incidents) = problemToOpen {
+            try openProblem(db, decision: decision, incidents: incidents, trigger: ticket, cause: cause)
+        }
+        return true
+    }
+
+    /// Opens a problem for `incidents` (the triggering ticket among them) and links them.
+    mutating func openProblem(
+        _ db: Database, decision: ProblemDecision, incidents: [String], trigger: TicketRecord, cause: Cause
+    ) throws {
+        guard let key = trigger.fingerprint else { return }
+        let parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        let fingerprint = IncidentFingerprint(
+            productLine: parts[safe: 0] ?? "", model: parts[safe: 1] ?? "", version: parts[safe: 2] ?? "",
+            component: parts[safe: 3] ?? "", symptom: parts[safe: 4] ?? "")
+        let major = decision.ruleId == rules.detector.rules.majorIncidentRuleId
+        let id = "PRB-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).uppercased()
+        let problem = ProblemRecord(
+            id: id, fingerprint: fingerprint, state: .open, title: String(trigger.summary.prefix(200)),
+            trigger: major ? ProblemTrigger.major.rawValue : ProblemTrigger.recurring.rawValue,
+            ruleId: decision.ruleId ?? "", rulesVersion: decision.rulesVersion, openedAt: now)
+        try problem.save(db)
+        let detail = major
+            ? "problem \(id) opened for a major incident"
+            : "problem \(id) opened: \(incidents.count) incidents with one fingerprint within the window"
+        for ticketId in incidents {
+            guard var ticket = try load(db, ticketId) else { continue }
+            ticket.problemId = id
+            ticket.decide(
+                "problem-linked", at: factTime(ticket), detail: detail, ruleId: decision.ruleId,
+                rulesVersion: decision.rulesVersion, causeId: cause.id)
+            try save(db, &ticket, cause: cause)
+        }
+        try emit(
+            db,
+            ProblemOpened(
+                problemId: id, title: problem.title, fingerprint: problem.fingerprintHash, productLine: trigger.productLine,
+                model: trigger.model, component: trigger.component, code: trigger.alarmCode, symptom: problem.symptom,
+                trigger: major ? .major : .recurring, ticketIds: incidents),
+            cause: cause, correlation: id)
+    }
+
+    // MARK: itr.ticket.correlated
+
+    /// Records a repeated alarm folded into the ticket; false when the ticket is unknown.
+    public mutating func correlate(_ db: Database, _ correlated: TicketCorrelated, cause: Cause) throws -> Bool {
+        guard var ticket = try load(db, correlated.ticketId) else { return false }
+        let device = correlated.device.map { " on \($0)" } ?? ""
+        ticket.decide(
+            "correlated", at: factTime(ticket),
+            detail: "alarm \(correlated.alarmCode)\(device) repeated: \(correlated.count) reports, last \(RFC3339.format(correlated.lastSeenAt))\(correlated.cleared ? ", cleared" : "")",
+            ruleId: "intake.correlation", rulesVersion: rules.version, causeId: cause.id)
+        try save(db, &ticket, cause: cause)
+        return true
+    }
+
+    // MARK: Helpers
+
+    static func impact(_ level: Int) -> Impact {
+        switch level {
+        case 1: .extensive
+        case 2: .significant
+        case 3: .moderate
+        default: .minor
+        }
+    }
+
+    static func urgency(_ level: Int) -> Urgency {
+        switch level {
+        case 1: .critical
+        case 2: .high
+        case 3: .medium
+        default: .low
+        }
+    }
+
+    static func minutes(_ seconds: TimeInterval) -> Int { max(1, Int((seconds / 60).rounded())) }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

@@ -1,0 +1,141 @@
+import AMQPClient
+import Foundation
+import GRDB
+import ITREvents
+import Logging
+import ServiceKit
+
+/// The consumer of `itr-router.inbox`: `itr.ticket.opened`, `itr.ticket.correlated`,
+/// `itr.ticket.action` and `itr.defect.fixed`. A batch is applied in ONE write transaction
+/// (inbox claims, state, history, due moments, outbox rows); then the scheduler is told about
+/// the earliest moment stored.
+///
+/// Dispositions: a duplicate (`source` + `id` in the inbox) is acked without effect; a refused
+/// action emits `itr.ticket.action-rejected` and is `.invalid` (kept in `itr-router.inbox.dlq`
+/// with its reason; a redelivery of it is refused again); an event for a ticket not stored yet is
+/// retried once (it may race its `itr.ticket.opened`), then refused.
+public struct RouterHandler: EventHandler {
+    public let store: ServiceStore
+    public let rules: RulesHolder
+    public let clock: any RouterClock
+    public let scheduler: DueScheduler?
+    public let logger: Logger
+
+    public init(
+        store: ServiceStore, rules: RulesHolder, clock: any RouterClock, scheduler: DueScheduler?,
+        logger: Logger = Logger(label: "router-handler")
+    ) {
+        self.store = store
+        self.rules = rules
+        self.clock = clock
+        self.scheduler = scheduler
+        self.logger = logger
+    }
+
+    public func handle(_ batch: [InboundMessage]) async throws -> [Disposition] {
+        let rules = self.rules.current
+        let now = clock.now()
+        let logger = self.logger
+        let (dispositions, earliest) = try await store.pool.write { db -> ([Disposition], Date?) in
+            var engine = RouterEngine(rules: rules, now: now)
+            var dispositions: [Disposition] = []
+            dispositions.reserveCapacity(batch.count)
+            for inbound in batch {
+                dispositions.append(try Self.handle(db, inbound, engine: &engine, logger: logger))
+            }
+            return (dispositions, engine.earliestDue)
+        }
+        if let earliest { scheduler?.scheduled(earliest) }
+        return dispositions
+    }
+
+    static func handle(_ db: Database, _ inbound: InboundMessage, engine: inout RouterEngine, logger: Logger) throws -> Disposition {
+        let event: CloudEvent
+        do {
+            event = try AMQPCloudEventCodec.decode(inbound.message)
+        } catch {
+            return .invalid(reasonCode: error.code.rawValue, message: error.message)
+        }
+        if try Inbox.contains(db, source: event.source, id: event.id) {
+            if let row = try Row.fetchOne(
+                db, sql: "SELECT reason_code, message FROM rejected_actions WHERE source = ? AND id = ?",
+                arguments: [event.source, event.id])
+            {
+                return .invalid(reasonCode: row["reason_code"], message: row["message"])
+            }
+            return .duplicate
+        }
+        let cause = Cause(event)
+        let validationNow = max(Date(), engine.now)
+        var metadata: Logger.Metadata = ["event_id": "\(event.id)", "event_type": "\(event.type)"]
+        if let trace = event.traceparent { metadata["trace_id"] = "\(trace)" }
+
+        let disposition: Disposition
+        switch EventType(rawValue: event.type) {
+        case .ticketOpened:
+            switch event.decodePayload(TicketOpened.self, now: validationNow) {
+            case .failure(let failure):
+                disposition = .invalid(reasonCode: "invalid-data", message: failure.description)
+            case .success(let opened):
+                metadata["ticket_id"] = "\(opened.ticketId)"
+                let created = try engine.open(db, opened, cause: cause)
+                if !created { logger.info("ticket already open; nothing to do", metadata: metadata) }
+                disposition = .processed
+            }
+
+        case .ticketCorrelated:
+            switch event.decodePayload(TicketCorrelated.self, now: validationNow) {
+            case .failure(let failure):
+                disposition = .invalid(reasonCode: "invalid-data", message: failure.description)
+            case .success(let correlated):
+                if try engine.correlate(db, correlated, cause: cause) {
+                    disposition = .processed
+                } else if inbound.deliveryCount < 1 {
+                    return .retry
+                } else {
+                    disposition = .invalid(reasonCode: "unknown-ticket", message: "no ticket \(correlated.ticketId)")
+                }
+            }
+
+        case .ticketAction:
+            switch event.decodePayload(ITREvents.TicketAction.self, now: validationNow) {
+            case .failure(let failure):
+                disposition = .invalid(reasonCode: "invalid-action", message: failure.description)
+            case .success(let action):
+                metadata["ticket_id"] = "\(action.ticketId)"
+                do {
+                    try engine.act(db, action, cause: cause)
+                    disposition = .processed
+                } catch let refusal as ActionRefusal {
+                    if refusal.code == "unknown-ticket", inbound.deliveryCount < 1 { return .retry }
+                    logger.info("action refused", metadata: metadata.merging(["reason": "\(refusal)"]) { $1 })
+                    try engine.emit(
+                        db,
+                        TicketActionRejected(
+                            ticketId: action.ticketId, action: action.action.rawValue, reasonCode: refusal.code,
+                            message: refusal.message, actionId: event.id),
+                        cause: cause, correlation: action.ticketId)
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO rejected_actions (source, id, reason_code, message) VALUES (?, ?, ?, ?)",
+                        arguments: [event.source, event.id, refusal.code, refusal.message])
+                    disposition = .invalid(reasonCode: refusal.code, message: refusal.message)
+                }
+            }
+
+        case .defectFixed:
+            switch event.decodePayload(DefectFixed.self, now: validationNow) {
+            case .failure(let failure):
+                disposition = .invalid(reasonCode: "invalid-data", message: failure.description)
+            case .success(let fixed):
+                let resolved = try engine.defectFixed(db, fixed, cause: cause)
+                logger.info("defect fixed", metadata: metadata.merging(["problems": "\(resolved)"]) { $1 })
+                disposition = .processed
+            }
+
+        default:
+            disposition = .invalid(reasonCode: "unexpected-type", message: "itr-router does not handle \(event.type)")
+        }
+        _ = try Inbox.claim(db, source: event.source, id: event.id)
+        return disposition
+    }
+}

@@ -1,0 +1,129 @@
+import GRDB
+
+/// The router's tables (after ServiceKit's inbox and outbox).
+///
+/// - `tickets`: current state of each ticket plus the columns the service-level report and the
+///   problem detector query (indexed: fingerprint + opened_at, problem, opened_at).
+/// - `ticket_history`: append-only lifecycle facts and router decisions, each with the rule and
+///   rules version behind it and the id of the event that caused it.
+/// - `ola_stints`: each tier's hold of a ticket with its budget and outcome (recomputed per change).
+/// - `problems` and their incidents (`tickets.problem_id`).
+/// - `due_moments`: what the scheduler fires next, indexed by due time (from `EscalationPlanner`).
+/// - `rejected_actions`: refused `itr.ticket.action` events, so a redelivery is refused again.
+public enum RouterSchema {
+    public static func register(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("itr-router-v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE tickets (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        state TEXT NOT NULL,
+                        tier TEXT,
+                        grp TEXT,
+                        first_tier TEXT,
+                        service_type TEXT,
+                        priority TEXT,
+                        impact INTEGER,
+                        urgency INTEGER,
+                        account TEXT NOT NULL,
+                        contract_package TEXT,
+                        contract_id TEXT,
+                        region TEXT,
+                        product_line TEXT NOT NULL,
+                        model TEXT,
+                        version TEXT,
+                        component TEXT,
+                        alarm_code TEXT,
+                        summary TEXT NOT NULL,
+                        is_incident INTEGER NOT NULL DEFAULT 0,
+                        fingerprint TEXT,
+                        problem_id TEXT,
+                        opened_at REAL NOT NULL,
+                        acknowledged_at REAL,
+                        response_seconds REAL,
+                        resolution_seconds REAL,
+                        resolved_at REAL,
+                        closed_at REAL,
+                        close_reason TEXT,
+                        reopen_count INTEGER NOT NULL DEFAULT 0,
+                        escalation_count INTEGER NOT NULL DEFAULT 0,
+                        hierarchical_count INTEGER NOT NULL DEFAULT 0,
+                        resolution_code TEXT,
+                        quality_responsibility TEXT,
+                        response_met INTEGER,
+                        resolution_met INTEGER,
+                        updated_at REAL NOT NULL
+                    );
+                    CREATE INDEX tickets_fingerprint ON tickets (fingerprint, opened_at) WHERE fingerprint IS NOT NULL;
+                    CREATE INDEX tickets_problem ON tickets (problem_id) WHERE problem_id IS NOT NULL;
+                    CREATE INDEX tickets_opened ON tickets (opened_at);
+
+                    CREATE TABLE ticket_history (
+                        ticket_id TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        at REAL NOT NULL,
+                        kind TEXT NOT NULL,
+                        fact TEXT,
+                        detail TEXT,
+                        rule_id TEXT,
+                        rules_version TEXT,
+                        cause_id TEXT,
+                        PRIMARY KEY (ticket_id, seq)
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE ola_stints (
+                        ticket_id TEXT NOT NULL,
+                        idx INTEGER NOT NULL,
+                        tier TEXT NOT NULL,
+                        budget_seconds REAL NOT NULL,
+                        elapsed_seconds REAL NOT NULL,
+                        met INTEGER,
+                        started_at REAL,
+                        PRIMARY KEY (ticket_id, idx)
+                    ) WITHOUT ROWID;
+
+                    CREATE TABLE problems (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        fingerprint TEXT NOT NULL,
+                        fingerprint_hash TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        title TEXT NOT NULL,
+                        product_line TEXT NOT NULL,
+                        model TEXT,
+                        component TEXT,
+                        symptom TEXT,
+                        trigger TEXT NOT NULL,
+                        rule_id TEXT NOT NULL,
+                        rules_version TEXT NOT NULL,
+                        opened_at REAL NOT NULL,
+                        root_cause TEXT,
+                        workaround TEXT,
+                        known_error_at REAL,
+                        resolved_at REAL,
+                        fix_version TEXT,
+                        defect_id TEXT
+                    );
+                    CREATE INDEX problems_open_fingerprint ON problems (fingerprint) WHERE state != 'resolved';
+
+                    CREATE TABLE due_moments (
+                        ticket_id TEXT NOT NULL,
+                        due_at REAL NOT NULL,
+                        kind TEXT NOT NULL,
+                        ord INTEGER NOT NULL,
+                        cause_id TEXT,
+                        traceparent TEXT
+                    );
+                    CREATE INDEX due_moments_due ON due_moments (due_at, ord);
+                    CREATE INDEX due_moments_ticket ON due_moments (ticket_id);
+
+                    CREATE TABLE rejected_actions (
+                        source TEXT NOT NULL,
+                        id TEXT NOT NULL,
+                        reason_code TEXT NOT NULL,
+                        message TEXT NOT NULL,
+                        PRIMARY KEY (source, id)
+                    ) WITHOUT ROWID;
+                    """)
+        }
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import GRDB
+import ITRConfig
+import ITREvents
+
+/// Reads and writes tickets, their history, OLA stints and due moments. Every query is by
+/// primary key or an index: the cost per ticket does not grow with the number of tickets.
+public enum TicketRepository {
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return encoder
+    }()
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return decoder
+    }()
+
+    public struct StorageError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func exists(_ db: Database, id: String) throws -> Bool {
+        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM tickets WHERE id = ?)", arguments: [id]) ?? false
+    }
+
+    /// Loads a ticket and replays its lifecycle under `policy`; nil when unknown.
+    public static func load(_ db: Database, id: String, policy: TicketLifecycle.Policy) throws -> TicketRecord? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tickets WHERE id = ?", arguments: [id]) else { return nil }
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT * FROM ticket_history WHERE ticket_id = ? ORDER BY seq", arguments: [id])
+        var log: [TicketLogEntry] = []
+        log.reserveCapacity(rows.count)
+        for history in rows {
+            let factText: String? = history["fact"]
+            let fact = try factText.map { try decoder.decode(TicketFact.self, from: Data($0.utf8)) }
+            log.append(TicketLogEntry(
+                at: Date(timeIntervalSince1970: history["at"]), kind: history["kind"], fact: fact, detail: history["detail"],
+                ruleId: history["rule_id"], rulesVersion: history["rules_version"], causeId: history["cause_id"]))
+        }
+        let facts = log.compactMap { entry in entry.fact.map { TicketHistoryEntry(at: entry.at, fact: $0) } }
+        let lifecycle: TicketLifecycle
+        do {
+            lifecycle = try TicketLifecycle(id: id, replaying: facts, policy: policy)
+        } catch {
+            throw StorageError(description: "ticket \(id): stored history does not replay: \(error)")
+        }
+        let openedAt: Double = row["opened_at"]
+        return TicketRecord(
+            id: id, account: row["account"], contractPackage: row["contract_package"], contractId: row["contract_id"],
+            region: row["region"], productLine: row["product_line"], model: row["model"], version: row["version"],
+            component: row["component"], alarmCode: row["alarm_code"], summary: row["summary"],
+            isIncident: row["is_incident"], fingerprint: row["fingerprint"], problemId: row["problem_id"],
+            openedAt: Date(timeIntervalSince1970: openedAt), firstTier: row["first_tier"], impact: row["impact"],
+            urgency: row["urgency"], reopenCount: row["reopen_count"], escalationCount: row["escalation_count"],
+            hierarchicalCount: row["hierarchical_count"], lifecycle: lifecycle, log: log, storedLogCount: log.count,
+            isStored: true)
+    }
+
+    /// Writes the ticket row, its new history lines, its OLA stints and its due moments.
+    ///
+    /// Due moments: the ones already due at `now` stay (the scheduler fires them, checking they
+    /// still hold); the future ones are replaced by a fresh plan. Returns the earliest moment stored.
+    @discardableResult
+    public static func save(
+        _ db: Database, _ ticket: inout TicketRecord, rules: RouterRules, now: Date, causeId: String?,
+        traceparent: String?
+    ) throws -> Date? {
+        let clocks = ticket.clocks(rules: rules, now: now)
+        let lifecycle = ticket.lifecycle
+        let sla = clocks.sla
+        func met(_ clock: ClockStatus) -> Bool? {
+            if clock.isBreached { return false }
+            return clock.isStopped ? true : nil
+        }
+        let acknowledgedAt = ticket.log.first { $0.kind == "acknowledged" }?.at
+        let closedAt: Date? = [.closed, .cancelled, .merged].contains(lifecycle.state) ? ticket.log.last(where: {
+            $0.kind == "closed" || $0.kind == "cancelled" || $0.kind == "merged"
+        })?.at : nil
+        let closeReason: String? = {
+            switch lifecycle.state {
+            case .closed:
+                if case .closed(let reason)? = ticket.log.last(where: { $0.kind == "closed" })?.fact {
+                    return reason == .confirmed ? CloseReason.confirmed.rawValue : CloseReason.timeout.rawValue
+                }
+                return nil
+            case .cancelled: return CloseReason.cancelled.rawValue
+            case .merged: return CloseReason.merged.rawValue
+            default: return nil
+            }
+        }()
+        let resolvedAt = ticket.log.last { $0.kind == "resolved" }.map(\.at)
+        let resolutionCode = lifecycle.resolution?.code
+            ?? ticket.log.compactMap { entry -> String? in
+                if case .resolved(let resolution)? = entry.fact { return resolution.code }
+                return nil
+            }.last
+        let responsibility = resolutionCode.flatMap { rules.judge.judge(resolutionCode: $0)?.responsibility.rawValue }
+        let arguments: StatementArguments = [
+            ticket.id, stateName(lifecycle.state), lifecycle.tier, lifecycle.group, ticket.firstTier,
+            lifecycle.serviceType?.rawValue, lifecycle.priority?.rawValue, ticket.impact, ticket.urgency, ticket.account,
+            ticket.contractPackage, ticket.contractId, ticket.region, ticket.productLine, ticket.model, ticket.version,
+            ticket.component, ticket.alarmCode, ticket.summary, ticket.isIncident, ticket.fingerprint, ticket.problemId,
+            ticket.openedAt.timeIntervalSince1970, acknowledgedAt?.timeIntervalSince1970,
+            sla.response.isStopped ? sla.response.elapsed : nil,
+            sla.resolution.isStopped ? sla.resolution.elapsed : nil,
+            resolvedAt?.timeIntervalSince1970, closedAt?.timeIntervalSince1970, closeReason, ticket.reopenCount,
+            ticket.escalationCount, ticket.hierarchicalCount, resolutionCode, responsibility, met(sla.response),
+            met(sla.resolution), now.timeIntervalSince1970,
+        ]
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO tickets (
+                    id, state, tier, grp, first_tier, service_type, priority, impact, urgency, account,
+                    contract_package, contract_id, region, product_line, model, version, component, alarm_code, summary,
+                    is_incident, fingerprint, problem_id, opened_at, acknowledged_at, response_seconds,
+                    resolution_seconds, resolved_at, closed_at, close_reason, reopen_count, escalation_count,
+                    hierarchical_count, resolution_code, quality_responsibility, response_met, resolution_met, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: arguments)
+
+        for seq in ticket.storedLogCount..<ticket.log.count {
+            let entry = ticket.log[seq]
+            let fact = try entry.fact.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
+            try db.execute(
+                sql: """
+                    INSERT INTO ticket_history (ticket_id, seq, at, kind, fact, detail, rule_id, rules_version, cause_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    ticket.id, seq, entry.at.timeIntervalSince1970, entry.kind, fact, entry.detail, entry.ruleId,
+                    entry.rulesVersion, entry.causeId,
+                ])
+        }
+        ticket.storedLogCount = ticket.log.count
+
+        if ticket.isStored { try db.execute(sql: "DELETE FROM ola_stints WHERE ticket_id = ?", arguments: [ticket.id]) }
+        for (index, stint) in clocks.ola.enumerated() {
+            let met: Bool? = stint.clock.isBreached ? false : (stint.clock.isStopped ? true : nil)
+            try db.execute(
+                sql: """
+                    INSERT INTO ola_stints (ticket_id, idx, tier, budget_seconds, elapsed_seconds, met, started_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    ticket.id, index, stint.tier, stint.clock.target, stint.clock.elapsed, met,
+                    stint.clock.startedAt?.timeIntervalSince1970,
+                ])
+        }
+
+        let moments = rules.planner.plan(
+            sla: sla, ola: clocks.currentStint, calendar: clocks.calendar, autoCloseAt: lifecycle.autoCloseAt, now: now)
+        if ticket.isStored {
+            try db.execute(
+                sql: "DELETE FROM due_moments WHERE ticket_id = ? AND due_at > ?",
+                arguments: [ticket.id, now.timeIntervalSince1970])
+        }
+        for moment in moments {
+            try insertMoment(db, ticketId: ticket.id, moment: moment, causeId: causeId, traceparent: traceparent)
+        }
+        ticket.isStored = true
+        return moments.first?.at
+    }
+
+    static func insertMoment(
+        _ db: Database, ticketId: String, moment: PlannedMoment, causeId: String?, traceparent: String?
+    ) throws {
+        let kind = String(decoding: try encoder.encode(moment.kind), as: UTF8.self)
+        try db.execute(
+            sql: "INSERT INTO due_moments (ticket_id, due_at, kind, ord, cause_id, traceparent) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [ticketId, moment.at.timeIntervalSince1970, kind, moment.kind.order, causeId, traceparent])
+    }
+
+    /// The router's name of a state (`pending` carries no reason here; the history has it).
+    public static func stateName(_ state: TicketLifecycle.State) -> String { state.name }
+
+    // MARK: Problems
+
+    /// Open (not resolved) problems with this fingerprint key.
+    public static func openProblems(_ db: Database, fingerprint: IncidentFingerprint) throws -> [OpenProblem] {
+        try String.fetchAll(
+            db, sql: "SELECT id FROM problems WHERE fingerprint = ? AND state != 'resolved' ORDER BY opened_at",
+            arguments: [fingerprint.key]
+        ).map { OpenProblem(id: $0, fingerprint: fingerprint) }
+    }
+
+    /// Incidents with this fingerprint not linked to a problem, opened in `window` before `openedAt`
+    /// (at most `limit`, newest first).
+    public static func recentIncidents(
+        _ db: Database, fingerprint: IncidentFingerprint, openedAt: Date, window: TimeInterval, excluding id: String,
+        limit: Int
+    ) throws -> [IncidentRecord] {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, priority, opened_at FROM tickets
+                WHERE fingerprint = ? AND opened_at >= ? AND opened_at <= ? AND id != ? AND problem_id IS NULL
+                ORDER BY opened_at DESC LIMIT ?
+                """,
+            arguments: [
+                fingerprint.key, openedAt.addingTimeInterval(-window).timeIntervalSince1970, openedAt.timeIntervalSince1970,
+                id, limit,
+            ])
+        return rows.map { row in
+            IncidentRecord(
+                ticketId: row["id"], fingerprint: fingerprint, priority: Priority(rawValue: row["priority"] ?? "") ?? .p3,
+                openedAt: Date(timeIntervalSince1970: row["opened_at"]))
+        }
+    }
+
+    /// Ids of the tickets linked to a problem.
+    public static func ticketIds(_ db: Database, problemId: String) throws -> [String] {
+        try String.fetchAll(
+            db, sql: "SELECT id FROM tickets WHERE problem_id = ? ORDER BY opened_at, id", arguments: [problemId])
+    }
+}
