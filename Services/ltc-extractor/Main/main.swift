@@ -1,2 +1,4 @@
+import Foundation
 import LTCApp
-print(LTCAppInfo.product)
+
+exit(await LTCApp.main())

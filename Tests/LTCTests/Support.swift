@@ -1,0 +1,133 @@
+import AMQPClient
+import Foundation
+import GRDB
+import ITRConfig
+import ITREvents
+import ITRTestSupport
+import LTCApp
+import Logging
+import ServiceKit
+import Synchronization
+
+/// The shipped configuration directory.
+let configDirectory = TestEnvironment.packageRoot.appendingPathComponent("deploy/config").path
+
+/// The shipped files by name, for in-memory variations.
+func shippedFiles() throws -> [String: String] {
+    var files: [String: String] = [:]
+    for name in try FileManager.default.contentsOfDirectory(atPath: configDirectory) where name.hasSuffix(".yaml") {
+        files[name] = try String(contentsOfFile: configDirectory + "/" + name, encoding: .utf8)
+    }
+    return files
+}
+
+/// An instant from an RFC 3339 string.
+func t(_ text: String) -> Date { RFC3339.parse(text)! }
+
+/// The processor on a fresh temporary store with the shipped rules, and helpers to feed it.
+final class Harness: Sendable {
+    let store: ServiceStore
+    let rules: LTCRules
+    let processor: OpportunityProcessor
+
+    init(rules: LTCRules? = nil) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ltc-\(UUID().uuidString)")
+        store = try ServiceStore(path: directory.appendingPathComponent("ltc.sqlite").path) { LTCStore.registerMigrations(&$0) }
+        self.rules = try rules ?? LTCRules(directory: configDirectory)
+        let ids = IDCounter()
+        processor = OpportunityProcessor(
+            store: store, rules: self.rules, logger: Logger(label: "ltc-test"), newID: { "OPP-\(ids.next())" })
+    }
+
+    /// Delivers events (one batch) and returns the dispositions.
+    @discardableResult
+    func deliver(_ events: [CloudEvent]) async throws -> [Disposition] {
+        let batch = events.map {
+            InboundMessage(message: AMQPCloudEventCodec.encode($0), exchange: ITRNames.eventsExchange, routingKey: $0.type)
+        }
+        return try await processor.handle(batch)
+    }
+
+    @discardableResult
+    func deliver(_ events: CloudEvent...) async throws -> [Disposition] { try await deliver(events) }
+
+    /// Every event in the outbox, in order.
+    func emitted() async throws -> [CloudEvent] {
+        try await store.pool.read { db in try Outbox.pending(db, limit: 10_000) }.map { try AMQPCloudEventCodec.decode($0.message) }
+    }
+
+    /// The emitted opportunity events' data, decoded.
+    func opportunities() async throws -> [(type: String, data: OpportunityIdentified)] {
+        try await emitted().map { event in
+            (event.type, try EventCoding.decoder.decode(OpportunityIdentified.self, from: event.data ?? Data()))
+        }
+    }
+
+    func list(_ query: OpportunityQuery = OpportunityQuery()) async throws -> (items: [Opportunity], total: Int) {
+        try await store.pool.read { db in try LTCStore.list(db, query) }
+    }
+}
+
+/// Sequential opportunity ids for readable tests.
+final class IDCounter: Sendable {
+    private let value = Mutex(0)
+    func next() -> Int { value.withLock { $0 += 1; return $0 } }
+}
+
+// MARK: Router output events (the test's input)
+
+let routerSource = "//itr/itr-router"
+let intakeSource = "//itr/intake"
+
+func opened(
+    _ ticket: String, account: String, product: Product, at: Date, alarm: Alarm? = nil, id: String = CloudEvent.newID()
+) -> CloudEvent {
+    let payload = TicketOpened(
+        ticketId: ticket, reportId: "r-\(ticket)", reportSource: "nms://test", sourceSystem: "nms", upstreamId: "u-\(ticket)",
+        channel: alarm == nil ? .portal : .monitoring, account: account, accountKnown: true,
+        customer: Customer(account: account, name: "测试客户"), product: product, summary: "告警 / alarm \(ticket)",
+        alarm: alarm, occurredAt: at, openedAt: at, language: .zh)
+    var event = try! CloudEvent(source: intakeSource, payload: payload, id: id, time: at)
+    event.correlationID = ticket
+    event.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    return event
+}
+
+func classified(
+    _ ticket: String, account: String?, type: ServiceType, priority: Priority = .p3, package: String? = nil,
+    at: Date, id: String = CloudEvent.newID()
+) -> CloudEvent {
+    let payload = TicketClassified(
+        ticketId: ticket, serviceType: type, impact: .moderate, urgency: .medium, priority: priority,
+        contractPackage: package, account: account, ruleId: "st.test", rulesVersion: "v-test")
+    var event = try! CloudEvent(source: routerSource, payload: payload, id: id, time: at)
+    event.correlationID = ticket
+    return event
+}
+
+func resolved(
+    _ ticket: String, account: String, product: Product, parts: [SparePart], type: ServiceType = .hardwareFault,
+    at: Date, id: String = CloudEvent.newID()
+) -> CloudEvent {
+    let payload = TicketResolved(
+        ticketId: ticket, resolutionCode: "replaced", spareParts: parts, qualityResponsibility: .productHardware,
+        product: product, priority: .p3, serviceType: type, account: account, resolvedAt: at)
+    var event = try! CloudEvent(source: routerSource, payload: payload, id: id, time: at)
+    event.correlationID = ticket
+    return event
+}
+
+func breached(_ ticket: String, account: String, package: String, at: Date, id: String = CloudEvent.newID()) -> CloudEvent {
+    let payload = SLABreached(
+        ticketId: ticket, clock: .resolution, priority: .p3, targetMinutes: 240, dueAt: at, share: 1.1,
+        contractPackage: package, serviceType: .softwareFault, account: account)
+    var event = try! CloudEvent(source: routerSource, payload: payload, id: id, time: at)
+    event.correlationID = ticket
+    return event
+}
+
+func statusReport(_ opportunity: String, _ status: OpportunityState, value: Money? = nil, id: String = CloudEvent.newID()) -> CloudEvent {
+    try! CloudEvent(
+        source: "crm://sales/cn-east", payload: OpportunityStatus(opportunityId: opportunity, status: status, note: "销售反馈", value: value),
+        id: id)
+}
