@@ -1,2 +1,4 @@
+import Foundation
 import RouterApp
-print(RouterAppInfo.product)
+
+exit(await RouterService.main())

@@ -1,2 +1,2 @@
-// RouterApp: the itr-router service's logic (filled in by its issue).
-public enum RouterAppInfo { public static let product = "itr-router" }
+// RouterApp: the itr-router service's logic. Entry point: `RouterService.main()`.
+public enum RouterAppInfo { public static let product = RouterService.product }

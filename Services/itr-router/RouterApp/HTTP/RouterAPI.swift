@@ -1,0 +1,156 @@
+import Foundation
+import GRDB
+import HTTPTypes
+import Hummingbird
+import ITREvents
+import ServiceKit
+
+/// The router's HTTP routes:
+///
+/// - `GET /v1/tickets/{id}` → ``TicketView`` (404 problem+json when unknown);
+/// - `POST /v1/tickets/{id}/actions` → the `itr.ticket.action` data as JSON (`ticketId` may be
+///   left out). Bearer token as at intake (`API_TOKENS` / `API_TOKENS_FILE`), authorized for the
+///   `ce-source` header's source (default `/service-desk/http`). `ce-id` or `Idempotency-Key`
+///   makes a retry safe (same id = same effect once). 200 with the ticket view; 400 invalid body;
+///   404 unknown ticket; 409 (or 422 for unknown values) problem+json naming the refusal code;
+/// - `GET /v1/service-levels` → ``ServiceLevelReport``.
+public struct RouterAPI: Sendable {
+    public static let defaultActionSource = "/service-desk/http"
+
+    public let store: ServiceStore
+    public let rules: RulesHolder
+    public let clock: any RouterClock
+    public let authenticator: TokenAuthenticator
+    public let relay: OutboxRelay?
+    public let scheduler: DueScheduler?
+
+    public init(
+        store: ServiceStore, rules: RulesHolder, clock: any RouterClock, authenticator: TokenAuthenticator,
+        relay: OutboxRelay?, scheduler: DueScheduler?
+    ) {
+        self.store = store
+        self.rules = rules
+        self.clock = clock
+        self.authenticator = authenticator
+        self.relay = relay
+        self.scheduler = scheduler
+    }
+
+    public func register(_ router: Router<BasicRequestContext>) {
+        router.get("/v1/tickets/:id") { _, context in
+            let id = try context.parameters.require("id")
+            let rules = self.rules.current
+            let now = self.clock.now()
+            guard let view = try await self.store.pool.read({ db in try TicketView.load(db, id: id, rules: rules, now: now) }) else {
+                throw ProblemDetails.notFound("no ticket \(id)")
+            }
+            return try Self.json(view)
+        }
+        router.post("/v1/tickets/:id/actions") { request, context in
+            try await self.postAction(request, id: try context.parameters.require("id"))
+        }
+        router.get("/v1/service-levels") { request, _ in
+            let query = request.uri.queryParameters
+            var dimensions: [ServiceLevelReport.Dimension] = []
+            for name in (query.get("groupBy") ?? "").split(separator: ",") {
+                guard let dimension = ServiceLevelReport.Dimension(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                    throw ProblemDetails.badRequest(
+                        "unknown groupBy \"\(name)\" (use \(ServiceLevelReport.Dimension.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                dimensions.append(dimension)
+            }
+            func date(_ name: String) throws -> Date? {
+                guard let text = query.get(name) else { return nil }
+                guard let value = RFC3339.parse(text) else { throw ProblemDetails.badRequest("\(name) must be an RFC 3339 timestamp") }
+                return value
+            }
+            let from = try date("from")
+            let to = try date("to")
+            let period = query.get("period") ?? "month"
+            let groupBy = dimensions
+            let report: ServiceLevelReport
+            do {
+                report = try await self.store.pool.read { db in
+                    try ServiceLevelReport.compute(db, groupBy: groupBy, period: period, from: from, to: to)
+                }
+            } catch let error as ServiceLevelReport.BadQuery {
+                throw ProblemDetails.badRequest(error.description)
+            }
+            return try Self.json(report)
+        }
+    }
+
+    func postAction(_ request: Request, id: String) async throws -> Response {
+        let grant = try authenticator.authenticate(authorization: request.headers[.authorization])
+        let source = Self.header(request, "ce-source") ?? Self.defaultActionSource
+        try grant.authorize(source: source)
+        let eventId = Self.header(request, "ce-id") ?? Self.header(request, "idempotency-key") ?? CloudEvent.newID()
+        let buffer = try await request.body.collect(upTo: ReportLimits.default.maxBodyBytes)
+        let body = Data(buffer.readableBytesView)
+        guard var object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
+            throw ProblemDetails.badRequest("the body must be a JSON object (the itr.ticket.action data)")
+        }
+        if let given = object["ticketId"] as? String, given != id {
+            throw ProblemDetails.badRequest(
+                "ticketId \(given) in the body differs from the path",
+                problems: [.init(path: "data.ticketId", code: "inconsistent", message: "differs from the path \(id)")])
+        }
+        object["ticketId"] = id
+        let data = try JSONSerialization.data(withJSONObject: object)
+        let action: ITREvents.TicketAction
+        switch EventCoding.decode(ITREvents.TicketAction.self, from: data) {
+        case .failure(let failure):
+            throw Self.invalid(failure)
+        case .success(let decoded):
+            let problems = decoded.validate()
+            if !problems.isEmpty { throw Self.invalid(ValidationFailure(problems)) }
+            action = decoded
+        }
+        let cause = Cause(id: eventId, traceparent: Self.header(request, "traceparent"), tracestate: Self.header(request, "tracestate"))
+        let rules = self.rules.current
+        let now = clock.now()
+        let outcome = try await store.pool.write { db -> Result<(TicketView?, Date?), ActionRefusal> in
+            if try Inbox.contains(db, source: source, id: eventId) {
+                return .success((try TicketView.load(db, id: id, rules: rules, now: now), nil))
+            }
+            var engine = RouterEngine(rules: rules, now: now)
+            do {
+                try engine.act(db, action, cause: cause)
+            } catch let refusal as ActionRefusal {
+                return .failure(refusal)
+            }
+            _ = try Inbox.claim(db, source: source, id: eventId)
+            return .success((try TicketView.load(db, id: id, rules: rules, now: now), engine.earliestDue))
+        }
+        switch outcome {
+        case .failure(let refusal):
+            throw ProblemDetails(
+                status: HTTPResponse.Status(code: refusal.status), type: "https://itr.example.com/problems/\(refusal.code)",
+                title: refusal.code, detail: refusal.message,
+                problems: [.init(path: "data.action", code: refusal.code, message: refusal.message)])
+        case .success(let (view, earliest)):
+            relay?.notify()
+            if let earliest { scheduler?.scheduled(earliest) }
+            guard let view else { throw ProblemDetails.notFound("no ticket \(id)") }
+            return try Self.json(view)
+        }
+    }
+
+    static func invalid(_ failure: ValidationFailure) -> ProblemDetails {
+        .badRequest(
+            "\(failure.problems.count) problem(s) in the action",
+            problems: failure.problems.map { .init(path: $0.path, code: $0.code.rawValue, message: $0.message) })
+    }
+
+    static func header(_ request: Request, _ name: String) -> String? {
+        guard let field = HTTPField.Name(name), let value = request.headers[field], !value.isEmpty else { return nil }
+        return value
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(
+            status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(data: try EventCoding.encode(value))))
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import ITRConfig
+import Logging
+import ServiceKit
+
+/// Assembles and runs `itr-router`: rules (validated at start-up, reloaded on SIGHUP), the
+/// consumer of `itr-router.inbox`, the due-moment scheduler, and the HTTP API.
+public enum RouterService {
+    public static let product = "itr-router"
+    public static let queue = "itr-router.inbox"
+
+    /// What the host runs, with the scheduler exposed for tests.
+    public struct Parts: Sendable {
+        public var components: ServiceComponents
+        public var scheduler: DueScheduler
+        public var api: RouterAPI
+    }
+
+
+    public static func parts(
+        runtime: ServiceRuntime, rules: RulesHolder, clock: any RouterClock, authenticator: TokenAuthenticator
+    ) -> Parts {
+        let logger = runtime.logger
+        let scheduler = DueScheduler(
+            store: runtime.store, rules: rules, clock: clock, relay: runtime.relay, logger: logger)
+        let handler = RouterHandler(store: runtime.store, rules: rules, clock: clock, scheduler: scheduler, logger: logger)
+        let api = RouterAPI(
+            store: runtime.store, rules: rules, clock: clock, authenticator: authenticator, relay: runtime.relay,
+            scheduler: scheduler)
+        var configuration = EventConsumer.Configuration(queue: queue)
+        configuration.maximumBatch = 256
+        let components = ServiceComponents(
+            consumers: [.init(configuration: configuration, handler: handler)],
+            routes: { router in api.register(router) },
+            reload: {
+                switch rules.reload() {
+                case .success(let version):
+                    logger.info("rules reloaded", metadata: ["rules_version": "\(version)"])
+                    scheduler.poke()
+                case .failure(let errors):
+                    logger.error(
+                        "invalid rules; keeping the last good ones",
+                        metadata: ["rules_version": "\(rules.current.version)", "errors": "\(errors)"])
+                }
+            },
+            services: [scheduler])
+        return Parts(components: components, scheduler: scheduler, api: api)
+    }
+
+    /// The executable's entry point; returns the exit status.
+    public static func main(arguments: [String] = CommandLine.arguments) async -> Int32 {
+        let settings: ServiceSettings
+        do {
+            settings = try ServiceSettings(product: product, arguments: arguments)
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            return error.code == .helpRequested ? 0 : 2
+        }
+        let rules: RouterRules
+        do {
+            rules = try RouterRules.load(directory: settings.configDirectory)
+        } catch {
+            FileHandle.standardError.write(Data("itr-router: invalid configuration:\n\(error)\n".utf8))
+            return 1
+        }
+        let authenticator: TokenAuthenticator
+        do {
+            authenticator = try TokenAuthenticator.fromEnvironment()
+        } catch {
+            FileHandle.standardError.write(Data("itr-router: invalid API tokens: \(error)\n".utf8))
+            return 1
+        }
+        let holder = RulesHolder(rules, directory: settings.configDirectory)
+        let host = ITRServiceHost(product: product, settings: settings) { migrator in RouterSchema.register(&migrator) }
+        do {
+            try await host.run { runtime in
+                runtime.logger.info("rules loaded", metadata: ["rules_version": "\(rules.version)"])
+                return parts(runtime: runtime, rules: holder, clock: SystemClock(), authenticator: authenticator).components
+            }
+            return 0
+        } catch {
+            FileHandle.standardError.write(Data("itr-router: \(error)\n".utf8))
+            return 1
+        }
+    }
+}
