@@ -3,23 +3,63 @@ import Logging
 
 // itr-bench: the project's performance benchmarks (not tests; figures are printed, never asserted).
 //
-//   itr-bench stage [--count N] [--url AMQP_URL]   one pipeline stage with this client (msg/s)
+//   itr-bench stage        [--count N] [--url AMQP_URL]   one pipeline stage with this client (msg/s)
+//   itr-bench pipeline     [--count N] [--seconds S]      the four services: saturation, latency at 50 %, steady RSS
+//   itr-bench backlog      [--count N]                    RSS while a backlog of N reports drains
+//   itr-bench router-scale [--stored N,M] [--count N] [--clocks N]  router cost vs stored tickets; SLA scheduler
+//   itr-bench http         [--seconds S] [--connections C] [--batch B]  intake's POST /v1/reports
 //
-// deploy/scripts/bench.sh runs it in release mode beside the C and Python baselines of
-// ../shared/bench and prints the ratios.
+// Common options: --bin DIR (built services; default: this executable's directory),
+// --config DIR (deploy/config), --broker-script PATH (deploy/scripts/broker.sh),
+// --broker-name NODE (the broker.sh node on --url; default $ITR_BROKER_NAME or itr),
+// --port N (first HTTP port of the fleet, default 18080), --log-level LEVEL (services; info),
+// --json PATH (write the result), --keep (keep the services' data and logs).
+//
+// deploy/scripts/bench.sh builds everything in release mode, runs these beside the C and Python
+// baselines of ../shared/bench and prints one table.
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 let command = arguments.first ?? "help"
 
 func option(_ name: String) -> String? {
-    let args = Array(CommandLine.arguments.dropFirst())
-    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
-    return args[i + 1]
+    guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
+    return arguments[i + 1]
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("itr-bench \(command) failed: \(message)\n".utf8))
+    exit(1)
 }
 
 var logger = Logger(label: "itr-bench")
-logger.logLevel = .warning
-let url = option("--url") ?? ProcessInfo.processInfo.environment["AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2f"
+logger.logLevel = arguments.contains("--verbose") ? .notice : .warning
+let environmentVariables = ProcessInfo.processInfo.environment
+let url = option("--url") ?? environmentVariables["AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2f"
+let root = FileManager.default.currentDirectoryPath
+let executableDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
+
+let environment = BenchEnvironment(
+    binDirectory: option("--bin") ?? executableDirectory,
+    configDirectory: option("--config") ?? "\(root)/deploy/config",
+    brokerScript: option("--broker-script") ?? "\(root)/deploy/scripts/broker.sh",
+    brokerNode: option("--broker-name") ?? environmentVariables["ITR_BROKER_NAME"] ?? "itr",
+    baseURL: url, basePort: Int(option("--port") ?? "") ?? 18080, logLevel: option("--log-level") ?? "info",
+    keepWork: arguments.contains("--keep"), logger: logger)
+
+func write<T: Encodable>(_ result: T) {
+    guard let path = option("--json") else { return }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    do {
+        try encoder.encode(result).write(to: URL(fileURLWithPath: path))
+    } catch {
+        fail("writing \(path): \(error)")
+    }
+}
+
+func mib(_ values: [String: Double]) -> String {
+    values.sorted { $0.key < $1.key }.map { "\($0.key) \(String(format: "%.1f", $0.value))" }.joined(separator: ", ")
+}
 
 switch command {
 case "stage":
@@ -28,12 +68,72 @@ case "stage":
         let rate = try await StageBenchmark(url: url, count: count, logger: logger).run()
         print("swift stage: \(Int(rate.rounded())) msg/s over \(count) messages (prefetch 256)")
     } catch {
-        FileHandle.standardError.write(Data("itr-bench stage failed: \(error)\n".utf8))
-        exit(1)
+        fail("\(error)")
+    }
+case "pipeline":
+    var benchmark = PipelineBenchmark(environment: environment, count: Int(option("--count") ?? "") ?? 20_000)
+    if let s = option("--seconds").flatMap(Double.init) { benchmark.latencySeconds = s }
+    if let w = option("--warmup").flatMap(Int.init) { benchmark.warmup = w }
+    do {
+        let r = try await benchmark.run()
+        print("pipeline: \(Int(r.eventsPerSecond.rounded())) reports/s over \(r.reports) reports (first publish → last itr.ticket.assigned)")
+        print("pipeline latency report → classified: \(r.latency.line)")
+        print("pipeline steady RSS MiB: \(mib(r.memorySteadyMiB))")
+        print("pipeline outcomes: \(r.outcomes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+        write(r)
+    } catch {
+        fail("\(error)")
+    }
+case "backlog":
+    let benchmark = BacklogBenchmark(environment: environment, count: Int(option("--count") ?? "") ?? 100_000)
+    do {
+        let r = try await benchmark.run()
+        print("backlog: \(r.reports) reports drained in \(String(format: "%.1f", r.drainSeconds)) s (\(Int(r.drainEventsPerSecond)) reports/s)")
+        print("backlog RSS MiB before: \(mib(r.memoryBeforeMiB))")
+        print("backlog RSS MiB peak:   \(mib(r.memoryPeakMiB))")
+        print("backlog RSS MiB after:  \(mib(r.memoryAfterMiB))")
+        write(r)
+    } catch {
+        fail("\(error)")
+    }
+case "router-scale":
+    var benchmark = RouterScaleBenchmark(environment: environment)
+    if let stored = option("--stored") { benchmark.storedSizes = stored.split(separator: ",").compactMap { Int($0) } }
+    if let n = option("--count").flatMap(Int.init) { benchmark.count = n }
+    if let n = option("--clocks").flatMap(Int.init) { benchmark.openClocks = n }
+    if let n = option("--templates").flatMap(Int.init) { benchmark.templates = n }
+    do {
+        let r = try await benchmark.run()
+        for s in r.sizes {
+            print("router with \(s.storedTickets) stored tickets: \(String(format: "%.1f", s.wallMicrosPerEvent)) µs/event wall, \(String(format: "%.1f", s.cpuMicrosPerEvent)) µs/event CPU")
+        }
+        if let c = r.scheduler {
+            print("SLA scheduler with \(c.openClocks) open clocks: idle \(String(format: "%.2f", c.idleCPUPercent)) % CPU; \(c.fired) due moments in \(String(format: "%.2f", c.fireSeconds)) s")
+        }
+        write(r)
+    } catch {
+        fail("\(error)")
+    }
+case "http":
+    var benchmark = HTTPIntakeBenchmark(environment: environment)
+    if let s = option("--seconds").flatMap(Double.init) { benchmark.seconds = s }
+    if let c = option("--connections").flatMap(Int.init) { benchmark.connections = c }
+    if let b = option("--batch").flatMap(Int.init) { benchmark.batchSize = b }
+    do {
+        let r = try await benchmark.run()
+        print("http single: \(Int(r.single.requestsPerSecond)) requests/s; \(r.single.latency.line); statuses \(r.single.statuses)")
+        print("http batch:  \(Int(r.batch.requestsPerSecond)) requests/s = \(Int(r.batch.reportsPerSecond)) reports/s; \(r.batch.latency.line); statuses \(r.batch.statuses)")
+        write(r)
+    } catch {
+        fail("\(error)")
     }
 default:
     print("""
-    usage: itr-bench stage [--count N] [--url AMQP_URL]
-      stage   consume → decode CloudEvent → re-encode → publish with confirms → ack, on stage.in/stage.out
+    usage: itr-bench stage|pipeline|backlog|router-scale|http [options]
+      stage         consume → decode CloudEvent → re-encode → publish with confirms → ack, on stage.in/stage.out
+      pipeline      the four services: saturation reports/s, latency report → classified at 50 %, steady RSS
+      backlog       RSS of each service while a backlog of --count reports (100000) drains
+      router-scale  the router's per-event cost with --stored 10000,1000000 tickets; SLA scheduler with --clocks 100000
+      http          intake's POST /v1/reports: requests/s and latency, single reports and batches
     """)
 }

@@ -1,0 +1,74 @@
+import AMQPClient
+import Foundation
+import Logging
+
+/// Where the built services, the configuration and the broker are, and how to get a fresh
+/// place to run them: a new vhost, a fleet with its own data directories, a connection and an
+/// observer. Shared by the pipeline, backlog, router-scale and HTTP benchmarks.
+struct BenchEnvironment: Sendable {
+    var binDirectory: String
+    var configDirectory: String
+    var brokerScript: String
+    var brokerNode: String
+    var baseURL: String
+    var basePort: Int
+    var logLevel: String
+    var keepWork: Bool
+    var logger: Logger
+
+    /// One benchmark phase's world.
+    struct Stage {
+        var vhost: BenchVhost
+        var fleet: ServiceFleet
+        var connection: AMQPConnection
+        var observer: PipelineObserver
+        var mix: ReportMix
+        var workDirectory: String
+    }
+
+    func makeStage(_ name: String) async throws -> Stage {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("itr-bench-\(name)-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let vhost = try await BenchVhost.create(prefix: "itr-bench-\(name)", baseURL: baseURL, brokerScript: brokerScript, nodeName: brokerNode)
+        let fleet = ServiceFleet(
+            binDirectory: binDirectory, configDirectory: configDirectory, workDirectory: work, amqpURL: vhost.url, basePort: basePort)
+        fleet.logLevel = logLevel
+        var config = try AMQPConfiguration(url: vhost.url)
+        config.connectionName = "itr-bench-\(name)"
+        let connection = try await AMQPConnection.connect(config, logger: logger)
+        let mix = ReportMix(run: "r\(UInt32.random(in: 0...UInt32.max))")
+        let observer = PipelineObserver(mix: mix)
+        return Stage(vhost: vhost, fleet: fleet, connection: connection, observer: observer, mix: mix, workDirectory: work)
+    }
+
+    func tearDown(_ stage: Stage) async {
+        await stage.fleet.stop()
+        await stage.connection.close()
+        await stage.vhost.delete()
+        if !keepWork { try? FileManager.default.removeItem(atPath: stage.workDirectory) }
+    }
+
+    /// Messages of every service queue (0 when a queue does not exist).
+    static func backlog(_ connection: AMQPConnection) async -> [String: Int] {
+        var result: [String: Int] = [:]
+        for queue in ["intake.reports", "itr-router.inbox", "ltc-extractor.inbox", "ipd-feedback.inbox"] {
+            result[queue] = (try? await connection.inspectQueue(queue)).map { Int($0.messageCount) } ?? 0
+        }
+        return result
+    }
+
+    /// Waits until every service queue is empty (twice in a row, 200 ms apart).
+    static func waitDrained(_ connection: AMQPConnection, timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        var emptyOnce = false
+        while ContinuousClock.now < deadline {
+            let empty = await backlog(connection).values.allSatisfy { $0 == 0 }
+            if empty, emptyOnce { return true }
+            emptyOnce = empty
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return false
+    }
+
+    static func seconds(_ nanos: UInt64) -> Double { Double(nanos) / 1e9 }
+}

@@ -1,0 +1,122 @@
+import AMQPClient
+import Foundation
+import Histogram
+
+/// The whole pipeline, four services as separate processes on a fresh vhost:
+///
+/// 1. saturation: `count` reports published to `itr.ingress` as fast as confirms allow; events/s
+///    from the first publish to the last `itr.ticket.assigned`;
+/// 2. latency: report published → `itr.ticket.classified` at `loadShare` (50 %) of that rate
+///    for `latencySeconds`, paced by schedule, measured from each report's scheduled send time
+///    (no coordinated omission), HdrHistogram p50 / p99 / p99.9;
+/// 3. resident memory of each service at steady state (after the latency run, queues drained).
+struct PipelineBenchmark {
+    var environment: BenchEnvironment
+    var count: Int
+    var warmup = 500
+    var loadShare = 0.5
+    var latencySeconds = 20.0
+
+    struct Result: Codable, Sendable {
+        var benchmark = "pipeline"
+        var reports: Int
+        var eventsPerSecond: Double
+        var publishPerSecond: Double
+        var secondsToLastAssigned: Double
+        var secondsToDrained: Double?
+        var outcomes: [String: Int]
+        var latency: LatencySummary
+        var memorySteadyMiB: [String: Double]
+        var memoryPeakMiB: [String: Double]
+        var cpuSecondsPerThousandReports: [String: Double]
+        var logLevel: String
+    }
+
+    static let warmupBase = 10_000_000
+    static let pacedBase = 20_000_000
+
+    /// Publishes at `rate` for `latencySeconds` and returns report → classified latencies.
+    func measureLatency(_ stage: BenchEnvironment.Stage, publisher: ReportPublisher, rate: Double) async throws -> LatencySummary {
+        let observer = stage.observer
+        let count = max(100, Int(rate * latencySeconds))
+        let messages = (0..<count).map { stage.mix.message(Self.pacedBase + $0) }
+        observer.reset()
+        let schedule = PipelineObserver.Schedule(
+            startNanos: PipelineObserver.now() + 20_000_000, intervalNanos: UInt64(1e9 / rate), firstIndex: Self.pacedBase)
+        observer.measureLatency(schedule)
+        let published = await publisher.publish(messages, schedule: schedule)
+        if published.failures > 0 { throw BenchError("\(published.failures) paced reports were not confirmed") }
+        let complete = await observer.wait(for: "itr.ticket.classified", count: count, timeout: .seconds(600))
+        let snapshot = observer.snapshot
+        guard complete else {
+            throw BenchError("latency: \(snapshot.count("itr.ticket.classified")) of \(count) tickets classified")
+        }
+        _ = await observer.wait(for: "itr.ticket.assigned", count: count, timeout: .seconds(120))
+        return LatencySummary(snapshot.latency, rate: rate, count: count, publisherMaxLagMicros: published.maxLagMicros)
+    }
+
+    func run() async throws -> Result {
+        let stage = try await environment.makeStage("pipeline")
+        do {
+            let result = try await run(stage)
+            await environment.tearDown(stage)
+            return result
+        } catch {
+            await environment.tearDown(stage)
+            throw error
+        }
+    }
+
+    private func run(_ stage: BenchEnvironment.Stage) async throws -> Result {
+        let fleet = stage.fleet
+        try await fleet.start()
+        let consumer = try await stage.observer.start(on: stage.connection)
+        defer { consumer.cancel() }
+        let publisher = ReportPublisher(connection: stage.connection)
+        let mix = stage.mix
+        let observer = stage.observer
+
+        // Warm-up (not measured): caches, SQLite pages, connections.
+        let warmMessages = (0..<warmup).map { mix.message(Self.warmupBase + $0) }
+        _ = await publisher.publish(warmMessages, schedule: nil)
+        _ = await observer.wait(for: "itr.ticket.assigned", count: warmup, timeout: .seconds(300))
+        _ = await BenchEnvironment.waitDrained(stage.connection, timeout: .seconds(120))
+        observer.reset()
+
+        // 1. Saturation.
+        let messages = (0..<count).map { mix.message($0) }
+        let cpuBefore = Dictionary(uniqueKeysWithValues: ServiceFleet.products.map { ($0, fleet.cpuSeconds($0)) })
+        let published = await publisher.publish(messages, schedule: nil)
+        if published.failures > 0 { throw BenchError("\(published.failures) reports were not confirmed") }
+        let complete = await observer.wait(for: "itr.ticket.assigned", count: count, timeout: .seconds(1800))
+        let snapshot = observer.snapshot
+        guard complete, let last = snapshot.lastAssignedNanos else {
+            throw BenchError(
+                "saturation: \(snapshot.count("itr.ticket.assigned")) of \(count) tickets assigned; outcomes \(snapshot.counts); backlog \(await BenchEnvironment.backlog(stage.connection))")
+        }
+        let toAssigned = BenchEnvironment.seconds(last - published.firstNanos)
+        let drained = await BenchEnvironment.waitDrained(stage.connection, timeout: .seconds(600))
+        let toDrained = drained ? BenchEnvironment.seconds(PipelineObserver.now() - published.firstNanos) : nil
+        var cpu: [String: Double] = [:]
+        for product in ServiceFleet.products {
+            cpu[product] = (fleet.cpuSeconds(product) - (cpuBefore[product] ?? 0)) * 1000 / Double(count)
+        }
+        let rate = Double(count) / toAssigned
+        let outcomes = snapshot.counts
+        environment.logger.notice("saturation: \(Int(rate)) reports/s")
+
+        // 2. Latency at loadShare of saturation, paced by schedule.
+        let latency = try await measureLatency(stage, publisher: publisher, rate: rate * loadShare)
+
+        // 3. Memory at steady state.
+        _ = await BenchEnvironment.waitDrained(stage.connection, timeout: .seconds(300))
+        try await Task.sleep(for: .seconds(2))
+        let memory = fleet.memory()
+        return Result(
+            reports: count, eventsPerSecond: rate,
+            publishPerSecond: Double(count) / BenchEnvironment.seconds(published.lastNanos - published.firstNanos),
+            secondsToLastAssigned: toAssigned, secondsToDrained: toDrained, outcomes: outcomes, latency: latency,
+            memorySteadyMiB: memory.mapValues { $0.rss }, memoryPeakMiB: memory.mapValues { $0.peak },
+            cpuSecondsPerThousandReports: cpu, logLevel: environment.logLevel)
+    }
+}
