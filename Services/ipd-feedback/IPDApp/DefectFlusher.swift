@@ -1,0 +1,61 @@
+import Foundation
+import Logging
+import ServiceKit
+import ServiceLifecycle
+
+/// Emits the debounced `itr.defect.updated` events: every `interval`, each defect with a
+/// pending material change whose debounce interval has passed gets one update carrying its
+/// current snapshot (so a storm of incidents yields one update per interval, not one each).
+public struct DefectFlusher: Service {
+    public let store: ServiceStore
+    public let rules: RulesHolder
+    public let relay: OutboxRelay?
+    public var interval: Duration
+    public let clock: @Sendable () -> Date
+    public let logger: Logger
+
+    public init(
+        store: ServiceStore, rules: RulesHolder, relay: OutboxRelay?, interval: Duration = .seconds(1),
+        clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+    ) {
+        self.store = store
+        self.rules = rules
+        self.relay = relay
+        self.interval = interval
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return
+            }
+            do {
+                let flushed = try await flushOnce()
+                if flushed > 0 { logger.debug("deferred defect updates emitted", metadata: ["count": "\(flushed)"]) }
+            } catch {
+                logger.error("could not flush deferred defect updates", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// One pass: returns how many updates it emitted.
+    @discardableResult
+    public func flushOnce() async throws -> Int {
+        let book = DefectBook(rules: rules.rules)
+        let now = clock()
+        let cutoff = now.addingTimeInterval(-book.rules.update.debounce)
+        let count = try await store.pool.write { db in
+            var count = 0
+            for id in try DefectStore.pendingDefectIds(db, emittedBefore: cutoff, limit: 500) {
+                if try book.flush(defectId: id, db, now: now) { count += 1 }
+            }
+            return count
+        }
+        if count > 0 { relay?.notify() }
+        return count
+    }
+}
