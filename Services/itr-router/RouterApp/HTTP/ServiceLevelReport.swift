@@ -27,7 +27,7 @@ public struct ServiceLevelReport: Sendable, Codable {
         public var slaResolutionAttainment: Double?
         public var slaResponseDecided: Int
         public var slaResolutionDecided: Int
-        /// Business seconds to the first response (acknowledgement or resolution).
+        /// Business seconds to the first response (acknowledgement or resolution), nearest-rank percentiles.
         public var responseTimeSeconds: Percentiles
         public var resolved: Int
         /// Reopened tickets among the resolved or reopened ones.
@@ -119,7 +119,7 @@ public struct ServiceLevelReport: Sendable, Codable {
             sql: """
                 WITH r AS (
                     SELECT \((selectDims + [""]).joined(separator: ", ")) response_seconds AS v,
-                        PERCENT_RANK() OVER (\(partition) ORDER BY response_seconds) AS pr
+                        CUME_DIST() OVER (\(partition) ORDER BY response_seconds) AS pr
                     FROM tickets WHERE response_seconds IS NOT NULL AND \(filter))
                 SELECT \(((0..<groupBy.count).map { "d\($0)" } + [""]).joined(separator: ", "))
                     MIN(v) FILTER (WHERE pr >= 0.5) AS p50, MIN(v) FILTER (WHERE pr >= 0.9) AS p90,

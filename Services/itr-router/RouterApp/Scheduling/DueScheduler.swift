@@ -79,6 +79,7 @@ public final class DueScheduler: Service, Sendable {
                 await sleep(until: next ?? now.addingTimeInterval(3_600))
                 waitingFor.withLock { $0 = nil }
             } catch {
+                if isStopping || error is CancellationError { break }
                 logger.error("scheduler pass failed", metadata: ["error": "\(error)"])
                 await wake.wait(timeout: .seconds(1))
             }

@@ -1,0 +1,61 @@
+import AMQPClient
+import Foundation
+import GRDB
+import ITRConfig
+import ITRTestSupport
+import ServiceKit
+@testable import RouterApp
+
+let configDirectory = TestEnvironment.packageRoot.appendingPathComponent("deploy/config").path
+
+/// A fresh router database in a temporary directory.
+func makeRouterStore() throws -> ServiceStore {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("router-\(UUID().uuidString)")
+    return try ServiceStore(path: directory.appendingPathComponent("itr-router.sqlite").path) { RouterSchema.register(&$0) }
+}
+
+func shippedRules() throws -> RouterRules { try RouterRules.load(directory: configDirectory) }
+
+/// A `itr.ticket.opened` as intake writes it.
+func openedEvent(
+    ticketId: String, account: String = "ACC-1003", summary: String, description: String? = nil,
+    channel: Channel = .portal, line: String = "routers", model: String? = "RX8000", version: String? = "V8R11",
+    component: String? = nil, alarm: Alarm? = nil, severity: Severity? = nil, openedAt: Date,
+    traceparent: String? = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+) throws -> CloudEvent {
+    let payload = TicketOpened(
+        ticketId: ticketId, reportId: "rep-\(ticketId)", reportSource: "//crm/test", sourceSystem: "crm",
+        upstreamId: "up-\(ticketId)", channel: channel, account: account, accountKnown: true,
+        customer: Customer(account: account, name: "中国联通北京分公司"),
+        product: Product(line: line, model: model, version: version, component: component), summary: summary,
+        description: description, severity: severity.map { ReportedSeverity(reported: $0) }, alarm: alarm,
+        occurredAt: openedAt, openedAt: openedAt, language: .zh)
+    var event = try CloudEvent(source: "//itr/intake", payload: payload, id: "opened-\(ticketId)", time: openedAt)
+    event.correlationID = ticketId
+    event.traceparent = traceparent
+    return event
+}
+
+func actionEvent(_ action: ITREvents.TicketAction, id: String = CloudEvent.newID()) throws -> CloudEvent {
+    try CloudEvent(source: "//desk/test", payload: action, id: id)
+}
+
+let engineer = Actor(id: "eng-7", name: "王工", role: "engineer")
+let customer = Actor(id: "cust-1", name: "李女士", role: "customer")
+
+func inbound(_ event: CloudEvent, routingKey: String? = nil, redelivered: Bool = false) -> InboundMessage {
+    InboundMessage(
+        message: AMQPCloudEventCodec.encode(event), exchange: "itr.events", routingKey: routingKey ?? event.type,
+        redelivered: redelivered)
+}
+
+/// The events waiting in the outbox, decoded, in order.
+func outboxEvents(_ store: ServiceStore) async throws -> [CloudEvent] {
+    try await store.pool.read { db in
+        try Outbox.pending(db, limit: 100_000).map { try AMQPCloudEventCodec.decode($0.message) }
+    }
+}
+
+extension Array where Element == CloudEvent {
+    func ofType(_ type: EventType) -> [CloudEvent] { filter { $0.type == type.rawValue } }
+}
