@@ -26,6 +26,30 @@ public struct RabbitDefinitions: Codable, Sendable, Hashable {
             case name, vhost, type, durable, `internal`, arguments
             case autoDelete = "auto_delete"
         }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            vhost = try c.decodeIfPresent(String.self, forKey: .vhost) ?? "/"
+            type = try c.decode(String.self, forKey: .type)
+            durable = try c.decodeIfPresent(Bool.self, forKey: .durable) ?? true
+            autoDelete = try c.decodeIfPresent(Bool.self, forKey: .autoDelete) ?? false
+            self.internal = try c.decodeIfPresent(Bool.self, forKey: .internal) ?? false
+            arguments = try c.decodeIfPresent([String: DefinitionValue].self, forKey: .arguments) ?? [:]
+        }
+
+        init(
+            name: String, vhost: String, type: String, durable: Bool, autoDelete: Bool, internal: Bool,
+            arguments: [String: DefinitionValue]
+        ) {
+            self.name = name
+            self.vhost = vhost
+            self.type = type
+            self.durable = durable
+            self.autoDelete = autoDelete
+            self.internal = `internal`
+            self.arguments = arguments
+        }
     }
 
     public struct Queue: Codable, Sendable, Hashable {
@@ -38,6 +62,23 @@ public struct RabbitDefinitions: Codable, Sendable, Hashable {
         enum CodingKeys: String, CodingKey {
             case name, vhost, durable, arguments
             case autoDelete = "auto_delete"
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            vhost = try c.decodeIfPresent(String.self, forKey: .vhost) ?? "/"
+            durable = try c.decodeIfPresent(Bool.self, forKey: .durable) ?? true
+            autoDelete = try c.decodeIfPresent(Bool.self, forKey: .autoDelete) ?? false
+            arguments = try c.decodeIfPresent([String: DefinitionValue].self, forKey: .arguments) ?? [:]
+        }
+
+        init(name: String, vhost: String, durable: Bool, autoDelete: Bool, arguments: [String: DefinitionValue]) {
+            self.name = name
+            self.vhost = vhost
+            self.durable = durable
+            self.autoDelete = autoDelete
+            self.arguments = arguments
         }
     }
 

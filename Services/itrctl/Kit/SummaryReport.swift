@@ -1,0 +1,236 @@
+import AMQPClient
+import Foundation
+
+/// What `itrctl summary` prints after a run: computed from the services' HTTP endpoints and
+/// `/metrics`, and the broker's queues.
+public struct SummaryReport: Codable, Sendable {
+    public struct Intake: Codable, Sendable {
+        public var reportsReceived = 0
+        public var receivedVia: [String: Int] = [:]
+        public var ticketsOpened = 0
+        public var duplicates = 0
+        public var correlated = 0
+        public var rejected = 0
+        public var rejectedByReason: [String: Int] = [:]
+    }
+
+    public struct ServiceLevels: Codable, Sendable {
+        public var tickets = 0
+        public var backlog = 0
+        public var byServiceType: [String: Int] = [:]
+        public var byPriority: [String: Int] = [:]
+        public var slaResponseAttainment: Double?
+        public var slaResolutionAttainment: Double?
+        public var olaOnTimeRate: Double?
+        public var olaDecided = 0
+    }
+
+    public struct Flow: Codable, Sendable {
+        /// CloudEvent type → events consumed downstream (ltc-extractor sees every itr.ticket.* and itr.problem.*).
+        public var events: [String: Int] = [:]
+        public var escalations = 0
+        public var resolved = 0
+        public var closed = 0
+        public var reopened = 0
+        public var problemsOpened = 0
+        public var knownErrors = 0
+        public var problemsResolved = 0
+    }
+
+    public struct Opportunities: Codable, Sendable {
+        public var count = 0
+        public var byKind: [String: Int] = [:]
+        /// Estimated value by currency, as decimal strings.
+        public var value: [String: String] = [:]
+    }
+
+    public struct Defect: Codable, Sendable {
+        public var defectId: String
+        public var product: String
+        public var symptom: String
+        public var customers: Int
+        public var incidents: Int
+        public var score: Double
+        public var status: String
+    }
+
+    public struct Defects: Codable, Sendable {
+        public var total = 0
+        public var top: [Defect] = []
+    }
+
+    public var intake = Intake()
+    public var serviceLevels = ServiceLevels()
+    public var flow = Flow()
+    public var opportunities = Opportunities()
+    public var defects = Defects()
+    public var queues: [QueueReport] = []
+    public var deadLetters = 0
+    public var errors: [String] = []
+    public var endpoints: ServiceEndpoints
+
+    public init(endpoints: ServiceEndpoints) {
+        self.endpoints = endpoints
+    }
+
+    // MARK: Collecting
+
+    public static func collect(
+        endpoints: ServiceEndpoints, connection: AMQPConnection?, fetcher: HTTPFetcher = HTTPFetcher(timeout: 10)
+    ) async -> SummaryReport {
+        var report = SummaryReport(endpoints: endpoints)
+        do {
+            let m = PrometheusText(try await fetcher.get("\(endpoints.intake)/metrics").text)
+            report.intake.receivedVia = m.sum("itr_intake_reports_received_total", by: "via").mapValues { Int($0) }
+            report.intake.reportsReceived = report.intake.receivedVia.values.reduce(0, +)
+            report.intake.ticketsOpened = Int(m.sum("itr_intake_tickets_opened_total"))
+            report.intake.duplicates = Int(m.sum("itr_intake_reports_duplicate_total"))
+            report.intake.correlated = Int(m.sum("itr_intake_reports_correlated_total"))
+            report.intake.rejectedByReason = m.sum("itr_intake_reports_rejected_total", by: "reason").mapValues { Int($0) }
+            report.intake.rejected = report.intake.rejectedByReason.values.reduce(0, +)
+        } catch {
+            report.errors.append("intake metrics: \(error)")
+        }
+        do {
+            let m = PrometheusText(try await fetcher.get("\(endpoints.ltc)/metrics").text)
+            let consumed = m.sum("itr_events_consumed_total", by: "type").mapValues { Int($0) }
+            report.flow.events = consumed
+            report.flow.escalations = consumed["itr.ticket.escalated"] ?? 0
+            report.flow.resolved = consumed["itr.ticket.resolved"] ?? 0
+            report.flow.closed = consumed["itr.ticket.closed"] ?? 0
+            report.flow.reopened = consumed["itr.ticket.reopened"] ?? 0
+            report.flow.problemsOpened = consumed["itr.problem.opened"] ?? 0
+            report.flow.knownErrors = consumed["itr.problem.known-error"] ?? 0
+            report.flow.problemsResolved = consumed["itr.problem.resolved"] ?? 0
+        } catch {
+            report.errors.append("ltc-extractor metrics: \(error)")
+        }
+        await report.collectServiceLevels(fetcher)
+        await report.collectOpportunities(fetcher)
+        do {
+            let page = try await fetcher.getJSON(JSONValue.self, "\(endpoints.ipd)/v1/defects?limit=5")
+            report.defects.total = page["total"]?.int ?? 0
+            report.defects.top = page.list("defects", "items").compactMap(Self.defect)
+        } catch {
+            report.errors.append("ipd-feedback defects: \(error)")
+        }
+        if let connection {
+            report.queues = await QueueInventory.inspect(QueueInventory.queueNames, on: connection)
+            report.deadLetters = report.queues.filter { $0.kind == .deadLetter || $0.kind == .rejected }.reduce(0) { $0 + ($1.messages ?? 0) }
+        }
+        return report
+    }
+
+    static func defect(_ entry: JSONValue) -> Defect? {
+        let d = entry["defect"] ?? entry
+        guard let id = d["defectId"]?.string else { return nil }
+        let product = [d["productLine"]?.string, d["model"]?.string, d["affectedVersions"]?.array?.compactMap(\.string).joined(separator: "/")]
+            .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+        return Defect(
+            defectId: id, product: product, symptom: d["symptomSignature"]?.string ?? "",
+            customers: d["impact"]?["customers"]?.int ?? 0, incidents: d["impact"]?["incidents"]?.int ?? 0,
+            score: d["impact"]?["score"]?.double ?? 0, status: d["status"]?.string ?? "")
+    }
+
+    mutating func collectServiceLevels(_ fetcher: HTTPFetcher) async {
+        let base = "\(endpoints.router)/v1/service-levels"
+        do {
+            let overall = try await fetcher.getJSON(JSONValue.self, base)
+            let groups = overall["groups"]?.array ?? []
+            serviceLevels.tickets = groups.reduce(0) { $0 + ($1["tickets"]?.int ?? 0) }
+            serviceLevels.backlog = groups.reduce(0) { $0 + ($1["backlog"]?.int ?? 0) }
+            serviceLevels.slaResponseAttainment = Self.weighted(groups, "slaResponseAttainment", "slaResponseDecided")
+            serviceLevels.slaResolutionAttainment = Self.weighted(groups, "slaResolutionAttainment", "slaResolutionDecided")
+            let ola = overall["ola"]?.array ?? []
+            let decided = ola.reduce(0) { $0 + ($1["decided"]?.int ?? 0) }
+            let onTime = ola.reduce(0) { $0 + ($1["onTime"]?.int ?? 0) }
+            serviceLevels.olaDecided = decided
+            serviceLevels.olaOnTimeRate = decided > 0 ? Double(onTime) / Double(decided) : nil
+            for (dimension, keyPath) in [("serviceType", \ServiceLevels.byServiceType), ("priority", \ServiceLevels.byPriority)] {
+                let grouped = try await fetcher.getJSON(JSONValue.self, "\(base)?groupBy=\(dimension)")
+                var counts: [String: Int] = [:]
+                for g in grouped["groups"]?.array ?? [] {
+                    counts[g["key"]?[dimension]?.string ?? "?", default: 0] += g["tickets"]?.int ?? 0
+                }
+                serviceLevels[keyPath: keyPath] = counts
+            }
+        } catch {
+            errors.append("itr-router service levels: \(error)")
+        }
+    }
+
+    static func weighted(_ groups: [JSONValue], _ rate: String, _ weight: String) -> Double? {
+        var total = 0.0
+        var n = 0
+        for g in groups {
+            guard let r = g[rate]?.double, let w = g[weight]?.int, w > 0 else { continue }
+            total += r * Double(w)
+            n += w
+        }
+        return n > 0 ? total / Double(n) : nil
+    }
+
+    mutating func collectOpportunities(_ fetcher: HTTPFetcher) async {
+        var offset = 0
+        var values: [String: Decimal] = [:]
+        do {
+            while true {
+                let page = try await fetcher.getJSON(JSONValue.self, "\(endpoints.ltc)/v1/opportunities?limit=500&offset=\(offset)")
+                let items = page.list("items", "opportunities")
+                for item in items {
+                    opportunities.count += 1
+                    opportunities.byKind[item["kind"]?.string ?? "?", default: 0] += 1
+                    if let money = item["estimatedValue"], let amount = money["amount"]?.string.flatMap({ Decimal(string: $0) }) {
+                        values[money["currency"]?.string ?? "?", default: 0] += amount
+                    }
+                }
+                guard let next = page["nextOffset"]?.int, !items.isEmpty else { break }
+                offset = next
+            }
+        } catch {
+            errors.append("ltc-extractor opportunities: \(error)")
+        }
+        opportunities.value = values.mapValues { "\($0)" }
+    }
+
+    // MARK: Text
+
+    static func percent(_ value: Double?) -> String {
+        value.map { String(format: "%.1f%%", $0 * 100) } ?? "n/a"
+    }
+
+    public var text: String {
+        var out: [String] = []
+        out.append("Reports in:        \(intake.reportsReceived) (\(intake.receivedVia.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))")
+        out.append("Tickets opened:    \(intake.ticketsOpened)")
+        out.append("Duplicates:        \(intake.duplicates)")
+        out.append("Correlated alarms: \(intake.correlated)")
+        out.append("Rejected:          \(intake.rejected)" + (intake.rejectedByReason.isEmpty ? "" : "  (" + intake.rejectedByReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
+        out.append("")
+        out.append("Tickets by service type: " + serviceLevels.byServiceType.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        out.append("Tickets by priority:     " + serviceLevels.byPriority.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        out.append("Backlog (open):          \(serviceLevels.backlog)")
+        out.append("SLA attainment:          response \(Self.percent(serviceLevels.slaResponseAttainment)), resolution \(Self.percent(serviceLevels.slaResolutionAttainment))")
+        out.append("OLA on-time rate:        \(Self.percent(serviceLevels.olaOnTimeRate)) of \(serviceLevels.olaDecided) decided tier stints")
+        out.append("Resolved / closed / reopened: \(flow.resolved) / \(flow.closed) / \(flow.reopened)")
+        out.append("Escalations:             \(flow.escalations)")
+        out.append("Problems:                \(flow.problemsOpened) opened, \(flow.knownErrors) known errors, \(flow.problemsResolved) resolved")
+        out.append("Opportunities:           \(opportunities.count)" + (opportunities.value.isEmpty ? "" : ", value " + opportunities.value.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: " + "))
+            + (opportunities.byKind.isEmpty ? "" : "  (" + opportunities.byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
+        out.append("Defects:                 \(defects.total); top \(defects.top.count) by impact:")
+        for (i, d) in defects.top.enumerated() {
+            out.append("  \(i + 1). \(d.defectId)  \(d.product)  \(d.symptom.prefix(60))  customers \(d.customers), incidents \(d.incidents), score \(String(format: "%.1f", d.score)) [\(d.status)]")
+        }
+        out.append("Dead letters waiting:    \(deadLetters)")
+        for e in errors { out.append("! \(e)") }
+        out.append("")
+        out.append("Where to look next:")
+        out.append("  tickets          \(endpoints.router)/v1/tickets/{id}   (itrctl ticket show ID)")
+        out.append("  service levels   \(endpoints.router)/v1/service-levels?groupBy=serviceType,priority")
+        out.append("  opportunities    \(endpoints.ltc)/v1/opportunities   (queue feed.opportunities)")
+        out.append("  defects          \(endpoints.ipd)/v1/defects   (queue feed.defects)")
+        out.append("  rejected input   queue itr.rejected   (itrctl dlq show itr.rejected)")
+        out.append("  metrics          \(endpoints.all.map { "\($0.url)/metrics" }.joined(separator: " "))")
+        return out.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import ITRTestSupport
+import Testing
+import Yams
+
+/// docker-compose.yml names every service, health check, healthy dependency and volume it should.
+@Suite struct ComposeFileTests {
+    static let products = ["intake": 8080, "itr-router": 8081, "ltc-extractor": 8082, "ipd-feedback": 8083]
+
+    func compose() throws -> [String: Any] {
+        let text = try String(contentsOf: TestEnvironment.packageRoot.appendingPathComponent("docker-compose.yml"), encoding: .utf8)
+        return try #require(try Yams.load(yaml: text) as? [String: Any])
+    }
+
+    func services() throws -> [String: [String: Any]] {
+        try #require(try compose()["services"] as? [String: [String: Any]])
+    }
+
+    @Test func everyServiceIsThereWithAHealthCheck() throws {
+        let services = try services()
+        for name in Array(Self.products.keys) + ["rabbitmq", "prometheus", "grafana"] {
+            let service = try #require(services[name], "missing service \(name)")
+            let health = try #require(service["healthcheck"] as? [String: Any], "\(name) has no healthcheck")
+            #expect((health["test"] as? [Any])?.isEmpty == false)
+        }
+    }
+
+    @Test func theFourServicesAreBuiltConfiguredAndWaitForAHealthyBroker() throws {
+        let services = try services()
+        for (product, port) in Self.products {
+            let service = try #require(services[product])
+            let build = try #require(service["build"] as? [String: Any])
+            #expect(build["dockerfile"] as? String == "deploy/Dockerfile")
+            #expect((build["args"] as? [String: Any])?["PRODUCT"] as? String == product)
+            let depends = try #require(service["depends_on"] as? [String: Any])
+            #expect((depends["rabbitmq"] as? [String: Any])?["condition"] as? String == "service_healthy")
+            let env = try #require(service["environment"] as? [String: Any])
+            let amqp = try #require(env["AMQP_URL"] as? String)
+            #expect(amqp.hasPrefix("amqp://") && !amqp.contains("guest"), "services must not use guest: \(amqp)")
+            #expect(amqp.contains("@rabbitmq:5672/"))
+            #expect(env["HTTP_HOST"] as? String == "0.0.0.0")
+            #expect(env["HTTP_PORT"] as? String == "\(port)")
+            #expect(env["DATA_DIR"] as? String == "/data")
+            let volumes = try #require(service["volumes"] as? [String])
+            #expect(volumes.contains("\(product)-data:/data"))
+            #expect(volumes.contains("./deploy/config:/app/deploy/config:ro"))
+            let test = try #require((service["healthcheck"] as? [String: Any])?["test"] as? [String])
+            #expect(test.joined(separator: " ").contains("127.0.0.1:\(port)/readyz"))
+        }
+    }
+
+    @Test func brokerLoadsTheDefinitionsWithAUserFromSecrets() throws {
+        let rabbit = try #require(try services()["rabbitmq"])
+        #expect((rabbit["image"] as? String)?.contains("management") == true)
+        let volumes = try #require(rabbit["volumes"] as? [String])
+        #expect(volumes.contains("./deploy/rabbitmq/definitions.json:/etc/itr/definitions.json:ro"))
+        #expect(volumes.contains("./deploy/rabbitmq/rabbitmq.conf:/etc/rabbitmq/rabbitmq.conf:ro"))
+        #expect(volumes.contains("rabbitmq-data:/var/lib/rabbitmq"))
+        #expect((rabbit["secrets"] as? [String]) == ["rabbitmq_password"])
+        let conf = try String(
+            contentsOf: TestEnvironment.packageRoot.appendingPathComponent("deploy/rabbitmq/rabbitmq.conf"), encoding: .utf8)
+        #expect(conf.contains("definitions.local.path = /var/lib/rabbitmq/itr-definitions"))
+        #expect(conf.contains("prometheus.tcp.port = 15692"))
+        let plugins = try String(
+            contentsOf: TestEnvironment.packageRoot.appendingPathComponent("deploy/rabbitmq/enabled_plugins"), encoding: .utf8)
+        #expect(plugins.contains("rabbitmq_prometheus"))
+    }
+
+    @Test func namedVolumesAndSecretsAreDeclared() throws {
+        let root = try compose()
+        let volumes = try #require(root["volumes"] as? [String: Any])
+        for name in Self.products.keys.map({ "\($0)-data" }) + ["rabbitmq-data", "prometheus-data", "grafana-data"] {
+            #expect(volumes.keys.contains(name), "volume \(name) not declared")
+        }
+        let secrets = try #require(root["secrets"] as? [String: Any])
+        #expect(secrets.keys.contains("rabbitmq_password"))
+    }
+
+    @Test func prometheusScrapesEveryServiceAndTheBroker() throws {
+        let text = try String(
+            contentsOf: TestEnvironment.packageRoot.appendingPathComponent("deploy/prometheus/prometheus.yml"), encoding: .utf8)
+        let config = try #require(try Yams.load(yaml: text) as? [String: Any])
+        let jobs = try #require(config["scrape_configs"] as? [[String: Any]])
+        let targets = jobs.flatMap { job in
+            ((job["static_configs"] as? [[String: Any]]) ?? []).flatMap { ($0["targets"] as? [String]) ?? [] }
+        }
+        for (product, port) in Self.products { #expect(targets.contains("\(product):\(port)")) }
+        #expect(targets.contains("rabbitmq:15692"))
+    }
+
+    @Test func grafanaDashboardIsProvisionedAndParses() throws {
+        let root = TestEnvironment.packageRoot
+        let data = try Data(contentsOf: root.appendingPathComponent("deploy/grafana/dashboards/itr.json"))
+        let dashboard = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let panels = try #require(dashboard["panels"] as? [[String: Any]])
+        let titles = panels.compactMap { $0["title"] as? String }
+        for needed in ["Throughput per stage", "Queue depth", "Dead letters", "SLA attainment", "OLA on-time rate", "Escalations",
+            "Open problems", "Defects", "Opportunities", "Report → ticket latency"]
+        {
+            #expect(titles.contains { $0.hasPrefix(needed) }, "no panel \(needed)")
+        }
+        let provisioning = try String(
+            contentsOf: root.appendingPathComponent("deploy/grafana/provisioning/dashboards/itr.yml"), encoding: .utf8)
+        #expect(provisioning.contains("/var/lib/grafana/dashboards"))
+        let compose = try services()
+        let grafanaVolumes = try #require(compose["grafana"]?["volumes"] as? [String])
+        #expect(grafanaVolumes.contains("./deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro"))
+    }
+
+    @Test func dockerfileBuildsAnyProductAsNonRootWithAHealthCheck() throws {
+        let text = try String(contentsOf: TestEnvironment.packageRoot.appendingPathComponent("deploy/Dockerfile"), encoding: .utf8)
+        #expect(text.contains("FROM swift:"))
+        #expect(text.contains("swift build -c release --product \"$PRODUCT\""))
+        #expect(text.contains("librabbitmq4"))
+        #expect(text.contains("USER itr"))
+        #expect(text.contains("HEALTHCHECK"))
+        #expect(text.contains("/healthz"))
+        #expect(text.contains("CONFIG_DIR=/app/deploy/config"))
+    }
+}
