@@ -5,18 +5,23 @@ set -euo pipefail
 
 usage() {
     cat <<'EOF'
-Usage: deploy/scripts/run.sh [up|stop|status]
+Usage: deploy/scripts/run.sh [up|stop|status|summary]
 
   up      (default) install missing packages, start the local RabbitMQ node "itr"
           (127.0.0.1:5672, management on http://127.0.0.1:15672, guest/guest),
           build the services in release mode, start intake, itr-router,
           ltc-extractor and ipd-feedback in the background, wait until each
-          answers GET /readyz, replay the sample data when itrctl can, and print
-          where to look. Running it again keeps what is already running.
+          answers GET /readyz, replay a sample day through the real entry points
+          (itrctl sample --replay: AMQP itr.ingress + intake HTTP, service-desk
+          actions), wait until the queues drain, print what happened (itrctl
+          summary) and where to look. Running it again keeps what is already
+          running (and does not replay the same day twice).
   stop    stop the services (SIGTERM, then SIGKILL after a timeout) and the broker
   status  show the broker and each service (pid, /readyz)
+  summary [--json]  print the summary again (itrctl summary)
 
-Files: .run/<product>.pid, .run/logs/<product>.log, .run/data/<product>/
+Files: .run/<product>.pid, .run/logs/<product>.log, .run/data/<product>/,
+       .run/api-token (intake's bearer token for the sample's HTTP sources)
 
 Settings (environment):
   LOG_LEVEL               services' log level (default info)
@@ -25,6 +30,10 @@ Settings (environment):
   ITR_RUN_SKIP_BUILD      1 to use the existing binaries without building
   ITR_RUN_BIN_DIR         where the binaries are (default .build/release)
   ITR_RUN_SKIP_SAMPLE     1 to skip the sample replay
+  ITR_RUN_SAMPLE_AGAIN    1 to replay another sample day on top of the last
+  ITR_RUN_SEED            the sample day's seed (default 7)
+  ITR_RUN_REPORTS         report messages in the sample day (default 3000)
+  ITR_RUN_DRAIN_TIMEOUT   seconds to wait for the queues to drain (default 300)
   ITR_RUN_BROKER_NAME     broker.sh node name (default itr)
   ITR_RUN_AMQP_PORT       AMQP port (default 5672)
   ITR_RUN_MGMT_PORT       management port (default 15672)
@@ -98,7 +107,7 @@ build() {
     say "swift build -c release"
     swift build -c release
     local entry product
-    for entry in "${SERVICES[@]}"; do
+    for entry in "${SERVICES[@]}" itrctl:0; do
         product=${entry%%:*}
         [ -x "$BIN_DIR/$product" ] || die "the build did not produce $BIN_DIR/$product"
     done
@@ -129,6 +138,7 @@ start_service() { # product port
             DATA_DIR="$RUN_DIR/data/$product" \
             CONFIG_DIR="$ROOT/deploy/config" \
             LOG_LEVEL="${LOG_LEVEL:-info}" \
+            API_TOKENS="$(api_tokens_entry)" \
             "$BIN_DIR/$product" </dev/null >>"$log" 2>&1
     ) &
     echo $! >"$RUN_DIR/$product.pid"
@@ -158,21 +168,44 @@ wait_ready() { # product port
 }
 
 # ---------------------------------------------------------------------------------
-# SAMPLE HOOK (issue 7): replays the sample data set through the running services.
-# Runs `itrctl sample --replay` when the built itrctl has a `sample` command; the
-# exact command line is to be completed when itrctl's sample command exists.
+# The sample day (issue 7): replays a generated day of after-sales traffic through the
+# running services (itrctl sample --replay), waits until they have caught up and prints
+# what happened (itrctl summary). Replayed once per data directory (.run/sample-replayed);
+# ITR_RUN_SAMPLE_AGAIN=1 replays another day (new event ids) on top.
+api_token() {
+    local file="$RUN_DIR/api-token"
+    if [ ! -s "$file" ]; then
+        mkdir -p "$RUN_DIR"
+        (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$file")
+    fi
+    cat "$file"
+}
+
+# intake's API_TOKENS entry for the sample's HTTP sources (the hash of the token, never the token)
+api_tokens_entry() {
+    printf '%s //portal.example.com,//api.partner.example.com' "$(printf %s "$(api_token)" | sha256sum | cut -d' ' -f1)"
+}
+
+itrctl() {
+    AMQP_URL="$AMQP_URL" CONFIG_DIR="$ROOT/deploy/config" ITR_API_TOKEN="$(api_token)" "$BIN_DIR/itrctl" "$@"
+}
+
 run_sample() {
     if [ "${ITR_RUN_SKIP_SAMPLE:-0}" = 1 ]; then
         say "skipping the sample replay (ITR_RUN_SKIP_SAMPLE=1)"
         return 0
     fi
-    local itrctl="$BIN_DIR/itrctl"
-    if [ -x "$itrctl" ] && "$itrctl" --help 2>&1 | grep -qw sample; then
-        say "sample data: itrctl sample --replay"
-        AMQP_URL="$AMQP_URL" CONFIG_DIR="$ROOT/deploy/config" "$itrctl" sample --replay
+    [ -x "$BIN_DIR/itrctl" ] || die "$BIN_DIR/itrctl not found: build first (swift build -c release)"
+    local marker="$RUN_DIR/sample-replayed"
+    if [ -e "$marker" ] && [ "${ITR_RUN_SAMPLE_AGAIN:-0}" != 1 ]; then
+        say "sample day already replayed on $(cat "$marker") (ITR_RUN_SAMPLE_AGAIN=1 replays another)"
     else
-        say "sample data: skipped (itrctl has no 'sample' command yet)"
+        say "sample day: itrctl sample --replay --seed ${ITR_RUN_SEED:-7} --reports ${ITR_RUN_REPORTS:-3000}"
+        itrctl sample --replay --seed "${ITR_RUN_SEED:-7}" --reports "${ITR_RUN_REPORTS:-3000}"
+        date -u +%Y-%m-%dT%H:%M:%SZ >"$marker"
     fi
+    say "what happened (itrctl summary)"
+    itrctl summary --wait "${ITR_RUN_DRAIN_TIMEOUT:-300}" || echo "(summary incomplete; see above)" >&2
 }
 # END SAMPLE HOOK
 # ---------------------------------------------------------------------------------
@@ -191,6 +224,10 @@ ITR is running.
   queues         feed.defects, feed.opportunities, itr.rejected (and each service's .dlq)
   exchanges      itr.ingress (reports, ticket actions, defect status in), itr.events (domain events out)
   logs, data     .run/logs/<product>.log, .run/data/<product>/
+  ops CLI        .build/release/itrctl --help   (status, dlq, ticket show, config validate, sample, summary)
+  API token      .run/api-token (intake bearer token for //portal.example.com, //api.partner.example.com)
+  dashboards     docker compose up (Prometheus http://127.0.0.1:9090, Grafana http://127.0.0.1:3000)
+  summary again  deploy/scripts/run.sh summary
   stop           deploy/scripts/run.sh stop
 EOF
 }
@@ -218,6 +255,11 @@ cmd_up() {
     fi
     run_sample
     print_where
+}
+
+cmd_summary() {
+    export AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
+    itrctl summary "$@"
 }
 
 stop_service() { # product
@@ -276,6 +318,7 @@ case "${1:-up}" in
     up) shift $(($# > 0 ? 1 : 0)); [ $# -eq 0 ] || die "up takes no arguments"; cmd_up ;;
     stop) shift; cmd_stop ;;
     status) shift; cmd_status ;;
+    summary) shift; cmd_summary "$@" ;;
     -h|--help|help) usage ;;
     *) usage >&2; exit 2 ;;
 esac
