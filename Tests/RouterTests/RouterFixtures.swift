@@ -59,3 +59,13 @@ func outboxEvents(_ store: ServiceStore) async throws -> [CloudEvent] {
 extension Array where Element == CloudEvent {
     func ofType(_ type: EventType) -> [CloudEvent] { filter { $0.type == type.rawValue } }
 }
+
+/// Polls `condition` until it holds or `timeout` passes.
+func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try await condition()
+}
