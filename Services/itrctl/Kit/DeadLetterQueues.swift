@@ -48,7 +48,9 @@ public enum DeadLetterQueues {
         var remaining = min(limit, Int(status.messageCount))
         while remaining > 0, result.error == nil {
             let (consumer, deliveries) = try await take(queue, count: min(remaining, 500), on: connection)
-            defer { consumer.cancel() }
+            // Cancel before settling: with prefetch = count nothing else is in flight, and once
+            // acknowledgements free the window the broker must not deliver more to this consumer.
+            consumer.cancel()
             if deliveries.isEmpty { break }
             remaining -= deliveries.count
             for delivery in deliveries {
