@@ -102,7 +102,8 @@ struct PipelineBenchmark {
             cpu[product] = (fleet.cpuSeconds(product) - (cpuBefore[product] ?? 0)) * 1000 / Double(count)
         }
         let rate = Double(count) / toAssigned
-        let outcomes = snapshot.counts
+        try await Task.sleep(for: .seconds(1))
+        let outcomes = observer.snapshot.counts
         environment.logger.notice("saturation: \(Int(rate)) reports/s")
 
         // 2. Latency at loadShare of saturation, paced by schedule.

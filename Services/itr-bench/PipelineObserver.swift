@@ -21,7 +21,7 @@ final class PipelineObserver: Sendable {
     static let routingKeys = [
         "itr.ticket.opened", "itr.ticket.classified", "itr.ticket.assigned", "itr.problem.opened",
         "itr.opportunity.identified", "itr.opportunity.updated", "itr.defect.reported", "itr.defect.updated",
-        "itr.report.rejected", "itr.ticket.correlated",
+        "itr.report.rejected", "itr.ticket.correlated", "itr.ticket.resolved", "itr.defect.fixed",
     ]
 
     /// When report `firstIndex + i` was due to be sent: `startNanos + i * intervalNanos` (monotonic).
@@ -51,9 +51,15 @@ final class PipelineObserver: Sendable {
 
     let mix: ReportMix
     private let state = Mutex(State())
+    /// Where the service desk's resolve actions go (set by `start`).
+    private let desk = Mutex<AMQPConnection?>(nil)
+    /// Whether assigned tickets of the mix's resolvable kinds are resolved (the share that
+    /// leads to defects and parts quotes).
+    let resolves: Bool
 
-    init(mix: ReportMix) {
+    init(mix: ReportMix, resolves: Bool = true) {
         self.mix = mix
+        self.resolves = resolves
     }
 
     static func topology() -> AMQPTopology {
@@ -92,6 +98,7 @@ final class PipelineObserver: Sendable {
     func start(on connection: AMQPConnection) async throws -> AMQPCallbackConsumer {
         try await connection.declare(Self.topology())
         try await connection.purgeQueue(Self.queue)
+        desk.withLock { $0 = connection }
         return try await connection.consume(queue: Self.queue, prefetch: 2000) { [self] delivery in
             self.observe(delivery.message, at: Self.now())
             delivery.ack()
@@ -119,7 +126,13 @@ final class PipelineObserver: Sendable {
                 }
             case "itr.ticket.assigned":
                 s.lastAssignedNanos = arrival
-                if let ticket { s.ticketIndex.removeValue(forKey: ticket) }
+                if let ticket, let index = s.ticketIndex.removeValue(forKey: ticket), resolves,
+                    let action = mix.resolveAction(ticketId: ticket, index: index),
+                    let connection = desk.withLock({ $0 })
+                {
+                    s.counts["bench.resolve-sent", default: 0] += 1
+                    connection.publish(action, exchange: "itr.ingress", routingKey: "ticket.resolve") { _ in }
+                }
             default:
                 break
             }

@@ -64,6 +64,36 @@ struct ReportMix: Sendable {
         return (AMQPCloudEventCodec.encode(event, now: now), key)
     }
 
+    /// How the service desk resolves the ticket of report `index` once assigned, when it does:
+    /// the recurring product faults as a software defect (→ `ipd-feedback` defect), the expired
+    /// contracts' power supplies with an out-of-warranty spare part (→ parts quote).
+    func resolution(_ index: Int) -> TicketAction.Resolution? {
+        switch index % 20 {
+        case 4, 5, 6:
+            return TicketAction.Resolution(
+                resolutionCode: "SW-DEFECT", rootCause: "进程内存越界导致异常重启 (family \((index / 20) % 8))",
+                workaround: "disable the statistics module", qualityResponsibility: .productSoftware)
+        case 2, 3:
+            return TicketAction.Resolution(
+                resolutionCode: "HW-COMPONENT", rootCause: "PSU capacitor failure",
+                spareParts: [SparePart(partNumber: "02130752", quantity: 1, inWarranty: false)],
+                qualityResponsibility: .productHardware)
+        default:
+            return nil
+        }
+    }
+
+    /// The `itr.ticket.action` resolving `ticketId` (report `index`), or nil.
+    func resolveAction(ticketId: String, index: Int) -> AMQPMessage? {
+        guard let resolution = resolution(index) else { return nil }
+        let action = TicketAction(
+            ticketId: ticketId, action: .resolve, actor: Actor(id: "bench-engineer-\(index % 5)"), resolution: resolution)
+        guard let event = try? CloudEvent(
+            id: "\(run)-a\(index)", source: "//bench/service-desk", type: EventType.ticketAction.rawValue, encoding: action)
+        else { return nil }
+        return AMQPCloudEventCodec.encode(event)
+    }
+
     static func hex16(_ n: Int) -> String {
         let hex = String(UInt64(truncatingIfNeeded: n &+ 1), radix: 16)
         return String(repeating: "0", count: max(0, 16 - hex.count)) + hex

@@ -52,6 +52,8 @@ struct ReportPublisher {
                     }
                 }
                 for _ in 0..<window { slots.wait() }
+                // libdispatch traps when a semaphore is released below its initial value.
+                for _ in 0..<window { slots.signal() }
                 continuation.resume(returning: Result(
                     firstNanos: first, lastNanos: PipelineObserver.now(), failures: failures.load(ordering: .relaxed),
                     maxLagMicros: maxLag))

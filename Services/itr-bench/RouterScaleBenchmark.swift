@@ -119,7 +119,9 @@ struct RouterScaleBenchmark {
             let current = Int(try await sql(database, "SELECT COUNT(*) FROM tickets")) ?? 0
             let seedStart = PipelineObserver.now()
             if target > current {
-                let copies = (target - current + templateCount - 1) / templateCount
+                // Every router-written ticket (templates and earlier measured ones) is cloned.
+                let originals = Int(try await sql(database, "SELECT COUNT(*) FROM tickets WHERE id NOT LIKE 'S%'")) ?? templateCount
+                let copies = (target - current + originals - 1) / originals
                 let range = nextCopy...(nextCopy + copies - 1)
                 nextCopy += copies
                 let shift = "t.opened_at - 691200 - n.k * 60"
@@ -173,7 +175,7 @@ struct RouterScaleBenchmark {
         let now = Date().timeIntervalSince1970
         let withClocks = Int(try await sql(database, "SELECT COUNT(DISTINCT ticket_id) FROM due_moments WHERE due_at > \(now) AND ticket_id NOT LIKE 'S%'")) ?? 0
         guard withClocks > 0 else { throw BenchError("the router planned no due moments for its tickets") }
-        let copies = max(1, openClocks / withClocks)
+        let copies = max(1, (openClocks + withClocks - 1) / withClocks)
         var script = "PRAGMA synchronous=OFF; BEGIN;\n"
         script += try await cloneStatement(
             database, table: "due_moments", idColumn: "ticket_id", copies: 1...copies,

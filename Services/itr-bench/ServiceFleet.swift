@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The four services as separate processes (the built executables in `binDirectory`), each
 /// with a DATA_DIR of its own under `workDirectory`, CONFIG_DIR = deploy/config, its own HTTP
 /// port, and its log in `workDirectory/<product>.log`.
@@ -14,7 +18,7 @@ final class ServiceFleet: @unchecked Sendable {
     let configDirectory: String
     let workDirectory: String
     let amqpURL: String
-    let basePort: Int
+    private let ports: [String: Int]
     var logLevel = "info"
     private(set) var running: [String: ChildProcess] = [:]
 
@@ -23,10 +27,30 @@ final class ServiceFleet: @unchecked Sendable {
         self.configDirectory = configDirectory
         self.workDirectory = workDirectory
         self.amqpURL = amqpURL
-        self.basePort = basePort
+        // Free ports, so a service that failed to bind is never mistaken for another one answering.
+        var ports: [String: Int] = [:]
+        for (i, product) in Self.products.enumerated() { ports[product] = Self.freePort() ?? basePort + i }
+        self.ports = ports
     }
 
-    func port(_ product: String) -> Int { basePort + (Self.products.firstIndex(of: product) ?? 0) }
+    func port(_ product: String) -> Int { ports[product]! }
+
+    /// A port the kernel says is free now (bind to port 0 on 127.0.0.1).
+    static func freePort() -> Int? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
+    }
     func dataDirectory(_ product: String) -> String { "\(workDirectory)/data/\(product)" }
     func databasePath(_ product: String) -> String { "\(dataDirectory(product))/\(product).sqlite" }
     func process(_ product: String) -> ChildProcess? { running[product] }
@@ -44,6 +68,7 @@ final class ServiceFleet: @unchecked Sendable {
                 ],
                 logPath: "\(workDirectory)/\(product).log")
             running[product] = child
+            Self.recordPID(child.pid)
         }
         for product in products { try await waitReady(product, timeout: timeout) }
     }
@@ -60,6 +85,17 @@ final class ServiceFleet: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         throw BenchError("\(product) not ready after \(timeout): \(child.logTail)")
+    }
+
+    /// Appends `pid` to `$ITR_BENCH_PIDFILE` when set, so deploy/scripts/bench.sh can stop
+    /// services left behind by a benchmark that died.
+    static func recordPID(_ pid: pid_t) {
+        guard let path = ProcessInfo.processInfo.environment["ITR_BENCH_PIDFILE"],
+            let handle = FileHandle(forWritingAtPath: path) ?? (FileManager.default.createFile(atPath: path, contents: nil) ? FileHandle(forWritingAtPath: path) : nil)
+        else { return }
+        handle.seekToEndOfFile()
+        handle.write(Data("\(pid)\n".utf8))
+        try? handle.close()
     }
 
     /// SIGTERM (graceful) to `products`, waiting for each to exit.
