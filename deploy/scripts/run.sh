@@ -200,9 +200,12 @@ run_sample() {
     if [ -e "$marker" ] && [ "${ITR_RUN_SAMPLE_AGAIN:-0}" != 1 ]; then
         say "sample day already replayed on $(cat "$marker") (ITR_RUN_SAMPLE_AGAIN=1 replays another)"
     else
-        say "sample day: itrctl sample --replay --seed ${ITR_RUN_SEED:-7} --reports ${ITR_RUN_REPORTS:-3000}"
-        itrctl sample --replay --seed "${ITR_RUN_SEED:-7}" --reports "${ITR_RUN_REPORTS:-3000}"
+        say "sample day: itrctl sample --replay --summary --seed ${ITR_RUN_SEED:-7} --reports ${ITR_RUN_REPORTS:-3000}"
+        # replays, waits until the queues drain, then prints what happened
+        itrctl sample --replay --summary --seed "${ITR_RUN_SEED:-7}" --reports "${ITR_RUN_REPORTS:-3000}" \
+            --drain-timeout "${ITR_RUN_DRAIN_TIMEOUT:-300}"
         date -u +%Y-%m-%dT%H:%M:%SZ >"$marker"
+        return 0
     fi
     say "what happened (itrctl summary)"
     itrctl summary --wait "${ITR_RUN_DRAIN_TIMEOUT:-300}" || echo "(summary incomplete; see above)" >&2

@@ -42,6 +42,9 @@ struct SampleCommand: AsyncParsableCommand {
     @Option(help: "Replay speed in sample seconds per second (0 = as fast as the broker confirms; 1440 = one day in a minute).")
     var speed: Double = 0
     @Option(help: "Seconds to wait for the tickets the service-desk actions need.") var ticketTimeout = 180
+    @Flag(help: "After the replay, wait for the services to catch up and print the summary (as itrctl summary, plus the events seen on itr.events).")
+    var summary = false
+    @Option(help: "With --summary: seconds to wait at most for the services' queues to drain.") var drainTimeout = 300
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
 
@@ -82,13 +85,24 @@ struct SampleCommand: AsyncParsableCommand {
                 options: .init(
                     amqpURL: connection.resolvedAMQPURL, intakeURL: connection.endpoints.intake,
                     token: token ?? ProcessInfo.processInfo.environment["ITR_API_TOKEN"], speed: speed,
-                    ticketTimeout: .seconds(ticketTimeout)),
+                    ticketTimeout: .seconds(ticketTimeout), drainTimeout: summary ? .seconds(drainTimeout) : .zero),
                 progress: { if !json { print("  \($0)") } })
             if !json { print("replaying sample day (seed \(seed), \(day.composition.reportMessages) reports, \(day.items.count - day.composition.reportMessages) actions)") }
             let result = try await replayer.replay(day)
             report.replay = result
             if !json {
                 print("replayed in \(String(format: "%.1f", result.seconds)) s: \(result.amqpPublished) AMQP messages, \(result.httpPosted) events over HTTP \(result.httpStatuses.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")), \(result.actionsPublished) actions")
+            }
+        }
+        if replay, summary {
+            let amqp = try? await connection.connect()
+            var collected = await SummaryReport.collect(endpoints: connection.endpoints, connection: amqp)
+            await amqp?.close()
+            collected.merge(observed: report.replay?.observedEvents ?? [:])
+            report.summary = collected
+            if !output.json {
+                print("")
+                print(collected.text)
             }
         }
         if output.json { Console.printJSON(report) }
@@ -98,4 +112,5 @@ struct SampleCommand: AsyncParsableCommand {
 struct SampleRunReport: Codable {
     var composition: SampleDay.Composition
     var replay: SampleReplayer.Result?
+    var summary: SummaryReport?
 }

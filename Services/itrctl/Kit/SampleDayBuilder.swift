@@ -377,7 +377,7 @@ struct SampleDayBuilder {
         if (type == .hardwareFault || type == .softwareFault), random.chance(0.08) {
             t += TimeInterval(random.int(300...3600))
             _ = addAction(.escalate, for: report, at: t) {
-                $0.escalation = TicketAction.Escalation(kind: .functional, toTier: .l2, reason: "needs product support / 需要产品线支持")
+                $0.escalation = TicketAction.Escalation(kind: .functional, toTier: nil, reason: "needs product support / 需要产品线支持")
             }
         }
         guard random.chance(0.7) else { return }

@@ -21,11 +21,14 @@ public struct SampleReplayer: Sendable {
         /// How long to wait for the tickets the actions need.
         public var ticketTimeout: Duration
         public var httpBatchSize: Int
+        /// After the actions, keep counting events until the services' queues are empty (0: don't wait).
+        public var drainTimeout: Duration = .zero
 
         public init(
             amqpURL: String, intakeURL: String, token: String?, speed: Double = 0, ticketTimeout: Duration = .seconds(180),
-            httpBatchSize: Int = 50
+            drainTimeout: Duration = .zero, httpBatchSize: Int = 50
         ) {
+            self.drainTimeout = drainTimeout
             self.amqpURL = amqpURL
             self.intakeURL = intakeURL
             self.token = token
@@ -45,6 +48,9 @@ public struct SampleReplayer: Sendable {
         /// Actions not sent because their ticket never appeared (rejected or folded report).
         public var actionsWithoutTicket = 0
         public var seconds = 0.0
+        /// Every event the services emitted on `itr.events` while the replay listened, by type.
+        public var observedEvents: [String: Int] = [:]
+        public var drained: Bool?
     }
 
     public let options: Options
@@ -81,12 +87,14 @@ public struct SampleReplayer: Sendable {
             ITRTopology.shared.merging(
                 AMQPTopology(
                     queues: [AMQPQueue(name: listenQueue, durable: false, exclusive: true, autoDelete: true)],
-                    bindings: [AMQPBinding(queue: listenQueue, exchange: ITRNames.eventsExchange, routingKey: EventType.ticketOpened.rawValue)])))
+                    bindings: [AMQPBinding(queue: listenQueue, exchange: ITRNames.eventsExchange, routingKey: "itr.#")])))
         let tickets = TicketDirectory()
         let consumer = try await connection.consume(queue: listenQueue, prefetch: 500)
         let listener = Task {
             for try await delivery in consumer {
-                if let event = try? AMQPCloudEventCodec.decode(delivery.message),
+                await tickets.count(type: delivery.routingKey)
+                if delivery.routingKey == EventType.ticketOpened.rawValue,
+                    let event = try? AMQPCloudEventCodec.decode(delivery.message),
                     let opened = try? event.decodeData(TicketOpened.self)
                 {
                     await tickets.record(report: opened.reportId, ticket: opened.ticketId)
@@ -166,6 +174,11 @@ public struct SampleReplayer: Sendable {
             result.actionsPublished += 1
         }
         progress("actions: \(result.actionsPublished) sent, \(result.actionsWithoutTicket) without a ticket")
+        if options.drainTimeout > .zero {
+            result.drained = try await QueueDrain.wait(on: connection, timeout: options.drainTimeout, progress: progress)
+            try await Task.sleep(for: .seconds(1))
+        }
+        result.observedEvents = await tickets.types
         result.seconds = Double((ContinuousClock.now - started).components.seconds)
             + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
         return result
@@ -196,7 +209,9 @@ public struct SampleReplayer: Sendable {
 /// Report event id → ticket id, as learnt from `itr.ticket.opened`.
 actor TicketDirectory {
     private var tickets: [String: String] = [:]
+    private(set) var types: [String: Int] = [:]
     var count: Int { tickets.count }
+    func count(type: String) { types[type, default: 0] += 1 }
     func record(report: String, ticket: String) { tickets[report] = ticket }
     func ticket(for report: String) -> String? { tickets[report] }
     func count(of reports: Set<String>) -> Int { reports.reduce(0) { $0 + (tickets[$1] == nil ? 0 : 1) } }

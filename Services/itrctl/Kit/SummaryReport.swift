@@ -67,6 +67,8 @@ public struct SummaryReport: Codable, Sendable {
     public var queues: [QueueReport] = []
     public var deadLetters = 0
     public var errors: [String] = []
+    /// True when the flow counts include events observed on itr.events during a replay.
+    public var observedEvents = false
     public var endpoints: ServiceEndpoints
 
     public init(endpoints: ServiceEndpoints) {
@@ -91,20 +93,27 @@ public struct SummaryReport: Codable, Sendable {
         } catch {
             report.errors.append("intake metrics: \(error)")
         }
-        do {
-            let m = PrometheusText(try await fetcher.get("\(endpoints.ltc)/metrics").text)
-            let consumed = m.sum("itr_events_consumed_total", by: "type").mapValues { Int($0) }
-            report.flow.events = consumed
-            report.flow.escalations = consumed["itr.ticket.escalated"] ?? 0
-            report.flow.resolved = consumed["itr.ticket.resolved"] ?? 0
-            report.flow.closed = consumed["itr.ticket.closed"] ?? 0
-            report.flow.reopened = consumed["itr.ticket.reopened"] ?? 0
-            report.flow.problemsOpened = consumed["itr.problem.opened"] ?? 0
-            report.flow.knownErrors = consumed["itr.problem.known-error"] ?? 0
-            report.flow.problemsResolved = consumed["itr.problem.resolved"] ?? 0
-        } catch {
-            report.errors.append("ltc-extractor metrics: \(error)")
+        // Domain events as the services downstream consumed them: for each type the largest count
+        // over the services that consume it (the router, ltc-extractor and ipd-feedback each see a part).
+        var consumed: [String: Int] = [:]
+        for (product, url) in endpoints.all where product != "intake" {
+            do {
+                let m = PrometheusText(try await fetcher.get("\(url)/metrics").text)
+                for (type, count) in m.sum("itr_events_consumed_total", by: "type") {
+                    consumed[type] = max(consumed[type] ?? 0, Int(count))
+                }
+            } catch {
+                report.errors.append("\(product) metrics: \(error)")
+            }
         }
+        report.flow.events = consumed
+        report.flow.escalations = consumed["itr.ticket.escalated"] ?? 0
+        report.flow.resolved = consumed["itr.ticket.resolved"] ?? 0
+        report.flow.closed = consumed["itr.ticket.closed"] ?? 0
+        report.flow.reopened = consumed["itr.ticket.reopened"] ?? 0
+        report.flow.problemsOpened = consumed["itr.problem.opened"] ?? 0
+        report.flow.knownErrors = consumed["itr.problem.known-error"] ?? 0
+        report.flow.problemsResolved = consumed["itr.problem.resolved"] ?? 0
         await report.collectServiceLevels(fetcher)
         await report.collectOpportunities(fetcher)
         do {
@@ -119,6 +128,21 @@ public struct SummaryReport: Codable, Sendable {
             report.deadLetters = report.queues.filter { $0.kind == .deadLetter || $0.kind == .rejected }.reduce(0) { $0 + ($1.messages ?? 0) }
         }
         return report
+    }
+
+    /// Takes event counts observed on `itr.events` (by `itrctl sample --replay`) where they are
+    /// larger than what the services' metrics show (no service consumes closed or escalated).
+    public mutating func merge(observed: [String: Int]) {
+        for (type, n) in observed { flow.events[type] = max(flow.events[type] ?? 0, n) }
+        let e = flow.events
+        flow.escalations = e["itr.ticket.escalated"] ?? 0
+        flow.resolved = e["itr.ticket.resolved"] ?? 0
+        flow.closed = e["itr.ticket.closed"] ?? 0
+        flow.reopened = e["itr.ticket.reopened"] ?? 0
+        flow.problemsOpened = e["itr.problem.opened"] ?? 0
+        flow.knownErrors = e["itr.problem.known-error"] ?? 0
+        flow.problemsResolved = e["itr.problem.resolved"] ?? 0
+        observedEvents = true
     }
 
     static func defect(_ entry: JSONValue) -> Defect? {
@@ -212,8 +236,10 @@ public struct SummaryReport: Codable, Sendable {
         out.append("Backlog (open):          \(serviceLevels.backlog)")
         out.append("SLA attainment:          response \(Self.percent(serviceLevels.slaResponseAttainment)), resolution \(Self.percent(serviceLevels.slaResolutionAttainment))")
         out.append("OLA on-time rate:        \(Self.percent(serviceLevels.olaOnTimeRate)) of \(serviceLevels.olaDecided) decided tier stints")
-        out.append("Resolved / closed / reopened: \(flow.resolved) / \(flow.closed) / \(flow.reopened)")
-        out.append("Escalations:             \(flow.escalations)")
+        let seen = { (type: String, n: Int) in observedEvents || flow.events[type] != nil ? "\(n)" : "n/a" }
+        out.append("Resolved / closed / reopened: \(flow.resolved) / \(seen("itr.ticket.closed", flow.closed)) / \(seen("itr.ticket.reopened", flow.reopened))")
+        out.append("Escalations:             \(seen("itr.ticket.escalated", flow.escalations))"
+            + (flow.events["itr.sla.breached"].map { ", SLA breaches \($0)" } ?? "") + (flow.events["itr.ola.breached"].map { ", OLA breaches \($0)" } ?? ""))
         out.append("Problems:                \(flow.problemsOpened) opened, \(flow.knownErrors) known errors, \(flow.problemsResolved) resolved")
         out.append("Opportunities:           \(opportunities.count)" + (opportunities.value.isEmpty ? "" : ", value " + opportunities.value.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: " + "))
             + (opportunities.byKind.isEmpty ? "" : "  (" + opportunities.byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
