@@ -237,4 +237,25 @@ struct RouterEngineTests {
         #expect(errors.description.contains("lifecycle.yaml"))
         #expect(holder.current.version == good)
     }
+
+    /// Indexed lookups only: handling a batch of incidents (each through problem detection) costs
+    /// about the same with 500 or 4,000 tickets stored (B-tree depth and page cache aside).
+    @Test func perEventCostDoesNotGrowWithStoredTickets() async throws {
+        var durations: [Duration] = []
+        for batchIndex in 0..<16 {
+            let batch = try (0..<250).map { index in
+                let n = batchIndex * 250 + index
+                return inbound(try openedEvent(
+                    ticketId: "P-\(n)", summary: "设备板卡故障 board failure", line: "routers",
+                    model: "RX\(n)", component: "slot-\(n % 13)", openedAt: start))
+            }
+            let began = ContinuousClock.now
+            _ = try await handler.handle(batch)
+            durations.append(ContinuousClock.now - began)
+        }
+        let first = (durations[1] + durations[2]) / 2
+        let last = (durations[14] + durations[15]) / 2
+        print("router batch of 250 opened tickets: \(first) with 250-750 stored, \(last) with 3,500-4,000 stored")
+        #expect(last < first * 3)
+    }
 }
