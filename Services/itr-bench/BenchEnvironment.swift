@@ -20,7 +20,11 @@ struct BenchEnvironment: Sendable {
     struct Stage {
         var vhost: BenchVhost
         var fleet: ServiceFleet
+        /// Publishes reports (and inspects queues).
         var connection: AMQPConnection
+        /// Consumes the observer's queue and publishes the service desk's actions: a
+        /// connection (thread) of its own, so watching does not slow publishing.
+        var observerConnection: AMQPConnection
         var observer: PipelineObserver
         var mix: ReportMix
         var workDirectory: String
@@ -36,14 +40,18 @@ struct BenchEnvironment: Sendable {
         var config = try AMQPConfiguration(url: vhost.url)
         config.connectionName = "itr-bench-\(name)"
         let connection = try await AMQPConnection.connect(config, logger: logger)
+        config.connectionName = "itr-bench-\(name)-observer"
+        let observerConnection = try await AMQPConnection.connect(config, logger: logger)
         let mix = ReportMix(run: "r\(UInt32.random(in: 0...UInt32.max))")
         let observer = PipelineObserver(mix: mix)
-        return Stage(vhost: vhost, fleet: fleet, connection: connection, observer: observer, mix: mix, workDirectory: work)
+        return Stage(
+            vhost: vhost, fleet: fleet, connection: connection, observerConnection: observerConnection, observer: observer, mix: mix, workDirectory: work)
     }
 
     func tearDown(_ stage: Stage) async {
         await stage.fleet.stop()
         await stage.connection.close()
+        await stage.observerConnection.close()
         await stage.vhost.delete()
         if !keepWork { try? FileManager.default.removeItem(atPath: stage.workDirectory) }
     }

@@ -70,7 +70,7 @@ struct PipelineBenchmark {
     private func run(_ stage: BenchEnvironment.Stage) async throws -> Result {
         let fleet = stage.fleet
         try await fleet.start()
-        let consumer = try await stage.observer.start(on: stage.connection)
+        let consumer = try await stage.observer.start(on: stage.observerConnection)
         defer { consumer.cancel() }
         let publisher = ReportPublisher(connection: stage.connection)
         let mix = stage.mix
