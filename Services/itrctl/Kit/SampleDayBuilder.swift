@@ -308,7 +308,9 @@ struct SampleDayBuilder {
         func data(_ mutate: (inout [String: JSONValue]) -> Void) -> Data {
             var object = (try? JSONDecoder().decode(JSONValue.self, from: EventCoding.encoder.encode(good)))?.object ?? [:]
             mutate(&object)
-            return (try? JSONEncoder().encode(JSONValue.object(object))) ?? Data()
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return (try? encoder.encode(JSONValue.object(object))) ?? Data()
         }
         func binaryHeaders(id: String, type: String = "itr.report.submitted", source: String? = "//callcenter.example.com", offset: TimeInterval) -> [String: String] {
             var h = ["ce-specversion": "1.0", "ce-id": id, "ce-type": type, "ce-time": RFC3339Text.string(parameters.start.addingTimeInterval(offset))]

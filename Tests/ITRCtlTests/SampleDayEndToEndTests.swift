@@ -1,0 +1,126 @@
+import Foundation
+import ITRConfig
+import ITRCtlKit
+import ITRTestSupport
+import ServiceKit
+import Testing
+
+/// The sample day for a fixed seed, generated and then run end to end through the four built
+/// services on a virtual host of their own, with the expected counts asserted exactly.
+@Suite(.serialized)
+struct SampleDayEndToEndTests {
+    static let start = ISO8601DateFormatter().date(from: "2026-11-22T00:00:00Z")!
+    static var config: ConfigBundle {
+        get throws { try ConfigBundle.load(directory: TestEnvironment.packageRoot.appendingPathComponent("deploy/config").path) }
+    }
+
+    @Test func theSameSeedGivesTheSameDay() throws {
+        let config = try Self.config
+        let a = SampleDay(parameters: .init(seed: 7, reports: 600, start: Self.start), config: config)
+        let b = SampleDay(parameters: .init(seed: 7, reports: 600, start: Self.start), config: config)
+        let c = SampleDay(parameters: .init(seed: 8, reports: 600, start: Self.start), config: config)
+        #expect(a.jsonLines() == b.jsonLines())
+        #expect(a.jsonLines() != c.jsonLines())
+        #expect(a.composition.reportMessages == 600)
+    }
+
+    @Test func theDayHasEverythingTheIssueAsksFor() throws {
+        let day = SampleDay(parameters: .init(seed: 7, reports: 3000, start: Self.start), config: try Self.config)
+        let c = day.composition
+        #expect(c.reportMessages == 3000)
+        #expect(Set(c.byChannel.keys).isSuperset(of: Set(["phone", "portal", "email", "monitoring", "field", "api"])))
+        #expect((c.byLanguage["zh"] ?? 0) > 500 && (c.byLanguage["en"] ?? 0) > 500)
+        #expect(Set(c.byIntendedServiceType.keys) == Set(ITREventsServiceTypes.all))
+        #expect(Set(c.packages) == ["bronze", "gold", "gold-eu", "silver", "silver-eu"])
+        #expect(c.storms >= 3 && (c.byRole["storm-alarm"] ?? 0) > 100)
+        #expect((c.byRole["duplicate"] ?? 0) == 60)
+        #expect((c.byRole["malformed"] ?? 0) == 12)
+        #expect(c.recurringFaults.count == 5 && c.recurringFaults.values.allSatisfy { $0 >= 4 })
+        #expect(c.expiredContractReports > 0 && c.outOfWarrantyParts > 0 && (c.byIntendedServiceType["new-requirement"] ?? 0) > 0)
+        for action in ["acknowledge", "resolve", "confirm", "pause", "resume", "escalate", "reopen", "note"] {
+            #expect((c.actions[action] ?? 0) > 0, "no \(action) action")
+        }
+        // every event lies in the day, none in the future of its end
+        #expect(day.items.allSatisfy { $0.offset >= 0 && $0.offset < 86_400 })
+        #expect(day.items.filter { $0.route == .http }.count > 500)
+        // Chinese text travels as written
+        #expect(day.jsonLines().contains("电源模块故障，指示灯红色"))
+    }
+
+    @Test(.enabled(if: TestEnvironment.brokerTestsEnabled && SampleDayEndToEndTests.servicesBuilt), .timeLimit(.minutes(10)))
+    func replayedThroughTheFourServices() async throws {
+        let url = try await TestEnvironment.makeVhost("itrctl-e2e")
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("itrctl-e2e-\(UUID().uuidString.prefix(8))")
+        let token = "e2e-token-\(UUID().uuidString)"
+        let base = Int.random(in: 20_000...40_000)
+        var endpoints = ServiceEndpoints()
+        var processes: [ServiceProcess] = []
+        defer { try? FileManager.default.removeItem(at: data) }
+        for (i, product) in ["intake", "itr-router", "ltc-extractor", "ipd-feedback"].enumerated() {
+            let directory = data.appendingPathComponent(product).path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            var env = [
+                "AMQP_URL": url, "HTTP_PORT": "\(base + i)", "DATA_DIR": directory, "LOG_LEVEL": "warning",
+                "CONFIG_DIR": TestEnvironment.packageRoot.appendingPathComponent("deploy/config").path,
+            ]
+            if product == "intake" {
+                env["API_TOKENS"] = "\(TokenAuthenticator.hash(token: token)) \(SampleDay.httpSources.joined(separator: ","))"
+            }
+            let process = try await ServiceProcess.start(product: product, environment: env)
+            processes.append(process)
+            try await process.waitReady(port: base + i)
+        }
+        endpoints = ServiceEndpoints(
+            intake: "http://127.0.0.1:\(base)", router: "http://127.0.0.1:\(base + 1)", ltc: "http://127.0.0.1:\(base + 2)",
+            ipd: "http://127.0.0.1:\(base + 3)")
+
+        let day = SampleDay(parameters: .init(seed: 7, reports: 600, start: Self.start), config: try Self.config)
+        let replayer = SampleReplayer(
+            options: .init(
+                amqpURL: url, intakeURL: endpoints.intake, token: token, ticketTimeout: .seconds(120), drainTimeout: .seconds(240)))
+        let result = try await replayer.replay(day)
+        var summary = await SummaryReport.collect(endpoints: endpoints, connection: nil)
+        summary.merge(observed: result.observedEvents)
+        for p in processes { _ = await p.terminate() }
+        await TestEnvironment.deleteVhost(url: url)
+
+        let c = day.composition
+        #expect(result.drained == true)
+        #expect(result.actionsWithoutTicket == 0)
+        #expect(summary.errors.isEmpty, "\(summary.errors)")
+        // What the generator put in, exactly.
+        #expect(summary.intake.ticketsOpened == c.ticketsExpected)
+        #expect(summary.intake.duplicates == c.byRole["duplicate"])
+        // storm alarms are folded into their storm's ticket; a clearing closes its alarm's fold
+        #expect(summary.intake.correlated >= (c.byRole["storm-alarm"] ?? 0))
+        #expect(summary.intake.correlated <= (c.byRole["storm-alarm"] ?? 0) + (c.byRole["cleared-alarm"] ?? 0))
+        #expect(summary.intake.reportsReceived >= c.reportMessages)
+        #expect(summary.intake.rejected == 12)
+        #expect(summary.serviceLevels.tickets == c.ticketsExpected)
+        #expect(summary.flow.resolved == c.actions["resolve"])
+        #expect(summary.flow.reopened == c.actions["reopen"])
+        #expect(summary.flow.escalations == c.actions["escalate"])
+        // What the services made of it, for this seed (a change here is a change of behaviour: look at it).
+        print("e2e sample day: \(Console.json(summary.flow)) \(Console.json(summary.opportunities)) defects \(summary.defects.total)")
+        #expect(summary.intake.ticketsOpened == 451)
+        #expect(summary.intake.correlated == Self.expected.correlated)
+        #expect(summary.flow.closed == Self.expected.closed)
+        #expect(summary.flow.problemsOpened == Self.expected.problems)
+        #expect(summary.defects.total == Self.expected.defects)
+        #expect(summary.opportunities.count == Self.expected.opportunities)
+    }
+
+    /// Seed 7, 600 reports, day 2026-11-22 (renewal opportunities also depend on today's date
+    /// against contracts.yaml's validity: a contract that expires changes them).
+    static let expected = (correlated: 107, closed: 113, problems: 39, defects: 9, opportunities: 46)
+
+    static var servicesBuilt: Bool {
+        ["intake", "itr-router", "ltc-extractor", "ipd-feedback"].allSatisfy {
+            FileManager.default.isExecutableFile(atPath: ServiceProcess.executablePath(product: $0))
+        }
+    }
+}
+
+enum ITREventsServiceTypes {
+    static let all = ["hardware-fault", "preventive-maintenance", "software-fault", "software-operation", "non-technical", "new-requirement", "complaint"]
+}
