@@ -71,16 +71,9 @@ public struct ProblemRecord: Sendable, Hashable, Codable {
         self.openedAt = openedAt
     }
 
-    /// The published fingerprint: FNV-1a 64 (hex) of `IncidentFingerprint.key`.
-    public static func fingerprintHash(_ fingerprint: IncidentFingerprint) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in fingerprint.key.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
-    }
+    /// The published fingerprint: `IncidentFingerprint.digest` (FNV-1a 64 of its key), the form
+    /// intake's known-error index matches new reports by.
+    public static func fingerprintHash(_ fingerprint: IncidentFingerprint) -> String { fingerprint.digest }
 
     public static func load(_ db: Database, id: String) throws -> ProblemRecord? {
         try Row.fetchOne(db, sql: "SELECT * FROM problems WHERE id = ?", arguments: [id]).map(ProblemRecord.init(row:))
