@@ -85,7 +85,9 @@ let package = Package(
         .executableTarget(name: "ipd-feedback", dependencies: ["IPDApp"], path: "Services/ipd-feedback/Main"),
         .target(
             name: "ITRCtlKit",
-            dependencies: ["ServiceKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "ServiceKit", "IntakeApp", "LTCApp", "IPDApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Services/itrctl/Kit"
         ),
         .executableTarget(name: "itrctl", dependencies: ["ITRCtlKit"], path: "Services/itrctl/Main"),

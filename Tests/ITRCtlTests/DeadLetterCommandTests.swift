@@ -155,6 +155,14 @@ struct DeadLetterCommandTests {
         #expect(invalid.output.contains("problems.yaml:"))
         #expect(invalid.output.contains("\"valid\" : false"))
 
+        // the services' own sections are validated too (intake.yaml is intake's)
+        try text.write(to: problems, atomically: true, encoding: .utf8)
+        let intake = broken.appendingPathComponent("intake.yaml")
+        try "stormWindow: soon\n".write(to: intake, atomically: true, encoding: .utf8)
+        let serviceSection = try await runCommand([Self.itrctl, "config", "validate", broken.path])
+        #expect(serviceSection.status == 1)
+        #expect(serviceSection.output.contains("intake.yaml:1"), "\(serviceSection.output)")
+
         let export = try await runCommand([Self.itrctl, "topology", "export"])
         let shipped = try String(
             contentsOf: TestEnvironment.packageRoot.appendingPathComponent("deploy/rabbitmq/definitions.json"), encoding: .utf8)

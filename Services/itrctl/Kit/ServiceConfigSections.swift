@@ -1,7 +1,14 @@
+import IPDApp
 import ITRConfig
+import IntakeApp
+import LTCApp
 
-/// The configuration sections the four services add to ITRConfig's core sections, so that
-/// `itrctl config validate` runs the same validation as the services.
+/// The configuration sections the services add to ITRConfig's core sections, so that
+/// `itrctl config validate` runs the same validation as the services at start-up:
+/// `intake.yaml` (intake), `ltc.yaml` (ltc-extractor's opportunity signals), `ipd.yaml`
+/// (ipd-feedback's defect rules). itr-router reads only the core sections.
 public enum ServiceConfigSections {
-    public static var all: [any ConfigSection.Type] { [] }
+    public static var all: [any ConfigSection.Type] {
+        [IntakeConfiguration.self, OpportunitySignals.self, IPDRules.self]
+    }
 }
