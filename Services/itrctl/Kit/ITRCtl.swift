@@ -6,18 +6,18 @@ public struct ITRCtl: AsyncParsableCommand {
         commandName: "itrctl",
         abstract: "Operate an ITR installation: health, queues, dead letters, tickets, configuration, sample data.",
         discussion: """
-            Every command reads the broker from AMQP_URL (or --amqp-url) and finds the services on
-            127.0.0.1 ports 8080-8083 unless told otherwise (--host, --intake-url, ...). Add --json to
-            any command for machine-readable output.
+            Every command finds the broker in AMQP_URL (or --amqp-url) and the services
+            on 127.0.0.1, ports 8080-8083 (or --host, --intake-url, --router-url, ...).
+            Add --json to any command for output that scripts can read.
 
             First steps:
-              itrctl status                      is everything up? how full are the queues?
-              itrctl dlq list                    which dead-letter queues hold messages?
-              itrctl dlq show itr-router.inbox.dlq   what is in one, and why it was dead-lettered
-              itrctl ticket show TKT-...         a ticket's state, clocks and history
+              itrctl status                          is everything up? queue depths?
+              itrctl dlq list                        dead letters waiting, per queue
+              itrctl dlq show itr-router.inbox.dlq   what is in one, and why
+              itrctl ticket show T-20261123-000042   a ticket's state, clocks and history
               itrctl config validate deploy/config   check rule files before shipping them
-              itrctl sample --replay             replay a sample day through the real entry points
-              itrctl summary                     what happened: tickets, SLA, problems, opportunities, defects
+              itrctl sample --replay --summary       replay a sample day, then summarise
+              itrctl summary                         what happened: tickets, SLA, defects
             """,
         subcommands: [
             StatusCommand.self, DLQCommand.self, TicketCommand.self, ConfigCommand.self, SampleCommand.self,

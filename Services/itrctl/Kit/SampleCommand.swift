@@ -14,12 +14,14 @@ struct SampleCommand: AsyncParsableCommand {
             needs and expired contracts (opportunities), and service-desk actions that
             acknowledge, resolve and close tickets.
 
-            Times: the day is the 24 hours before --start + 24h (default: the 24 hours
-            ending now), so no event lies in the future. Every event carries its time
-            in that day (CloudEvent time, occurredAt).
+            Times: the day starts at --start (default: 24 hours ago), so no event lies
+            in the future; every event carries its moment of that day (CloudEvent
+            time, occurredAt). The services' SLA/OLA clocks run on wall-clock time
+            from when they receive it (see README, "The sample day").
 
               itrctl sample --out day.jsonl               the messages, one JSON per line
-              itrctl sample --replay --token $TOKEN      send them (AMQP + intake HTTP)
+              itrctl sample --replay --token $TOKEN       send them (AMQP + intake HTTP)
+              itrctl sample --replay --summary            ... then wait and summarise
               itrctl sample --composition --json         what the generator put in
 
             --replay publishes reports from phone, e-mail, field engineers and
