@@ -77,7 +77,7 @@ let package = Package(
         // MARK: Services (thin executables over library targets)
         .target(name: "IntakeApp", dependencies: ["ServiceKit"], path: "Services/intake/IntakeApp"),
         .executableTarget(name: "intake", dependencies: ["IntakeApp"], path: "Services/intake/Main"),
-        .target(name: "RouterApp", dependencies: ["ServiceKit"], path: "Services/itr-router/RouterApp"),
+        .target(name: "RouterApp", dependencies: ["ServiceKit", .product(name: "Metrics", package: "swift-metrics")], path: "Services/itr-router/RouterApp"),
         .executableTarget(name: "itr-router", dependencies: ["RouterApp"], path: "Services/itr-router/Main"),
         .target(name: "LTCApp", dependencies: ["ServiceKit"], path: "Services/ltc-extractor/LTCApp"),
         .executableTarget(name: "ltc-extractor", dependencies: ["LTCApp"], path: "Services/ltc-extractor/Main"),
@@ -114,5 +114,6 @@ let package = Package(
         .testTarget(
             name: "ITRCtlTests", dependencies: ["ITRTestSupport", "ITRCtlKit", .product(name: "Yams", package: "Yams")],
             path: "Tests/ITRCtlTests"),
+        .testTarget(name: "SystemTests", dependencies: ["ITRTestSupport", "ITREvents", "AMQPClient"], path: "Tests/SystemTests"),
     ]
 )

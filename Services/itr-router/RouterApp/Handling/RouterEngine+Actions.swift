@@ -101,6 +101,7 @@ extension RouterEngine {
                 rulesVersion: judgement.rulesVersion, causeId: cause.id)
             let event = resolvedEvent(ticket, resolution: domain, responsibility: judgement.responsibility, spareParts: resolution.spareParts, actor: action.actor, at: at)
             events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+            ServiceLevelMetrics.recordResolution(ticket.clocks(rules: rules, now: at))
             if let problemId = ticket.problemId, let root = resolution.rootCause, !root.isEmpty,
                let workaround = resolution.workaround, !workaround.isEmpty
             {
