@@ -1,0 +1,95 @@
+import AMQPClient
+import Foundation
+import ITREvents
+import Logging
+import Synchronization
+
+/// Everything the outside world sees of the services: a queue of its own bound to `itr.events`
+/// with `#`, and the two ready-made feeds (`feed.defects`, `feed.opportunities`), each message
+/// decoded as a CloudEvent and kept in arrival order.
+final class EventObserver: Sendable {
+    /// The observer's own queue on `itr.events`.
+    static let eventsQueue = "system-test.events"
+
+    struct Seen: Sendable {
+        let queue: String
+        let routingKey: String
+        let event: CloudEvent
+    }
+
+    private let seen = Mutex<[Seen]>([])
+    private let undecodable = Mutex<[String]>([])
+    let connection: AMQPConnection
+
+    private init(connection: AMQPConnection) {
+        self.connection = connection
+    }
+
+    /// Connects, binds the observer queue and starts consuming it and both feeds.
+    static func start(url: String) async throws -> EventObserver {
+        var logger = Logger(label: "system-test.observer")
+        logger.logLevel = .warning
+        let connection = try await AMQPConnection.connect(AMQPConfiguration(url: url), logger: logger)
+        try await connection.declare(AMQPTopology(
+            queues: [AMQPQueue(name: eventsQueue, durable: false, exclusive: false, autoDelete: false)],
+            bindings: [AMQPBinding(queue: eventsQueue, exchange: EventRouting.eventsExchange, routingKey: "#")]))
+        let observer = EventObserver(connection: connection)
+        for queue in [eventsQueue, EventRouting.defectFeedQueue, EventRouting.opportunityFeedQueue] {
+            try await connection.consume(queue: queue, prefetch: 200) { [observer] delivery in
+                observer.record(queue: queue, delivery.message, routingKey: delivery.routingKey)
+                delivery.ack()
+            }
+        }
+        return observer
+    }
+
+    private func record(queue: String, _ message: AMQPMessage, routingKey: String) {
+        do {
+            let event = try AMQPCloudEventCodec.decode(message)
+            seen.withLock { $0.append(Seen(queue: queue, routingKey: routingKey, event: event)) }
+        } catch {
+            undecodable.withLock { $0.append("\(queue) \(routingKey): \(error)") }
+        }
+    }
+
+    /// Messages that were not CloudEvents (there should be none).
+    var errors: [String] { undecodable.withLock { $0 } }
+
+    /// Everything seen on `itr.events`.
+    var events: [CloudEvent] { seen.withLock { $0.filter { $0.queue == Self.eventsQueue }.map(\.event) } }
+
+    /// Everything seen on `queue`, with its routing key.
+    func messages(on queue: String) -> [Seen] { seen.withLock { $0.filter { $0.queue == queue } } }
+
+    /// The events of `type` on `itr.events` (optionally of one correlation id), decoded.
+    func payloads<P: EventPayload>(_ type: P.Type, correlation: String? = nil) -> [(CloudEvent, P)] {
+        events.filter { $0.type == P.eventType.rawValue && (correlation == nil || $0.correlationID == correlation) }
+            .compactMap { event in (try? event.decodeData(P.self)).map { (event, $0) } }
+    }
+
+    /// Polls `probe` until it returns a value, or throws after `timeout` naming what was awaited.
+    func await<T>(
+        _ what: String, timeout: Duration = .seconds(60), _ probe: () throws -> T?
+    ) async throws -> T {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let value = try probe() { return value }
+            guard ContinuousClock.now < deadline else {
+                let types = events.map(\.type).reduce(into: [String: Int]()) { $0[$1, default: 0] += 1 }
+                throw ObservationTimeout(what: what, timeout: timeout, seen: types)
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    func close() async { await connection.close() }
+}
+
+struct ObservationTimeout: Error, CustomStringConvertible {
+    let what: String
+    let timeout: Duration
+    let seen: [String: Int]
+    var description: String {
+        "timed out after \(timeout) waiting for \(what); seen on itr.events: \(seen.sorted { $0.key < $1.key })"
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import ITRTestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The four built service executables running as child processes on one virtual host, each
+/// with a DATA_DIR of its own and a free HTTP port, the shipped configuration.
+struct SystemFleet: Sendable {
+    static let products = ["intake", "itr-router", "ltc-extractor", "ipd-feedback"]
+
+    let url: String
+    let dataRoot: URL
+    let services: [(product: String, port: Int, process: ServiceProcess)]
+
+    static var built: Bool {
+        products.allSatisfy { FileManager.default.isExecutableFile(atPath: ServiceProcess.executablePath(product: $0)) }
+    }
+
+    /// Starts all four and waits until each answers `/readyz` with 200 (connected and consuming).
+    static func start(url: String) async throws -> SystemFleet {
+        let dataRoot = FileManager.default.temporaryDirectory.appendingPathComponent("itr-system-\(UUID().uuidString.prefix(8))")
+        var services: [(product: String, port: Int, process: ServiceProcess)] = []
+        for product in products {
+            let directory = dataRoot.appendingPathComponent(product)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let port = try freePort()
+            let process = try await ServiceProcess.start(product: product, environment: [
+                "AMQP_URL": url, "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "\(port)", "DATA_DIR": directory.path,
+                "CONFIG_DIR": TestEnvironment.packageRoot.appendingPathComponent("deploy/config").path, "LOG_LEVEL": "info",
+            ])
+            services.append((product, port, process))
+        }
+        let fleet = SystemFleet(url: url, dataRoot: dataRoot, services: services)
+        do {
+            for service in services { try await service.process.waitReady(port: service.port) }
+        } catch {
+            _ = await fleet.stop()
+            throw error
+        }
+        return fleet
+    }
+
+    /// SIGTERM to each (in reverse start order); the exit status of each.
+    func stop() async -> [String: Int32?] {
+        var statuses: [String: Int32?] = [:]
+        for service in services.reversed() {
+            statuses[service.product] = await service.process.terminate(timeout: .seconds(30))
+        }
+        return statuses
+    }
+
+    /// The last lines of every service's log, for a failure message.
+    var logTails: String {
+        services.map { "--- \($0.product) ---\n\($0.process.log.suffix(2500))" }.joined(separator: "\n")
+    }
+
+    func removeData() { try? FileManager.default.removeItem(at: dataRoot) }
+
+    /// A TCP port nothing listens on now (bound to port 0, then released).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw CommandFailed(command: ["socket"], status: errno, output: "no socket") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
+                bind(fd, address, length) == 0 && getsockname(fd, address, &length) == 0
+            }
+        }
+        guard bound else { throw CommandFailed(command: ["bind"], status: errno, output: "no free port") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
