@@ -80,6 +80,9 @@ public final class ReportIntake: Sendable {
             for item in items {
                 if acceptsKnownErrors, let event = item.event, event.type == EventType.problemKnownError.rawValue {
                     let outcome = try self.indexKnownError(db, event: event, policy: policy, now: now)
+                    // Set at once (not after commit) so later reports of this same batch are
+                    // matched too; if the batch rolls back the flag only costs a lookup.
+                    if case .indexed = outcome { self.hasKnownErrors.store(true, ordering: .relaxed) }
                     if case .rejected(let rejection) = outcome {
                         try self.recordRejection(db, rejection, item: item, now: now)
                     }
@@ -93,9 +96,6 @@ public final class ReportIntake: Sendable {
                 outcomes.append((outcome, channel))
             }
             return outcomes
-        }
-        if results.contains(where: { if case .indexed = $0.0 { true } else { false } }) {
-            hasKnownErrors.store(true, ordering: .relaxed)
         }
         let committed = ContinuousClock.now
         let latency = metrics.latency(via)
