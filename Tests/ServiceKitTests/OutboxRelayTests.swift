@@ -83,6 +83,8 @@ import Testing
             #expect(left.map(\.routingKey) == ["r.3"])
             publisher.failWhen(nil)
             #expect(await eventually { publisher.published.count == 6 })
+            // The row is deleted after its confirm, a moment after the publish returned.
+            #expect(try await eventually { try await store.pool.read { try Outbox.count($0) } == 0 })
             group.cancelAll()
             try await group.waitForAll()
         }
