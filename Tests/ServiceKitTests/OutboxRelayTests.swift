@@ -40,6 +40,11 @@ import Testing
             try await enqueue(store, 100..<103)
             relay.notify()
             #expect(await eventually { publisher.published.count == 103 })
+            // The counters move just after the confirms the fake publisher records.
+            #expect(await eventually {
+                metrics.render().contains("itr_outbox_pending{service=\"\(metrics.service)\"} 0")
+                    && metrics.render().contains("itr_events_published_total{service=\"\(metrics.service)\",exchange=\"itr.events\"} 103")
+            })
             group.cancelAll()
             try await group.waitForAll()
         }
