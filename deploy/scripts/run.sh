@@ -32,6 +32,10 @@ Settings (environment):
   ITR_RUN_SKIP_SAMPLE     1 to skip the sample replay
   ITR_RUN_SAMPLE_AGAIN    1 to replay another sample day on top of the last
   ITR_RUN_SEED            the sample day's seed (default 7)
+  ITR_RUN_CLOCK_SPEED     the router's clock speed-up (default 1, real time). Experimental:
+                          with e.g. 120 SLA/OLA breaches and escalations happen during the
+                          replay, but the router's events then carry future timestamps that
+                          ltc-extractor and ipd-feedback reject (kept in their .dlq)
   ITR_RUN_REPORTS         report messages in the sample day (default 3000)
   ITR_RUN_DRAIN_TIMEOUT   seconds to wait for the queues to drain (default 300)
   ITR_RUN_BROKER_NAME     broker.sh node name (default itr)
@@ -53,6 +57,7 @@ MGMT_PORT=${ITR_RUN_MGMT_PORT:-15672}
 RUN_DIR="$ROOT/.run"
 BIN_DIR=${ITR_RUN_BIN_DIR:-"$ROOT/.build/release"}
 READY_TIMEOUT=${ITR_RUN_READY_TIMEOUT:-60}
+CLOCK_SPEED=${ITR_RUN_CLOCK_SPEED:-1}
 STOP_TIMEOUT=${ITR_RUN_STOP_TIMEOUT:-30}
 
 # product:port, in start order
@@ -113,6 +118,16 @@ build() {
     done
 }
 
+# The router's accelerated clock for the demo: every real second is CLOCK_SPEED seconds of
+# SLA time from one epoch (so a restart continues the same timeline), and the
+# sample day, replayed in about a minute, lives through hours of SLA clocks: breaches happen.
+# The epoch lives with the router's data: new data, new timeline.
+clock_epoch() {
+    local f="$RUN_DIR/data/itr-router/clock-epoch"
+    [ -s "$f" ] || { mkdir -p "$(dirname "$f")"; date +%s >"$f"; }
+    cat "$f"
+}
+
 start_service() { # product port
     local product=$1 port=$2 pid
     pid=$(service_pid "$product")
@@ -139,6 +154,8 @@ start_service() { # product port
             CONFIG_DIR="$ROOT/deploy/config" \
             LOG_LEVEL="${LOG_LEVEL:-info}" \
             API_TOKENS="$(api_tokens_entry)" \
+            ITR_CLOCK_SPEED="$CLOCK_SPEED" \
+            ITR_CLOCK_EPOCH="$(clock_epoch)" \
             "$BIN_DIR/$product" </dev/null >>"$log" 2>&1
     ) &
     echo $! >"$RUN_DIR/$product.pid"

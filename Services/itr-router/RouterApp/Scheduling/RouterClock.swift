@@ -84,3 +84,58 @@ public final class ManualClock: RouterClock {
         }
     }
 }
+
+extension RouterClock {
+    /// How an instant from outside (a ticket's `openedAt`) reads on this clock: itself, except
+    /// on an accelerated clock.
+    public func map(_ external: Date) -> Date { external }
+}
+
+/// An accelerated clock for demonstrations (`ITR_CLOCK_SPEED`): from `epoch` on, every real
+/// second is `speed` seconds, so a sample day replayed in a minute lives through hours of SLA
+/// time and breaches happen. Instants from outside are mapped the same way, so a ticket's
+/// history stays consistent. Keep one epoch across restarts (`ITR_CLOCK_EPOCH`).
+public struct ScaledClock: RouterClock {
+    public let epoch: Date
+    public let speed: Double
+
+    public init(epoch: Date, speed: Double) {
+        self.epoch = epoch
+        self.speed = max(speed, 1)
+    }
+
+    public func now() -> Date { map(Date()) }
+
+    public func map(_ external: Date) -> Date {
+        epoch.addingTimeInterval(external.timeIntervalSince(epoch) * speed)
+    }
+
+    public func sleep(until deadline: Date) async throws {
+        let seconds = deadline.timeIntervalSince(now()) / speed
+        guard seconds > 0 else { return }
+        try await Task.sleep(for: .milliseconds(Int64(min(seconds, 60) * 1000) + 1))
+    }
+
+    /// `ITR_CLOCK_SPEED` (> 1 to accelerate) and `ITR_CLOCK_EPOCH` (Unix seconds; default now);
+    /// nil when the clock runs at normal speed. Throws a message naming the variable.
+    public static func fromEnvironment(_ env: [String: String]) throws -> ScaledClock? {
+        guard let raw = env["ITR_CLOCK_SPEED"], !raw.isEmpty else { return nil }
+        guard let speed = Double(raw), speed >= 1, speed <= 100_000 else {
+            throw ClockSettingError(message: "ITR_CLOCK_SPEED: expected a number from 1 to 100000, got \"\(raw)\"")
+        }
+        if speed == 1 { return nil }
+        var epoch = Date()
+        if let e = env["ITR_CLOCK_EPOCH"], !e.isEmpty {
+            guard let seconds = Double(e) else {
+                throw ClockSettingError(message: "ITR_CLOCK_EPOCH: expected Unix seconds, got \"\(e)\"")
+            }
+            epoch = Date(timeIntervalSince1970: seconds)
+        }
+        return ScaledClock(epoch: epoch, speed: speed)
+    }
+}
+
+public struct ClockSettingError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
