@@ -253,24 +253,17 @@ import Testing
         #expect(EventType("itr.unknown").direction == nil)
     }
 
-    /// Decoding + re-encoding a ~1 KiB event must be far below 100 µs (10k events/s per core).
-    @Test func hotPathThroughput() throws {
+    /// The hot path of every stage (decode + re-encode a ~1 KiB event) is lossless in both
+    /// modes. Its speed is measured by the stage benchmark (deploy/scripts/bench.sh), not here.
+    @Test func hotPathRoundTripsAreLossless() throws {
         let event = try sampleEvent()
         let message = AMQPCloudEventCodec.encode(event)
         let structured = CloudEventJSON.encode(event)
         #expect(structured.count > 900)
-        let n = 5000
-        let clock = ContinuousClock()
-        let elapsed = try clock.measure {
-            for _ in 0..<n {
-                let a = try AMQPCloudEventCodec.decode(message)
-                _ = AMQPCloudEventCodec.encode(a)
-                let b = try CloudEventJSON.decode(structured)
-                _ = CloudEventJSON.encode(b)
-            }
-        }
-        let perEvent = elapsed / (n * 2)
-        print("codec: \(perEvent) per event (decode + encode)")
-        #expect(perEvent < .microseconds(100))
+        let a = try AMQPCloudEventCodec.decode(message)
+        #expect(try AMQPCloudEventCodec.decode(AMQPCloudEventCodec.encode(a)) == a)
+        let b = try CloudEventJSON.decode(structured)
+        #expect(try CloudEventJSON.decode(CloudEventJSON.encode(b)) == b)
+        #expect(a.data == event.data && b.data == event.data)
     }
 }

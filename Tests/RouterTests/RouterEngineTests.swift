@@ -238,10 +238,11 @@ struct RouterEngineTests {
         #expect(holder.current.version == good)
     }
 
-    /// Indexed lookups only: handling a batch of incidents (each through problem detection) costs
-    /// about the same with 500 or 4,000 tickets stored (B-tree depth and page cache aside).
-    @Test func perEventCostDoesNotGrowWithStoredTickets() async throws {
-        var durations: [Duration] = []
+    /// 4,000 incidents in batches of 250, each through classification and problem detection,
+    /// are all stored and processed. (Whether the per-event cost stays flat as tickets
+    /// accumulate is measured by the router-scale benchmark, `deploy/scripts/bench.sh`, not by a
+    /// timed test.)
+    @Test func manyBatchesOfIncidentsAreAllProcessed() async throws {
         for batchIndex in 0..<16 {
             let batch = try (0..<250).map { index in
                 let n = batchIndex * 250 + index
@@ -249,13 +250,11 @@ struct RouterEngineTests {
                     ticketId: "P-\(n)", summary: "设备板卡故障 board failure", line: "routers",
                     model: "RX\(n)", component: "slot-\(n % 13)", openedAt: start))
             }
-            let began = ContinuousClock.now
-            _ = try await handler.handle(batch)
-            durations.append(ContinuousClock.now - began)
+            let dispositions = try await handler.handle(batch)
+            #expect(dispositions.count == 250)
+            #expect(dispositions.allSatisfy { if case .processed = $0 { true } else { false } })
         }
-        let first = (durations[1] + durations[2]) / 2
-        let last = (durations[14] + durations[15]) / 2
-        print("router batch of 250 opened tickets: \(first) with 250-750 stored, \(last) with 3,500-4,000 stored")
-        #expect(last < first * 3)
+        let stored = try await store.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM tickets WHERE id LIKE 'P-%'") ?? 0 }
+        #expect(stored == 4000)
     }
 }
