@@ -51,8 +51,10 @@ final class FakePublisher: MessagePublisher {
     func failWhen(_ predicate: (@Sendable (AMQPMessage) -> Bool)?) { state.withLock { $0.failWhen = predicate } }
 }
 
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async rethrows -> Bool {
+/// Polls `condition` until it holds or `timeout` passes. The timeout is generous: the whole
+/// suite runs in parallel on small CI machines, where a busy moment can starve these tasks
+/// for seconds (seen with a release build running beside the tests).
+func eventually(timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
