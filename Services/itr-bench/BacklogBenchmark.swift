@@ -19,6 +19,10 @@ struct BacklogBenchmark {
         var memoryHighWaterMiB: [String: Double]
         var memoryAfterMiB: [String: Double]
         var outcomes: [String: Int]
+        /// Whether every service queue emptied within 10 minutes of the last assignment, and
+        /// what was left in each otherwise (the "after" figures are then taken mid-backlog).
+        var queuesDrained: Bool
+        var left: [String: Int]
     }
 
     func run() async throws -> Result {
@@ -64,7 +68,8 @@ struct BacklogBenchmark {
         let complete = await stage.observer.wait(for: "itr.ticket.assigned", count: count, timeout: .seconds(3600), stall: .seconds(120))
         let snapshot = stage.observer.snapshot
         let lastAssigned = snapshot.lastAssignedNanos ?? PipelineObserver.now()
-        _ = await BenchEnvironment.waitDrained(stage.connection, timeout: .seconds(600))
+        let drained = await BenchEnvironment.waitDrained(stage.connection, timeout: .seconds(600))
+        let left = await BenchEnvironment.backlog(stage.connection)
         sampler.cancel()
         for (product, value) in await sampler.value { peak[product] = max(peak[product] ?? 0, value) }
         guard complete else {
@@ -76,6 +81,6 @@ struct BacklogBenchmark {
         return Result(
             reports: count, drainSeconds: seconds, drainEventsPerSecond: Double(count) / seconds, memoryBeforeMiB: before,
             memoryPeakMiB: peak, memoryHighWaterMiB: after.mapValues { $0.peak }, memoryAfterMiB: after.mapValues { $0.rss },
-            outcomes: snapshot.counts)
+            outcomes: stage.observer.snapshot.counts, queuesDrained: drained, left: left)
     }
 }

@@ -16,6 +16,8 @@ struct PipelineBenchmark {
     var warmup = 500
     var loadShare = 0.5
     var latencySeconds = 20.0
+    /// The services started (all four by default; fewer only to find out where time goes).
+    var services = ServiceFleet.products
 
     struct Result: Codable, Sendable {
         var benchmark = "pipeline"
@@ -30,6 +32,7 @@ struct PipelineBenchmark {
         var memoryPeakMiB: [String: Double]
         var cpuSecondsPerThousandReports: [String: Double]
         var logLevel: String
+        var services: [String]
     }
 
     static let warmupBase = 10_000_000
@@ -69,7 +72,7 @@ struct PipelineBenchmark {
 
     private func run(_ stage: BenchEnvironment.Stage) async throws -> Result {
         let fleet = stage.fleet
-        try await fleet.start()
+        try await fleet.start(services)
         let consumer = try await stage.observer.start(on: stage.observerConnection)
         defer { consumer.cancel() }
         let publisher = ReportPublisher(connection: stage.connection)
@@ -98,7 +101,7 @@ struct PipelineBenchmark {
         let drained = await BenchEnvironment.waitDrained(stage.connection, timeout: .seconds(600))
         let toDrained = drained ? BenchEnvironment.seconds(PipelineObserver.now() - published.firstNanos) : nil
         var cpu: [String: Double] = [:]
-        for product in ServiceFleet.products {
+        for product in services {
             cpu[product] = (fleet.cpuSeconds(product) - (cpuBefore[product] ?? 0)) * 1000 / Double(count)
         }
         let rate = Double(count) / toAssigned
@@ -118,6 +121,6 @@ struct PipelineBenchmark {
             publishPerSecond: Double(count) / BenchEnvironment.seconds(published.lastNanos - published.firstNanos),
             secondsToLastAssigned: toAssigned, secondsToDrained: toDrained, outcomes: outcomes, latency: latency,
             memorySteadyMiB: memory.mapValues { $0.rss }, memoryPeakMiB: memory.mapValues { $0.peak },
-            cpuSecondsPerThousandReports: cpu, logLevel: environment.logLevel)
+            cpuSecondsPerThousandReports: cpu, logLevel: environment.logLevel, services: services)
     }
 }

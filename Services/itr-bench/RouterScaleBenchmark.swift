@@ -14,8 +14,8 @@ import Foundation
 /// `itr-router.inbox`; the router starts and the time and CPU it takes to classify and assign
 /// them is its per-event cost at that size.
 ///
-/// SLA scheduler: the due moments of `openClocks / templates` clones of each template are
-/// copied too (all in the future: open clocks), the router's idle CPU over 10 s is measured,
+/// SLA scheduler: `openClocks` clones get the future due moments of their originals (open
+/// clocks), the router's idle CPU over 10 s is measured,
 /// then `fireCount` of them are made due and the time until the router has handled them
 /// (their rows gone from `due_moments`) is taken.
 struct RouterScaleBenchmark {
@@ -164,23 +164,31 @@ struct RouterScaleBenchmark {
                 databaseMiB: Double(size) / 1_048_576))
         }
         let ratio = sizes.count >= 2 ? sizes.last!.wallMicrosPerEvent / sizes.first!.wallMicrosPerEvent : nil
-        let scheduler = openClocks > 0 ? try await measureScheduler(stage, database: database, templateCount: templateCount) : nil
+        let scheduler = openClocks > 0 ? try await measureScheduler(stage, database: database) : nil
         return Result(sizes: sizes, ratioLargestToSmallest: ratio, scheduler: scheduler)
     }
 
-    /// Copies the templates' future due moments to clones until `openClocks` tickets have open
-    /// clocks; measures idle CPU, then makes `fireCount` due and times their handling.
-    private func measureScheduler(_ stage: BenchEnvironment.Stage, database: String, templateCount: Int) async throws -> Scheduler {
+    /// Gives `openClocks` cloned tickets the future due moments of their originals (open clocks);
+    /// measures idle CPU, then makes `fireCount` moments due and times their handling.
+    private func measureScheduler(_ stage: BenchEnvironment.Stage, database: String) async throws -> Scheduler {
         let fleet = stage.fleet
         let now = Date().timeIntervalSince1970
-        let withClocks = Int(try await sql(database, "SELECT COUNT(DISTINCT ticket_id) FROM due_moments WHERE due_at > \(now) AND ticket_id NOT LIKE 'S%'")) ?? 0
-        guard withClocks > 0 else { throw BenchError("the router planned no due moments for its tickets") }
-        let copies = max(1, (openClocks + withClocks - 1) / withClocks)
-        var script = "PRAGMA synchronous=OFF; BEGIN;\n"
-        script += try await cloneStatement(
-            database, table: "due_moments", idColumn: "ticket_id", copies: 1...copies,
-            where: "AND t.due_at > \(now) AND EXISTS (SELECT 1 FROM tickets x WHERE x.id = 'S' || n.k || '-' || t.ticket_id)")
-        script += "COMMIT; PRAGMA wal_checkpoint(TRUNCATE);"
+        // Pick `openClocks` clones whose original has future moments; copy those moments to them.
+        let names = try await columns(database, "due_moments")
+        let selected = names.map { $0 == "ticket_id" ? "p.clone" : "t.\($0)" }
+        let script = """
+            PRAGMA synchronous=OFF;
+            CREATE TEMP TABLE pick AS
+              SELECT x.id AS clone, substr(x.id, instr(x.id, '-') + 1) AS orig FROM tickets x
+              WHERE x.id LIKE 'S%' AND EXISTS (
+                SELECT 1 FROM due_moments d WHERE d.ticket_id = substr(x.id, instr(x.id, '-') + 1) AND d.due_at > \(now))
+              LIMIT \(openClocks);
+            BEGIN;
+            INSERT INTO due_moments (\(names.joined(separator: ", ")))
+              SELECT \(selected.joined(separator: ", ")) FROM pick p JOIN due_moments t ON t.ticket_id = p.orig AND t.due_at > \(now);
+            COMMIT;
+            PRAGMA wal_checkpoint(TRUNCATE);
+            """
         _ = try await sql(database, script)
         let open = Int(try await sql(database, "SELECT COUNT(DISTINCT ticket_id) FROM due_moments WHERE due_at > \(now)")) ?? 0
         environment.logger.notice("scheduler: \(open) tickets with open clocks")
