@@ -185,7 +185,9 @@ if backlog:
     for p, v in sorted(backlog["memoryPeakMiB"].items()):
         after = backlog["memoryAfterMiB"].get(p, 0)
         row(f"RSS backlog {backlog['reports']:,} {p}", f"peak {v:.1f}, after {after:.1f} MiB", "peak < 64 MiB", ok(v < 64))
-    row("backlog drain", f"{backlog['drainEventsPerSecond']:,.0f} reports/s")
+    left = {q: n for q, n in backlog.get("left", {}).items() if n}
+    note = f"; NOT drained 10 min later: {left}" if backlog.get("queuesDrained") is False else ""
+    row("backlog drain", f"{backlog['drainEventsPerSecond']:,.0f} reports/s to the last assignment{note}")
 if scale:
     for s in scale["sizes"]:
         row(f"router @ {s['storedTickets']:,} stored", f"{s['wallMicrosPerEvent']:.0f} µs/event wall, {s['cpuMicrosPerEvent']:.0f} µs CPU")
