@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "LTCTests", dependencies: ["ITRTestSupport", "LTCApp"], path: "Tests/LTCTests"),
         .testTarget(name: "IPDTests", dependencies: ["ITRTestSupport", "IPDApp"], path: "Tests/IPDTests"),
         .testTarget(
-            name: "ITRCtlTests", dependencies: ["ITRTestSupport", "ITRCtlKit", .product(name: "Yams", package: "Yams")],
+            name: "ITRCtlTests", dependencies: ["ITRTestSupport", "ITRCtlKit", "AMQPClient", .product(name: "Yams", package: "Yams")],
             path: "Tests/ITRCtlTests"),
         .testTarget(name: "SystemTests", dependencies: ["ITRTestSupport", "ITREvents", "AMQPClient"], path: "Tests/SystemTests"),
     ]

@@ -13,6 +13,8 @@ public struct ServiceRuntime: Sendable {
     public let relay: OutboxRelay
     public let metrics: ServiceMetrics
     public let health: HealthState
+    /// The deployment's clock (``ServiceSettings/clock``): stamps, validation, SLA/OLA time.
+    public let clock: any ServiceClock
 }
 
 /// What a service adds to the shared machinery.

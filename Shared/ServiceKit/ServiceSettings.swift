@@ -15,6 +15,15 @@ public struct ServiceSettings: Sendable, Hashable {
     public var dataDirectory: String
     public var configDirectory: String
     public var logLevel: Logger.Level
+    /// `ITR_CLOCK_SPEED`: 1 (default) is wall time; above 1 every real second is that many
+    /// seconds on the deployment's clock (demonstrations: breaches happen during a replay).
+    public var clockSpeed: Double
+    /// `ITR_CLOCK_EPOCH`: Unix seconds from which the accelerated clock runs ahead. Required
+    /// with a speed above 1 and the same for every service of the deployment.
+    public var clockEpoch: Double?
+    /// `ITR_CLOCK_START`: what the clock reads at the epoch (RFC 3339 or Unix seconds; default
+    /// the epoch itself). Pins the deployment to a date, e.g. for a reproducible test.
+    public var clockStart: Double?
 
     public static let defaultAMQPURL = "amqp://guest:guest@127.0.0.1:5672/%2f"
     public static let defaultHTTPHost = "127.0.0.1"
@@ -34,6 +43,9 @@ public struct ServiceSettings: Sendable, Hashable {
         self.dataDirectory = "./data/\(product)"
         self.configDirectory = Self.defaultConfigDirectory
         self.logLevel = .info
+        self.clockSpeed = 1
+        self.clockEpoch = nil
+        self.clockStart = nil
     }
 
     /// Reads the settings from `environment`, then applies the flags in `arguments`
@@ -80,6 +92,20 @@ public struct ServiceSettings: Sendable, Hashable {
         for (variable, value) in values {
             try apply(variable, value)
         }
+        if clockSpeed > 1 || clockStart != nil, clockEpoch == nil {
+            throw ServiceSettingsError(
+                code: .missingValue, variable: Variable.clockEpoch.rawValue,
+                message: "an accelerated or pinned clock (ITR_CLOCK_SPEED/ITR_CLOCK_START) needs ITR_CLOCK_EPOCH, the same Unix seconds for every service")
+        }
+    }
+
+    /// The deployment's clock: wall time, or the ``ScaledClock`` of `ITR_CLOCK_SPEED`,
+    /// `ITR_CLOCK_EPOCH` and `ITR_CLOCK_START`.
+    public var clock: any ServiceClock {
+        guard clockSpeed > 1 || clockStart != nil, let clockEpoch else { return SystemClock() }
+        return ScaledClock(
+            epoch: Date(timeIntervalSince1970: clockEpoch), speed: clockSpeed,
+            start: clockStart.map { Date(timeIntervalSince1970: $0) })
     }
 
     /// The usage text printed for `--help`.
@@ -94,6 +120,9 @@ public struct ServiceSettings: Sendable, Hashable {
               DATA_DIR    SQLite directory (default \(defaults.dataDirectory))
               CONFIG_DIR  rules and catalogue (default \(defaults.configDirectory))
               LOG_LEVEL   debug, info, warning or error (default info)
+              ITR_CLOCK_SPEED  1 = wall time (default); N > 1 runs the deployment's clock N times faster (demonstrations)
+              ITR_CLOCK_EPOCH  Unix seconds the accelerated clock starts from; required with a speed > 1, the same for every service
+              ITR_CLOCK_START  what the clock reads at the epoch (RFC 3339 or Unix seconds; default the epoch): pins a date
             """
     }
 
@@ -109,6 +138,9 @@ public struct ServiceSettings: Sendable, Hashable {
         case dataDirectory = "DATA_DIR"
         case configDirectory = "CONFIG_DIR"
         case logLevel = "LOG_LEVEL"
+        case clockSpeed = "ITR_CLOCK_SPEED"
+        case clockEpoch = "ITR_CLOCK_EPOCH"
+        case clockStart = "ITR_CLOCK_START"
 
         var flag: String { "--" + rawValue.lowercased().replacingOccurrences(of: "_", with: "-") }
     }
@@ -147,6 +179,24 @@ public struct ServiceSettings: Sendable, Hashable {
             case "warning": logLevel = .warning
             case "error": logLevel = .error
             default: throw invalid("one of debug, info, warning, error")
+            }
+        case .clockSpeed:
+            guard let speed = Double(value), speed.isFinite, speed >= 1, speed <= 100_000 else {
+                throw invalid("a number from 1 to 100000")
+            }
+            clockSpeed = speed
+        case .clockEpoch:
+            guard !value.isEmpty else { clockEpoch = nil; return }
+            guard let seconds = Double(value), seconds.isFinite, seconds >= 0 else { throw invalid("Unix seconds") }
+            clockEpoch = seconds
+        case .clockStart:
+            guard !value.isEmpty else { clockStart = nil; return }
+            if let seconds = Double(value), seconds.isFinite, seconds >= 0 {
+                clockStart = seconds
+            } else if let date = ISO8601DateFormatter().date(from: value) {
+                clockStart = date.timeIntervalSince1970
+            } else {
+                throw invalid("an RFC 3339 time (2026-11-23T06:00:00Z) or Unix seconds")
             }
         }
     }

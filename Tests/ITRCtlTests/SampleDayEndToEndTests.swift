@@ -1,7 +1,9 @@
+import AMQPClient
 import Foundation
 import ITRConfig
 import ITRCtlKit
 import ITRTestSupport
+import Logging
 import ServiceKit
 import Testing
 
@@ -47,47 +49,103 @@ struct SampleDayEndToEndTests {
         #expect(day.jsonLines().contains("电源模块故障，指示灯红色"))
     }
 
+    /// The four built services on a virtual host of their own, all on one clock.
+    struct Fleet {
+        var url: String
+        var endpoints: ServiceEndpoints
+        var processes: [ServiceProcess]
+        var data: URL
+        var token: String
+
+        static func start(name: String, clock: [String: String]) async throws -> Fleet {
+            let url = try await TestEnvironment.makeVhost(name)
+            let data = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")
+            let token = "e2e-token-\(UUID().uuidString)"
+            let base = Int.random(in: 20_000...40_000)
+            var processes: [ServiceProcess] = []
+            for (i, product) in ["intake", "itr-router", "ltc-extractor", "ipd-feedback"].enumerated() {
+                let directory = data.appendingPathComponent(product).path
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                var env = [
+                    "AMQP_URL": url, "HTTP_PORT": "\(base + i)", "DATA_DIR": directory, "LOG_LEVEL": "warning",
+                    "CONFIG_DIR": TestEnvironment.packageRoot.appendingPathComponent("deploy/config").path,
+                ].merging(clock) { $1 }
+                if product == "intake" {
+                    env["API_TOKENS"] = "\(TokenAuthenticator.hash(token: token)) \(SampleDay.httpSources.joined(separator: ","))"
+                }
+                let process = try await ServiceProcess.start(product: product, environment: env)
+                processes.append(process)
+                try await process.waitReady(port: base + i)
+            }
+            let endpoints = ServiceEndpoints(
+                intake: "http://127.0.0.1:\(base)", router: "http://127.0.0.1:\(base + 1)", ltc: "http://127.0.0.1:\(base + 2)",
+                ipd: "http://127.0.0.1:\(base + 3)")
+            return Fleet(url: url, endpoints: endpoints, processes: processes, data: data, token: token)
+        }
+
+        /// Replays `day`, then collects the summary (with queue depths) before stopping everything.
+        func replay(_ day: SampleDay) async throws -> (SampleReplayer.Result, SummaryReport, [String: Double]) {
+            let replayer = SampleReplayer(
+                options: .init(
+                    amqpURL: url, intakeURL: endpoints.intake, token: token, ticketTimeout: .seconds(120),
+                    drainTimeout: .seconds(240)))
+            let result = try await replayer.replay(day)
+            let connection = try await AMQPConnection.connect(try AMQPConfiguration(url: url), logger: Logger(label: "e2e"))
+            var summary = await SummaryReport.collect(endpoints: endpoints, connection: connection)
+            await connection.close()
+            summary.merge(observed: result.observedEvents)
+            let metrics = try await HTTPFetcher(timeout: 10).get("\(endpoints.router)/metrics").text
+            var serviceLevels: [String: Double] = [:]
+            let text = PrometheusText(metrics)
+            for clock in ["response", "resolution"] {
+                for outcome in ["met", "breached"] {
+                    serviceLevels["sla \(clock) \(outcome)"] = text.sum("itr_router_sla_decided_total", ["clock": clock, "outcome": outcome])
+                }
+            }
+            for outcome in ["on-time", "breached"] {
+                serviceLevels["ola \(outcome)"] = text.sum("itr_router_ola_decided_total", ["outcome": outcome])
+            }
+            return (result, summary, serviceLevels)
+        }
+
+        func stop() async {
+            for p in processes { _ = await p.terminate() }
+            await TestEnvironment.deleteVhost(url: url)
+            try? FileManager.default.removeItem(at: data)
+        }
+    }
+
+    /// The clock every service of a reproducible run reads: wall speed, pinned to the morning
+    /// after the sample day (contract validity, and so renewal opportunities, depend on "today").
+    static func pinnedClock(speed: Int = 1, start: String = "2026-11-23T01:00:00Z") -> [String: String] {
+        ["ITR_CLOCK_EPOCH": "\(Int(Date().timeIntervalSince1970))", "ITR_CLOCK_START": start, "ITR_CLOCK_SPEED": "\(speed)"]
+    }
+
     @Test(.enabled(if: TestEnvironment.brokerTestsEnabled && SampleDayEndToEndTests.servicesBuilt), .timeLimit(.minutes(10)))
     func replayedThroughTheFourServices() async throws {
-        let url = try await TestEnvironment.makeVhost("itrctl-e2e")
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("itrctl-e2e-\(UUID().uuidString.prefix(8))")
-        let token = "e2e-token-\(UUID().uuidString)"
-        let base = Int.random(in: 20_000...40_000)
-        var endpoints = ServiceEndpoints()
-        var processes: [ServiceProcess] = []
-        defer { try? FileManager.default.removeItem(at: data) }
-        for (i, product) in ["intake", "itr-router", "ltc-extractor", "ipd-feedback"].enumerated() {
-            let directory = data.appendingPathComponent(product).path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            var env = [
-                "AMQP_URL": url, "HTTP_PORT": "\(base + i)", "DATA_DIR": directory, "LOG_LEVEL": "warning",
-                "CONFIG_DIR": TestEnvironment.packageRoot.appendingPathComponent("deploy/config").path,
-            ]
-            if product == "intake" {
-                env["API_TOKENS"] = "\(TokenAuthenticator.hash(token: token)) \(SampleDay.httpSources.joined(separator: ","))"
-            }
-            let process = try await ServiceProcess.start(product: product, environment: env)
-            processes.append(process)
-            try await process.waitReady(port: base + i)
-        }
-        endpoints = ServiceEndpoints(
-            intake: "http://127.0.0.1:\(base)", router: "http://127.0.0.1:\(base + 1)", ltc: "http://127.0.0.1:\(base + 2)",
-            ipd: "http://127.0.0.1:\(base + 3)")
-
+        let fleet = try await Fleet.start(name: "itrctl-e2e", clock: Self.pinnedClock())
         let day = SampleDay(parameters: .init(seed: 7, reports: 600, start: Self.start), config: try Self.config)
-        let replayer = SampleReplayer(
-            options: .init(
-                amqpURL: url, intakeURL: endpoints.intake, token: token, ticketTimeout: .seconds(120), drainTimeout: .seconds(240)))
-        let result = try await replayer.replay(day)
-        var summary = await SummaryReport.collect(endpoints: endpoints, connection: nil)
-        summary.merge(observed: result.observedEvents)
-        for p in processes { _ = await p.terminate() }
-        await TestEnvironment.deleteVhost(url: url)
+        let outcome: (SampleReplayer.Result, SummaryReport, [String: Double])
+        do {
+            outcome = try await fleet.replay(day)
+        } catch {
+            await fleet.stop()
+            throw error
+        }
+        await fleet.stop()
+        let (result, summary, serviceLevels) = outcome
 
         let c = day.composition
         #expect(result.drained == true)
         #expect(result.actionsWithoutTicket == 0)
         #expect(summary.errors.isEmpty, "\(summary.errors)")
+        #expect(Self.deadLettered(summary) == 0, "\(summary.queues.filter { ($0.messages ?? 0) > 0 })")
+        // The dashboard's counters agree with the events: one decided response and resolution
+        // clock per resolution.
+        #expect(serviceLevels["sla resolution met", default: 0] + serviceLevels["sla resolution breached", default: 0]
+            == Double(summary.flow.resolved))
+        #expect(serviceLevels["sla response met", default: 0] + serviceLevels["sla response breached", default: 0]
+            == Double(summary.flow.resolved))
         // What the generator put in, exactly.
         #expect(summary.intake.ticketsOpened == c.ticketsExpected)
         #expect(summary.intake.duplicates == c.byRole["duplicate"])
@@ -110,9 +168,47 @@ struct SampleDayEndToEndTests {
         #expect(summary.opportunities.count == Self.expected.opportunities)
     }
 
-    /// Seed 7, 600 reports, day 2026-11-22 (renewal opportunities also depend on today's date
-    /// against contracts.yaml's validity: a contract that expires changes them).
+    /// Seed 7, 600 reports, day 2026-11-22, every service's clock pinned to 2026-11-23 01:00 UTC
+    /// (renewal opportunities depend on "today" against contracts.yaml's validity).
     static let expected = (correlated: 107, closed: 113, problems: 39, defects: 9, opportunities: 46)
+
+    /// Messages in the services' dead-letter queues (not the 12 malformed reports in `itr.rejected`).
+    static func deadLettered(_ summary: SummaryReport) -> Int {
+        summary.queues.filter { $0.kind == .deadLetter }.reduce(0) { $0 + ($1.messages ?? 0) }
+    }
+
+    /// The sample day on an accelerated clock (what `run.sh` does): every service runs the same
+    /// clock, so breaches, escalations and OLA overruns happen during the replay, and what the
+    /// router emits on that clock is accepted downstream (nothing dead-lettered as "in the future").
+    @Test(.enabled(if: TestEnvironment.brokerTestsEnabled && SampleDayEndToEndTests.servicesBuilt), .timeLimit(.minutes(10)))
+    func replayedOnAnAcceleratedClock() async throws {
+        // Monday 09:00 in China, 600x: each real second is ten minutes of the working day.
+        let fleet = try await Fleet.start(
+            name: "itrctl-e2e-fast", clock: Self.pinnedClock(speed: 600, start: "2026-11-23T01:00:00Z"))
+        let day = SampleDay(parameters: .init(seed: 11, reports: 300, start: Self.start), config: try Self.config)
+        let outcome: (SampleReplayer.Result, SummaryReport, [String: Double])
+        do {
+            outcome = try await fleet.replay(day)
+        } catch {
+            await fleet.stop()
+            throw error
+        }
+        await fleet.stop()
+        let (result, summary, serviceLevels) = outcome
+        print("e2e accelerated: \(Console.json(summary.flow)) service levels \(serviceLevels)")
+        #expect(result.drained == true)
+        #expect(summary.errors.isEmpty, "\(summary.errors)")
+        #expect(Self.deadLettered(summary) == 0, "\(summary.queues.filter { ($0.messages ?? 0) > 0 })")
+        #expect(summary.intake.rejected == 12, "only the malformed reports: \(summary.intake.rejectedByReason)")
+        #expect(summary.flow.events["itr.sla.breached", default: 0] > 0, "breaches happen during the replay")
+        #expect(summary.flow.events["itr.ola.breached", default: 0] > 0, "OLA overruns happen during the replay")
+        #expect(summary.flow.escalations > day.composition.actions["escalate", default: 0], "automatic escalations on top of the desk's")
+        #expect(serviceLevels["sla resolution breached", default: 0] + serviceLevels["sla response breached", default: 0] > 0)
+        #expect(serviceLevels["sla resolution met", default: 0] + serviceLevels["sla resolution breached", default: 0]
+            == Double(summary.flow.resolved))
+        let attainment = try #require(summary.serviceLevels.slaResponseAttainment)
+        #expect(attainment < 1, "the summary shows the breaches")
+    }
 
     static var servicesBuilt: Bool {
         ["intake", "itr-router", "ltc-extractor", "ipd-feedback"].allSatisfy {

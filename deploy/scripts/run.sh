@@ -32,10 +32,11 @@ Settings (environment):
   ITR_RUN_SKIP_SAMPLE     1 to skip the sample replay
   ITR_RUN_SAMPLE_AGAIN    1 to replay another sample day on top of the last
   ITR_RUN_SEED            the sample day's seed (default 7)
-  ITR_RUN_CLOCK_SPEED     the router's clock speed-up (default 1, real time). Experimental:
-                          with e.g. 120 SLA/OLA breaches and escalations happen during the
-                          replay, but the router's events then carry future timestamps that
-                          ltc-extractor and ipd-feedback reject (kept in their .dlq)
+  ITR_RUN_CLOCK_SPEED     how much faster than wall time the deployment's clock runs
+                          (default 120: the replayed day lives through hours of SLA/OLA time,
+                          so breaches and escalations happen; 1 = wall time). Every service
+                          gets the same ITR_CLOCK_SPEED and ITR_CLOCK_EPOCH (kept in
+                          .run/data/clock-epoch, so a restart continues the same timeline)
   ITR_RUN_REPORTS         report messages in the sample day (default 3000)
   ITR_RUN_DRAIN_TIMEOUT   seconds to wait for the queues to drain (default 300)
   ITR_RUN_BROKER_NAME     broker.sh node name (default itr)
@@ -57,7 +58,7 @@ MGMT_PORT=${ITR_RUN_MGMT_PORT:-15672}
 RUN_DIR="$ROOT/.run"
 BIN_DIR=${ITR_RUN_BIN_DIR:-"$ROOT/.build/release"}
 READY_TIMEOUT=${ITR_RUN_READY_TIMEOUT:-60}
-CLOCK_SPEED=${ITR_RUN_CLOCK_SPEED:-1}
+CLOCK_SPEED=${ITR_RUN_CLOCK_SPEED:-120}
 STOP_TIMEOUT=${ITR_RUN_STOP_TIMEOUT:-30}
 
 # product:port, in start order
@@ -118,12 +119,13 @@ build() {
     done
 }
 
-# The router's accelerated clock for the demo: every real second is CLOCK_SPEED seconds of
-# SLA time from one epoch (so a restart continues the same timeline), and the
-# sample day, replayed in about a minute, lives through hours of SLA clocks: breaches happen.
-# The epoch lives with the router's data: new data, new timeline.
+# The deployment's accelerated clock for the demo (every service runs the same one): every
+# real second is CLOCK_SPEED seconds of business time from one epoch (so a restart continues
+# the same timeline), and the sample day, replayed in a few minutes, lives through hours of
+# SLA and OLA clocks: breaches and escalations happen. The epoch lives with the services'
+# data: new data, new timeline.
 clock_epoch() {
-    local f="$RUN_DIR/data/itr-router/clock-epoch"
+    local f="$RUN_DIR/data/clock-epoch"
     [ -s "$f" ] || { mkdir -p "$(dirname "$f")"; date +%s >"$f"; }
     cat "$f"
 }

@@ -29,10 +29,12 @@ public enum IPDService {
 
     /// The consumer of `ipd-feedback.inbox`, the debounce flusher, `GET /v1/defects` and the reload.
     public static func components(
-        runtime: ServiceRuntime, rules: RulesHolder, clock: @escaping @Sendable () -> Date = { Date() },
+        runtime: ServiceRuntime, rules: RulesHolder, clock: (@Sendable () -> Date)? = nil,
         flushInterval: Duration = .seconds(1)
     ) -> ServiceComponents {
         let logger = runtime.logger
+        let shared = runtime.clock
+        let clock = clock ?? { shared.now() }
         let handler = IPDHandler(store: runtime.store, rules: rules, clock: clock, logger: logger)
         let flusher = DefectFlusher(
             store: runtime.store, rules: rules, relay: runtime.relay, interval: flushInterval, clock: clock, logger: logger)

@@ -70,22 +70,12 @@ public enum RouterService {
             FileHandle.standardError.write(Data("itr-router: invalid API tokens: \(error)\n".utf8))
             return 1
         }
-        let clock: any RouterClock
-        do {
-            clock = try ScaledClock.fromEnvironment(ProcessInfo.processInfo.environment) ?? SystemClock()
-        } catch {
-            FileHandle.standardError.write(Data("itr-router: \(error)\n".utf8))
-            return 1
-        }
         let holder = RulesHolder(rules, directory: settings.configDirectory)
         let host = ITRServiceHost(product: product, settings: settings) { migrator in RouterSchema.register(&migrator) }
         do {
             try await host.run { runtime in
                 runtime.logger.info("rules loaded", metadata: ["rules_version": "\(rules.version)"])
-                if let scaled = clock as? ScaledClock {
-                    runtime.logger.warning("accelerated clock", metadata: ["speed": "\(scaled.speed)", "epoch": "\(scaled.epoch)"])
-                }
-                return parts(runtime: runtime, rules: holder, clock: clock, authenticator: authenticator).components
+                return parts(runtime: runtime, rules: holder, clock: runtime.clock, authenticator: authenticator).components
             }
             return 0
         } catch {

@@ -37,6 +37,7 @@ extension RouterEngine {
                 ruleId: "catalogue.\(package).\(priority.rawValue).response", rulesVersion: version, causeId: cause.id)
             try save(db, &ticket, cause: cause)
             try emit(db, clockEvent(SLABreachedKind.self, .response, sla.response), cause: cause, correlation: ticket.id)
+            ServiceLevelMetrics.recordBreach(sla: "response")
 
         case .slaWarning(let share):
             guard active, sla.resolution.shareConsumed + 1e-9 >= share, !sla.resolution.isBreached else { return false }
@@ -56,6 +57,7 @@ extension RouterEngine {
                 ruleId: "catalogue.\(package).\(priority.rawValue).resolution", rulesVersion: version, causeId: cause.id)
             try save(db, &ticket, cause: cause)
             try emit(db, clockEvent(SLABreachedKind.self, .resolution, sla.resolution), cause: cause, correlation: ticket.id)
+            ServiceLevelMetrics.recordBreach(sla: "resolution")
 
         case let .hierarchical(stepId, share, notify):
             guard active, sla.resolution.shareConsumed + 1e-9 >= share else { return false }
@@ -102,6 +104,7 @@ extension RouterEngine {
             }
             try save(db, &ticket, cause: cause)
             try emit(db, breach, cause: cause, correlation: ticket.id)
+            ServiceLevelMetrics.recordBreach(ola: tier)
             if let escalation { try emit(db, escalation, cause: cause, correlation: ticket.id) }
 
         case .autoClose:
