@@ -4,8 +4,11 @@ import Histogram
 
 /// The whole pipeline, four services as separate processes on a fresh vhost:
 ///
-/// 1. saturation: `count` reports published to `itr.ingress` as fast as confirms allow; events/s
-///    from the first publish to the last `itr.ticket.assigned`;
+/// 1. saturation: `count` reports published to `itr.ingress` as fast as confirms allow;
+///    reports/s from the first publish to the last `itr.ticket.assigned`, and pipeline events/s:
+///    the events the services published on `itr.events` (every type the observer binds:
+///    opened, classified, assigned, opportunity, problem, defect, resolved...) from the first
+///    publish to the last of them observed;
 /// 2. latency: report published → `itr.ticket.classified` at `loadShare` (50 %) of that rate
 ///    for `latencySeconds`, paced by schedule, measured from each report's scheduled send time
 ///    (no coordinated omission), HdrHistogram p50 / p99 / p99.9;
@@ -22,7 +25,13 @@ struct PipelineBenchmark {
     struct Result: Codable, Sendable {
         var benchmark = "pipeline"
         var reports: Int
-        var eventsPerSecond: Double
+        /// Reports per second, first publish → last `itr.ticket.assigned`.
+        var reportsPerSecond: Double
+        /// Events the services published on `itr.events` during the saturation run (observed).
+        var pipelineEvents: Int
+        /// `pipelineEvents` per second, first publish → last event observed.
+        var pipelineEventsPerSecond: Double
+        var secondsToLastEvent: Double
         var publishPerSecond: Double
         var secondsToLastAssigned: Double
         var secondsToDrained: Double?
@@ -106,7 +115,9 @@ struct PipelineBenchmark {
         }
         let rate = Double(count) / toAssigned
         try await Task.sleep(for: .seconds(1))
-        let outcomes = observer.snapshot.counts
+        let after = observer.snapshot
+        let outcomes = after.counts
+        let toLastEvent = BenchEnvironment.seconds((after.lastEventNanos ?? last) - published.firstNanos)
         environment.logger.notice("saturation: \(Int(rate)) reports/s")
 
         // 2. Latency at loadShare of saturation, paced by schedule.
@@ -117,7 +128,8 @@ struct PipelineBenchmark {
         try await Task.sleep(for: .seconds(2))
         let memory = fleet.memory()
         return Result(
-            reports: count, eventsPerSecond: rate,
+            reports: count, reportsPerSecond: rate, pipelineEvents: after.events,
+            pipelineEventsPerSecond: Double(after.events) / toLastEvent, secondsToLastEvent: toLastEvent,
             publishPerSecond: Double(count) / BenchEnvironment.seconds(published.lastNanos - published.firstNanos),
             secondsToLastAssigned: toAssigned, secondsToDrained: toDrained, outcomes: outcomes, latency: latency,
             memorySteadyMiB: memory.mapValues { $0.rss }, memoryPeakMiB: memory.mapValues { $0.peak },

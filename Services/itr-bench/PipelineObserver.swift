@@ -36,6 +36,9 @@ final class PipelineObserver: Sendable {
         var counts: [String: Int]
         var firstNanos: UInt64?
         var lastAssignedNanos: UInt64?
+        /// Events the services published that the observer saw (every `itr.*` type above).
+        var events: Int
+        var lastEventNanos: UInt64?
         var latency: Histogram<UInt64>
         func count(_ type: String) -> Int { counts[type] ?? 0 }
     }
@@ -45,6 +48,8 @@ final class PipelineObserver: Sendable {
         var ticketIndex: [String: Int] = [:]
         var classifiedEarly: [String: UInt64] = [:]
         var lastAssignedNanos: UInt64?
+        var events = 0
+        var lastEventNanos: UInt64?
         var latency = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
         var schedule: Schedule?
     }
@@ -90,7 +95,9 @@ final class PipelineObserver: Sendable {
 
     var snapshot: Snapshot {
         state.withLock { s in
-            Snapshot(counts: s.counts, firstNanos: nil, lastAssignedNanos: s.lastAssignedNanos, latency: s.latency)
+            Snapshot(
+                counts: s.counts, firstNanos: nil, lastAssignedNanos: s.lastAssignedNanos, events: s.events,
+                lastEventNanos: s.lastEventNanos, latency: s.latency)
         }
     }
 
@@ -112,6 +119,8 @@ final class PipelineObserver: Sendable {
         let cause = headers["ce-causationid"]?.stringValue
         state.withLock { s in
             s.counts[type, default: 0] += 1
+            s.events += 1
+            s.lastEventNanos = arrival
             switch type {
             case "itr.ticket.opened":
                 guard let ticket, let cause, let index = mix.index(ofEventID: cause) else { return }

@@ -78,7 +78,8 @@ case "pipeline":
     if let s = option("--services") { benchmark.services = s.split(separator: ",").map(String.init) }
     do {
         let r = try await benchmark.run()
-        print("pipeline: \(Int(r.eventsPerSecond.rounded())) reports/s over \(r.reports) reports (first publish → last itr.ticket.assigned)")
+        print("pipeline: \(Int(r.reportsPerSecond.rounded())) reports/s over \(r.reports) reports (first publish → last itr.ticket.assigned)")
+        print("pipeline: \(Int(r.pipelineEventsPerSecond.rounded())) events/s: \(r.pipelineEvents) events published by the services on itr.events (first publish → last event observed)")
         print("pipeline latency report → classified: \(r.latency.line)")
         print("pipeline steady RSS MiB: \(mib(r.memorySteadyMiB))")
         print("pipeline outcomes: \(r.outcomes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")

@@ -51,6 +51,12 @@ final class DeliveryBuffer: Sendable {
                     if state.head == state.items.count {
                         state.items.removeAll(keepingCapacity: true)
                         state.head = 0
+                    } else if state.head >= 64 && state.head * 2 >= state.items.count {
+                        // Under a steady backlog the buffer never runs empty: drop what was handed
+                        // out, or the array would keep every delivery (and its body) since the
+                        // last time it did.
+                        state.items.removeSubrange(0..<state.head)
+                        state.head = 0
                     }
                     return .batch(batch)
                 }
@@ -76,4 +82,7 @@ final class DeliveryBuffer: Sendable {
 
     /// Items buffered and not handed out.
     var count: Int { state.withLock { $0.items.count - $0.head } }
+
+    /// Items the buffer still references, handed out or not (for tests of its memory).
+    var retainedCount: Int { state.withLock { $0.items.count } }
 }

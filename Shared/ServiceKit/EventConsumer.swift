@@ -16,7 +16,8 @@ import Synchronization
 ///   publishes them with confirms), then ack — never lost, at worst rejected twice after a crash;
 /// - `.retry` → nack with requeue.
 ///
-/// Then it wakes the relay. If the handler throws for the batch, the deliveries are handled
+/// The relay is woken as soon as the batch's transactions committed, before the settling.
+/// If the handler throws for the batch, the deliveries are handled
 /// one at a time; one that still throws is nacked WITHOUT requeue (so the queue dead-letters
 /// it to `<queue>.dlq`) once it has been delivered `maximumRedeliveries` times before, and
 /// requeued otherwise.
@@ -173,6 +174,9 @@ public final class EventConsumer: Service, Sendable {
         if !rejections.isEmpty {
             rejectionsStored = await storeRejections(rejections)
         }
+        // Everything the batch enqueued has committed: the relay starts publishing while the
+        // deliveries are settled.
+        relay?.notify()
 
         for (delivery, disposition) in zip(batch, dispositions) {
             let message = delivery.inbound
@@ -194,7 +198,6 @@ public final class EventConsumer: Service, Sendable {
             }
             metrics?.deliveries(queue: queue, disposition: disposition?.label ?? "failed").increment()
         }
-        relay?.notify()
     }
 
     struct HandlerContractError: Error, CustomStringConvertible {

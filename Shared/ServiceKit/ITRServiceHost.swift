@@ -6,6 +6,10 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Runs one ITR service: logging and metrics bootstrap, the SQLite store, the broker
 /// connection and topology, then a `ServiceGroup` with, in start order,
 ///
@@ -38,6 +42,7 @@ public struct ITRServiceHost: Sendable {
 
     /// Opens everything, asks `build` for the service's parts, and runs until shut down.
     public func run(build: @Sendable (ServiceRuntime) async throws -> ServiceComponents) async throws {
+        MallocTuning.apply()
         let logger = bootstrapLogging(service: product, level: settings.logLevel)
         ServiceMetrics.bootstrap()
         let runtime = try await prepare(logger: logger)
@@ -51,6 +56,11 @@ public struct ITRServiceHost: Sendable {
         let metrics = metrics ?? ServiceMetrics(service: product)
         let store = try ServiceStore(settings: settings, migrations: migrations)
         logger.info("database open", metadata: ["path": "\(store.path)"])
+        if let scaled = settings.clock as? ScaledClock {
+            logger.warning(
+                "accelerated clock: business time runs faster than wall time",
+                metadata: ["speed": "\(scaled.speed)", "epoch": "\(Int(scaled.epoch.timeIntervalSince1970))"])
+        }
         var configuration = try AMQPConfiguration(url: settings.amqpURL)
         configuration.connectionName = product
         let connection = try await AMQPConnection.connectWithRetry(configuration, logger: logger)
@@ -65,7 +75,7 @@ public struct ITRServiceHost: Sendable {
             store: store, publisher: connection, metrics: metrics, logger: logger.labelled("outbox-relay"))
         return ServiceRuntime(
             product: product, settings: settings, logger: logger, store: store, connection: connection, relay: relay,
-            metrics: metrics, health: health)
+            metrics: metrics, health: health, clock: settings.clock)
     }
 
     /// The service group, in start order (see the type's documentation).
@@ -100,7 +110,51 @@ public struct ITRServiceHost: Sendable {
     }
 }
 
-/// Keeps the broker connection for the group's lifetime and closes it last; updates `itr_amqp_connected`.
+/// glibc malloc settings for a small service on few cores (Linux only; no-ops elsewhere).
+///
+/// glibc gives every thread that contends for a lock an arena of its own, up to 8 per core;
+/// a service has a dozen threads (Swift's cooperative pool, SwiftNIO's event loops, GRDB's
+/// queues, the AMQP connection thread), and memory freed in one arena is not reused by
+/// another, so resident memory grows with the number of arenas touched. ``apply()``, called
+/// first thing by ``ITRServiceHost/run(build:)``, caps them at ``arenaMax`` unless the
+/// `MALLOC_ARENA_MAX` environment variable says otherwise. ``trim()`` (`malloc_trim(0)`)
+/// returns the free pages inside the arenas to the kernel; the host calls it every
+/// ``trimInterval`` while running, so the memory of a burst does not stay resident.
+public enum MallocTuning {
+    public static let arenaMax: Int32 = 2
+    public static let trimInterval: Duration = .seconds(10)
+
+    /// `M_ARENA_MAX` of glibc's malloc.h (not exported by Swift's Glibc module, nor are
+    /// `mallopt` and `malloc_trim`: they are looked up with `dlsym`).
+    static let mArenaMax: Int32 = -8
+
+    /// Sets the arena limit; false when not on glibc or when the environment sets it.
+    @discardableResult
+    public static func apply(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+        guard environment["MALLOC_ARENA_MAX"] == nil, let mallopt = function("mallopt", as: Mallopt.self) else { return false }
+        return mallopt(mArenaMax, arenaMax) == 1
+    }
+
+    public static func trim() {
+        if let trim = function("malloc_trim", as: MallocTrim.self) { _ = trim(0) }
+    }
+
+    typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+    typealias MallocTrim = @convention(c) (Int) -> Int32
+
+    private static func function<F>(_ name: String, as type: F.Type) -> F? {
+        #if canImport(Glibc)
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
+        return unsafeBitCast(symbol, to: type)
+        #else
+        return nil
+        #endif
+    }
+}
+
+/// Keeps the broker connection for the group's lifetime and closes it last; updates
+/// `itr_amqp_connected` every second and trims malloc's free pages every
+/// ``MallocTuning/trimInterval``.
 struct ConnectionService: Service {
     let connection: AMQPConnection
     let metrics: ServiceMetrics
@@ -109,8 +163,13 @@ struct ConnectionService: Service {
         let gauge = metrics.amqpConnected
         let wake = WakeSignal()
         await withGracefulShutdownHandler {
+            var lastTrim = ContinuousClock.now
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
                 gauge.set(connection.isConnected ? 1.0 : 0.0)
+                if ContinuousClock.now - lastTrim >= MallocTuning.trimInterval {
+                    MallocTuning.trim()
+                    lastTrim = .now
+                }
                 await wake.wait(timeout: .seconds(1))
             }
         } onGracefulShutdown: {

@@ -6,22 +6,36 @@ import ServiceLifecycle
 import Synchronization
 
 /// Publishes the outbox: rows in sequence order, with publisher confirms, up to `window`
-/// in flight; deletes rows once confirmed (one delete per pass). Never loses a row: a row is
-/// deleted only after the broker confirmed it, so a crash or failure means it is published
-/// again (consumers de-duplicate by CloudEvent source + id).
+/// unconfirmed at a time; deletes rows once confirmed. Never loses a row: a row is deleted
+/// only after the broker confirmed it, so a crash or failure means it is published again
+/// (consumers de-duplicate by CloudEvent source + id).
+///
+/// Pipelined: the relay does not wait for the confirms of what it started before reading the
+/// rows committed since (`seq` greater than the last one started), as long as fewer than
+/// `window` are unconfirmed, so an event committed while earlier ones await their confirms
+/// goes out at once instead of one confirm round trip (plus a delete) later. Confirmed rows
+/// are deleted in groups (one write transaction once `window / 2` are confirmed, or when
+/// nothing is in flight), not once per confirm, so the relay rarely competes with the
+/// consumer for the writer.
 ///
 /// Wakes at once on ``notify()`` (call it after a transaction that enqueued something
-/// committed) and otherwise polls every `pollInterval`. On a failed publish it backs off
-/// (doubling up to `maximumBackoff`) and retries the failed rows; rows confirmed in the same
-/// pass are deleted, so under failures order across rows is best effort.
+/// committed) and on each confirm, and otherwise polls every `pollInterval`. On a failed
+/// publish it stops starting new ones, waits for those in flight, deletes the confirmed ones,
+/// backs off (doubling up to `maximumBackoff`) and reads again from the oldest row left, so
+/// under failures order across rows is best effort.
 ///
-/// Order: each pass starts the publishes of its rows in `seq` order with
-/// `addImmediateTask`, so with a publisher that enqueues before its first suspension (as
-/// `AMQPConnection` does) the broker receives them in order.
+/// Order: each row's publish is started with `Task.immediate` in `seq` order, so with a
+/// publisher that enqueues before its first suspension (as `AMQPConnection` does) the broker
+/// receives them in order.
 ///
-/// Graceful shutdown: finishes the pass in flight, makes one last pass over what is pending
-/// (the consumer, stopped before, may just have enqueued), then returns; what is left stays
-/// in the table for the next start.
+/// The `itr_outbox_pending` gauge costs no extra query while the relay keeps up: after a read
+/// that found fewer rows than it asked for, the rows not yet deleted are exactly those in
+/// flight or confirmed and awaiting their delete. While a backlog fills whole reads (or after
+/// failures) it is a `COUNT(*)`, at most once per second.
+///
+/// Graceful shutdown: waits for what is in flight, publishes what is pending (the consumer,
+/// stopped before, may just have enqueued) until the table is empty or a publish fails, then
+/// returns; what is left stays in the table for the next start.
 public final class OutboxRelay: Service, Sendable {
     public struct Configuration: Sendable {
         public var window: Int = 256
@@ -66,102 +80,143 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
+    /// Completions of the publishes in flight, handed from their tasks to the loop.
+    private let completions = Mutex<[(seq: Int64, exchange: String, error: (any Error)?)]>([])
+
     private func loop() async throws {
         var backoff = configuration.initialBackoff
+        var state = PassState()
         while !Task.isCancelled {
-            if shuttingDown.load(ordering: .sequentiallyConsistent) {
-                await drainOnce()
-                return
-            }
+            let shutdown = shuttingDown.load(ordering: .sequentiallyConsistent)
             let outcome: PassOutcome
             do {
-                outcome = try await publishPass()
+                outcome = try await step(&state)
             } catch {
                 logger.error("outbox pass failed", metadata: ["error": "\(error)"])
-                outcome = .failed
+                state.failing = true
+                outcome = state.inFlight > 0 ? .waiting : .failed
             }
             switch outcome {
             case .moreWaiting:
                 backoff = configuration.initialBackoff
                 continue
+            case .waiting:
+                // Confirms outstanding: each one signals the wake.
+                await wake.wait(timeout: configuration.pollInterval)
             case .empty:
                 backoff = configuration.initialBackoff
+                if shutdown { return }
                 await wake.wait(timeout: configuration.pollInterval)
             case .failed:
-                await sleepAllowingShutdown(backoff)
+                if shutdown { return }
+                // A graceful shutdown signals the wake, ending the back-off early.
+                await wake.wait(timeout: backoff)
                 backoff = min(backoff * 2, configuration.maximumBackoff)
+                state.failing = false
+                state.lastStarted = 0
             }
         }
-    }
-
-    /// One more pass on shutdown, until the table is empty or a publish fails.
-    private func drainOnce() async {
-        while !Task.isCancelled {
-            guard let outcome = try? await publishPass(), outcome == .moreWaiting else { return }
-        }
-    }
-
-    private func sleepAllowingShutdown(_ duration: Duration) async {
-        // A graceful shutdown signals the wake, ending the back-off early.
-        await wake.wait(timeout: duration)
     }
 
     enum PassOutcome: Equatable {
-        /// Everything read was confirmed and the pass was full: read again at once.
+        /// A whole window was read and started: read again at once.
         case moreWaiting
-        /// Everything read was confirmed and nothing more is waiting.
+        /// Publishes in flight; nothing more to start now.
+        case waiting
+        /// Nothing in flight and nothing more is waiting.
         case empty
-        /// At least one publish failed.
+        /// A publish failed and nothing is in flight any more: back off, then read from the start.
         case failed
     }
 
-    /// Publishes up to `window` pending rows, deletes the confirmed ones, updates the gauge.
-    func publishPass() async throws -> PassOutcome {
+    struct PassState {
+        /// The highest `seq` handed to the publisher since the last (re)start.
+        var lastStarted: Int64 = 0
+        var inFlight = 0
+        /// Confirmed rows not yet deleted.
+        var confirmed: [Int64] = []
+        /// A publish failed: start nothing new until what is in flight has completed.
+        var failing = false
+        var lastCount: ContinuousClock.Instant?
+    }
+
+    /// One turn: takes the completed publishes, deletes confirmed rows when due, and starts
+    /// the publishes of rows committed since (up to `window` in flight).
+    func step(_ state: inout PassState) async throws -> PassOutcome {
         let window = configuration.window
-        let entries = try await store.pool.read { db in try Outbox.pending(db, limit: window) }
-        guard !entries.isEmpty else {
-            metrics?.outboxPending.set(Double(0))
-            return .empty
+        let done = completions.withLock { list in
+            defer { list.removeAll(keepingCapacity: true) }
+            return list
         }
-        let publisher = self.publisher
-        let mandatory = configuration.mandatory
-        let results = await withTaskGroup(of: (Int64, String, (any Error)?).self) { group in
-            for entry in entries {
-                group.addImmediateTask {
-                    do {
-                        try await publisher.publish(
-                            entry.message, exchange: entry.exchange, routingKey: entry.routingKey, mandatory: mandatory)
-                        return (entry.seq, entry.exchange, nil)
-                    } catch {
-                        return (entry.seq, entry.exchange, error)
-                    }
+        state.inFlight -= done.count
+        var failures = 0
+        for completion in done {
+            if let error = completion.error {
+                failures += 1
+                if !state.failing {
+                    logger.warning(
+                        "outbox publish failed; will retry",
+                        metadata: ["seq": "\(completion.seq)", "error": "\(error)"])
                 }
+                state.failing = true
+            } else {
+                state.confirmed.append(completion.seq)
+                metrics?.eventsPublished(exchange: completion.exchange).increment()
             }
-            var results: [(Int64, String, (any Error)?)] = []
-            results.reserveCapacity(entries.count)
-            for await result in group { results.append(result) }
-            return results
         }
-        let confirmed = results.filter { $0.2 == nil }.map(\.0)
-        let failures = results.filter { $0.2 != nil }
-        if !confirmed.isEmpty {
-            try await store.pool.write { db in try Outbox.delete(db, seqs: confirmed) }
+        if failures > 0 { metrics?.outboxPublishFailures.increment(by: Int64(failures)) }
+        if !state.confirmed.isEmpty && (state.inFlight == 0 || state.confirmed.count >= max(1, window / 2)) {
+            let seqs = state.confirmed
+            try await store.pool.write { db in try Outbox.delete(db, seqs: seqs) }
+            state.confirmed.removeAll(keepingCapacity: true)
         }
-        if let metrics {
-            for (_, exchange, error) in results where error == nil {
-                metrics.eventsPublished(exchange: exchange).increment()
-            }
-            if !failures.isEmpty { metrics.outboxPublishFailures.increment(by: Int64(failures.count)) }
-            let pending = try await store.pool.read { db in try Outbox.count(db) }
-            metrics.outboxPending.set(Double(pending))
-        }
-        if let first = failures.min(by: { $0.0 < $1.0 }) {
-            logger.warning(
-                "outbox publish failed; will retry",
-                metadata: ["failed": "\(failures.count)", "confirmed": "\(confirmed.count)", "first_seq": "\(first.0)",
-                    "error": "\(first.2.map { "\($0)" } ?? "")"])
+        if state.failing {
+            if state.inFlight > 0 { return .waiting }
+            try await updatePendingByCount(&state, force: true)
             return .failed
         }
-        return entries.count == window ? .moreWaiting : .empty
+        let room = window - state.inFlight
+        guard room > 0 else { return .waiting }
+        let after = state.lastStarted
+        let entries = try await store.pool.read { db in try Outbox.pending(db, after: after, limit: room) }
+        start(entries)
+        if let last = entries.last { state.lastStarted = last.seq }
+        state.inFlight += entries.count
+        if entries.count == room {
+            try await updatePendingByCount(&state, force: false)
+            return state.inFlight < window ? .moreWaiting : .waiting
+        }
+        // A short read: every row not yet deleted is in flight or confirmed (no failures).
+        metrics?.outboxPending.set(Double(state.inFlight + state.confirmed.count))
+        return state.inFlight > 0 ? .waiting : .empty
+    }
+
+    /// Starts the publishes of `entries` in order; each completion is recorded and wakes the loop.
+    private func start(_ entries: [Outbox.Entry]) {
+        let publisher = self.publisher
+        let mandatory = configuration.mandatory
+        for entry in entries {
+            Task.immediate { [self] in
+                var failure: (any Error)?
+                do {
+                    try await publisher.publish(
+                        entry.message, exchange: entry.exchange, routingKey: entry.routingKey, mandatory: mandatory)
+                } catch {
+                    failure = error
+                }
+                self.completions.withLock { $0.append((entry.seq, entry.exchange, failure)) }
+                self.wake.signal()
+            }
+        }
+    }
+
+    /// `itr_outbox_pending` by `COUNT(*)`: always when `force`, else at most once per second.
+    private func updatePendingByCount(_ state: inout PassState, force: Bool) async throws {
+        guard let metrics else { return }
+        let now = ContinuousClock.now
+        if !force, let last = state.lastCount, now - last < .seconds(1) { return }
+        state.lastCount = now
+        let pending = try await store.pool.read { db in try Outbox.count(db) }
+        metrics.outboxPending.set(Double(pending))
     }
 }

@@ -4,11 +4,31 @@ import GRDB
 /// A service's SQLite database (`DATA_DIR/<product>.sqlite`): a GRDB `DatabasePool` in WAL
 /// mode with `synchronous = NORMAL` and a busy timeout, migrated at open.
 ///
+/// Durability: in WAL mode `synchronous = NORMAL` syncs the WAL at checkpoints, not at every
+/// commit. A committed transaction survives a crash of the process (the WAL is in the OS page
+/// cache); only a power loss or kernel crash can roll back the last commits, never corrupt the
+/// database. The services tolerate that: the broker message whose effects were lost was acked
+/// after the commit, but the events the lost transaction would have published were in the same
+/// transaction's outbox rows, so nothing downstream saw them either. `FULL` would add an fsync
+/// to every consumer batch (the latency path) for that case only.
+///
+/// Memory: every connection has its own page cache, so the pool is kept small:
+/// ``defaultMaximumReaders`` reader connections (the relay and the HTTP handlers read; the
+/// consumers write), the writer with SQLite's default cache of about 2 MiB
+/// (``defaultWriterCacheKiB``) and each reader with ``defaultReaderCacheKiB``.
+///
 /// The shared `inbox` and `outbox` tables are created by the first migration
 /// (`servicekit-v1`); each service registers its own migrations after it.
 public final class ServiceStore: Sendable {
     public let pool: DatabasePool
     public let path: String
+
+    /// Reader connections of the pool (GRDB's default is 5).
+    public static let defaultMaximumReaders = 2
+    /// `PRAGMA cache_size` of the writer connection, in KiB (SQLite's default, 2,000 KiB).
+    public static let defaultWriterCacheKiB = 2000
+    /// `PRAGMA cache_size` of each reader connection, in KiB.
+    public static let defaultReaderCacheKiB = 512
 
     /// The migrator with the shared tables already registered; add the service's migrations to it.
     public static func makeMigrator() -> DatabaseMigrator {
@@ -38,14 +58,20 @@ public final class ServiceStore: Sendable {
     ///
     /// - Parameter migrations: registers the service's own migrations, run after the shared ones.
     public init(
-        path: String, busyTimeout: TimeInterval = 5, migrations: (inout DatabaseMigrator) -> Void = { _ in }
+        path: String, busyTimeout: TimeInterval = 5, maximumReaders: Int = ServiceStore.defaultMaximumReaders,
+        writerCacheKiB: Int = ServiceStore.defaultWriterCacheKiB, readerCacheKiB: Int = ServiceStore.defaultReaderCacheKiB,
+        migrations: (inout DatabaseMigrator) -> Void = { _ in }
     ) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
+        configuration.maximumReaderCount = max(1, maximumReaders)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // A negative cache_size is in KiB.
+            let cacheKiB = db.configuration.readonly ? readerCacheKiB : writerCacheKiB
+            try db.execute(sql: "PRAGMA cache_size = -\(max(64, cacheKiB))")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         var migrator = Self.makeMigrator()

