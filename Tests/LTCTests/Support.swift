@@ -25,18 +25,27 @@ func shippedFiles() throws -> [String: String] {
 func t(_ text: String) -> Date { RFC3339.parse(text)! }
 
 /// The processor on a fresh temporary store with the shipped rules, and helpers to feed it.
+/// `updateInterval` 0 (the default here) emits every update at once, as the merge tests expect;
+/// the debounce tests pass an interval and drive `clock`.
 final class Harness: Sendable {
     let store: ServiceStore
     let rules: LTCRules
     let processor: OpportunityProcessor
+    let clock: TestClock
+    let path: String
 
-    init(rules: LTCRules? = nil) throws {
+    init(
+        rules: LTCRules? = nil, updateInterval: TimeInterval? = 0, path: String? = nil,
+        clock: TestClock = TestClock(), ids: IDCounter = IDCounter()
+    ) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ltc-\(UUID().uuidString)")
-        store = try ServiceStore(path: directory.appendingPathComponent("ltc.sqlite").path) { LTCStore.registerMigrations(&$0) }
+        self.path = path ?? directory.appendingPathComponent("ltc.sqlite").path
+        store = try ServiceStore(path: self.path) { LTCStore.registerMigrations(&$0) }
         self.rules = try rules ?? LTCRules(directory: configDirectory)
-        let ids = IDCounter()
+        self.clock = clock
         processor = OpportunityProcessor(
-            store: store, rules: self.rules, logger: Logger(label: "ltc-test"), newID: { "OPP-\(ids.next())" })
+            store: store, rules: self.rules, logger: Logger(label: "ltc-test"), now: { clock.now },
+            newID: { "OPP-\(ids.next())" }, updateInterval: updateInterval)
     }
 
     /// Delivers events (one batch) and returns the dispositions.
@@ -66,6 +75,13 @@ final class Harness: Sendable {
     func list(_ query: OpportunityQuery = OpportunityQuery()) async throws -> (items: [Opportunity], total: Int) {
         try await store.pool.read { db in try LTCStore.list(db, query) }
     }
+}
+
+/// A clock the test moves (starts at the real time: CloudEvents reject far-off times).
+final class TestClock: Sendable {
+    private let value = Mutex(Date())
+    var now: Date { value.withLock { $0 } }
+    func advance(_ seconds: TimeInterval) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }
 
 /// Sequential opportunity ids for readable tests.

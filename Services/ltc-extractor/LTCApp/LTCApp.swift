@@ -63,11 +63,13 @@ public enum LTCApp {
     /// The consumer, routes and SIGHUP reload.
     public static func components(runtime: ServiceRuntime, rules: LTCRules) -> ServiceComponents {
         let metrics = LTCMetrics(base: runtime.metrics)
+        let clock = runtime.clock
         let processor = OpportunityProcessor(
-            store: runtime.store, rules: rules, logger: runtime.logger, metrics: metrics)
+            store: runtime.store, rules: rules, logger: runtime.logger, metrics: metrics, now: { clock.now() })
         let queue = ITRTopology.queueName(of: product) ?? "\(product).inbox"
         let store = runtime.store
         let logger = runtime.logger
+        let flusher = OpportunityFlusher(processor: processor, relay: runtime.relay, logger: logger)
         return ServiceComponents(
             consumers: [.init(configuration: .init(queue: queue), handler: processor)],
             routes: { router in addRoutes(to: router, store: store) },
@@ -78,7 +80,8 @@ public enum LTCApp {
                 } catch {
                     logger.error("reload refused; keeping the last good rules", metadata: ["error": "\(error)"])
                 }
-            })
+            },
+            services: [flusher])
     }
 
     /// `GET /v1/opportunities`.

@@ -53,12 +53,74 @@ public enum LTCStore {
                     CREATE INDEX ltc_opportunity_time ON ltc_opportunity (identified_at, id);
                     """)
         }
+        // Links as rows (tickets, reasons, units) instead of JSON arrays re-encoded on every merge,
+        // counts on the opportunity row, and the deferred-update mark (debounced `updated` events).
+        migrator.registerMigration("ltc-v2") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE ltc_opportunity_ticket (
+                        opportunity_id TEXT NOT NULL,
+                        ticket_id TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        PRIMARY KEY (opportunity_id, ticket_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX ltc_opportunity_ticket_seq ON ltc_opportunity_ticket (opportunity_id, seq);
+                    CREATE TABLE ltc_opportunity_reason (
+                        opportunity_id TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        PRIMARY KEY (opportunity_id, reason)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX ltc_opportunity_reason_seq ON ltc_opportunity_reason (opportunity_id, seq);
+                    CREATE TABLE ltc_opportunity_unit (
+                        opportunity_id TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        quantity INTEGER NOT NULL,
+                        offering TEXT,
+                        description TEXT,
+                        line_quantity INTEGER,
+                        amount TEXT,
+                        currency TEXT,
+                        UNIQUE (opportunity_id, key)
+                    );
+                    ALTER TABLE ltc_opportunity ADD COLUMN ticket_count INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE ltc_opportunity ADD COLUMN reason_count INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE ltc_opportunity ADD COLUMN pending_since DATETIME;
+                    ALTER TABLE ltc_opportunity ADD COLUMN pending_cause_id TEXT;
+                    ALTER TABLE ltc_opportunity ADD COLUMN pending_correlation_id TEXT;
+                    ALTER TABLE ltc_opportunity ADD COLUMN pending_traceparent TEXT;
+                    ALTER TABLE ltc_opportunity ADD COLUMN pending_tracestate TEXT;
+                    INSERT INTO ltc_opportunity_ticket (opportunity_id, ticket_id, seq)
+                        SELECT o.id, j.value, j.key + 1 FROM ltc_opportunity o, json_each(o.ticket_ids) j WHERE true
+                        ON CONFLICT DO NOTHING;
+                    INSERT INTO ltc_opportunity_reason (opportunity_id, reason, seq)
+                        SELECT o.id, j.value, j.key + 1 FROM ltc_opportunity o, json_each(o.reasons) j WHERE true
+                        ON CONFLICT DO NOTHING;
+                    INSERT INTO ltc_opportunity_unit (opportunity_id, key, quantity, offering, description, line_quantity, amount, currency)
+                        SELECT o.id, json_extract(j.value, '$.key'), json_extract(j.value, '$.quantity'),
+                            json_extract(j.value, '$.priceLine.offering'), json_extract(j.value, '$.priceLine.description'),
+                            json_extract(j.value, '$.priceLine.quantity'), json_extract(j.value, '$.priceLine.unitPrice.amount'),
+                            json_extract(j.value, '$.priceLine.unitPrice.currency')
+                        FROM ltc_opportunity o, json_each(o.units) j WHERE true ORDER BY o.id, j.key
+                        ON CONFLICT (opportunity_id, key) DO UPDATE SET quantity = excluded.quantity, offering = excluded.offering,
+                            description = excluded.description, line_quantity = excluded.line_quantity,
+                            amount = excluded.amount, currency = excluded.currency;
+                    UPDATE ltc_opportunity SET
+                        ticket_count = (SELECT COUNT(*) FROM ltc_opportunity_ticket t WHERE t.opportunity_id = ltc_opportunity.id),
+                        reason_count = (SELECT COUNT(*) FROM ltc_opportunity_reason r WHERE r.opportunity_id = ltc_opportunity.id);
+                    ALTER TABLE ltc_opportunity DROP COLUMN ticket_ids;
+                    ALTER TABLE ltc_opportunity DROP COLUMN reasons;
+                    ALTER TABLE ltc_opportunity DROP COLUMN units;
+                    CREATE INDEX ltc_opportunity_pending ON ltc_opportunity (pending_since) WHERE pending_since IS NOT NULL;
+                    """)
+        }
     }
 
     // MARK: Tickets
 
     public static func ticket(_ db: Database, id: String) throws -> TicketFacts? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM ltc_ticket WHERE ticket_id = ?", arguments: [id]) else {
+        let statement = try db.cachedStatement(sql: "SELECT * FROM ltc_ticket WHERE ticket_id = ?")
+        guard let row = try Row.fetchOne(statement, arguments: [id]) else {
             return nil
         }
         return TicketFacts(
@@ -70,14 +132,15 @@ public enum LTCStore {
     }
 
     public static func save(_ db: Database, ticket: TicketFacts) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO ltc_ticket (ticket_id, account, product, opened_at, alarm_code, service_type, priority, contract_package)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (ticket_id) DO UPDATE SET account = excluded.account, product = excluded.product,
                     opened_at = excluded.opened_at, alarm_code = excluded.alarm_code, service_type = excluded.service_type,
                     priority = excluded.priority, contract_package = excluded.contract_package
-                """,
+                """
+        ).execute(
             arguments: [
                 ticket.ticketId, ticket.account, encodeJSON(ticket.product), ticket.openedAt, ticket.alarmCode,
                 ticket.serviceType?.rawValue, ticket.priority?.rawValue, ticket.contractPackage,
@@ -89,94 +152,20 @@ public enum LTCStore {
     /// Records it (a repeat of the same kind, key, ticket and ref is ignored) and returns every
     /// observation of its kind and key within `window` before it.
     public static func observe(_ db: Database, _ observation: Observation, window: TimeInterval) throws -> [Observation] {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO ltc_observation (kind, key, ticket_id, ref, unit, at) VALUES (?, ?, ?, ?, ?, ?)
                 ON CONFLICT DO NOTHING
-                """,
+                """
+        ).execute(
             arguments: [observation.kind.rawValue, observation.key, observation.ticketId, observation.ref, observation.unit, observation.at])
         let rows = try Row.fetchAll(
-            db,
-            sql: "SELECT * FROM ltc_observation WHERE kind = ? AND key = ? AND at >= ? AND at <= ? ORDER BY at",
+            db.cachedStatement(
+                sql: "SELECT key, ticket_id, ref, unit, at FROM ltc_observation WHERE kind = ? AND key = ? AND at >= ? AND at <= ? ORDER BY at"),
             arguments: [observation.kind.rawValue, observation.key, observation.at.addingTimeInterval(-window), observation.at])
         return rows.map {
             Observation(kind: observation.kind, key: $0["key"], ticketId: $0["ticket_id"], ref: $0["ref"], unit: $0["unit"], at: $0["at"])
         }
-    }
-
-    // MARK: Opportunities
-
-    /// The most recently identified opportunity for the merge key.
-    public static func latestOpportunity(_ db: Database, account: String, kind: OpportunityKind, productKey: String) throws -> Opportunity? {
-        try Row.fetchOne(
-            db,
-            sql: """
-                SELECT * FROM ltc_opportunity WHERE account = ? AND kind = ? AND product_key = ?
-                ORDER BY identified_at DESC LIMIT 1
-                """,
-            arguments: [account, kind.rawValue, productKey]
-        ).flatMap(opportunity(from:))
-    }
-
-    public static func opportunity(_ db: Database, id: String) throws -> Opportunity? {
-        try Row.fetchOne(db, sql: "SELECT * FROM ltc_opportunity WHERE id = ?", arguments: [id]).flatMap(opportunity(from:))
-    }
-
-    public static func save(_ db: Database, opportunity o: Opportunity) throws {
-        try db.execute(
-            sql: """
-                INSERT INTO ltc_opportunity (id, account, kind, product_key, product, units, confidence, reasons, ticket_ids,
-                    signals, suggested_owner, status, identified_at, updated_at, revision, status_note, won_value)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (id) DO UPDATE SET product_key = excluded.product_key, product = excluded.product,
-                    units = excluded.units, confidence = excluded.confidence, reasons = excluded.reasons,
-                    ticket_ids = excluded.ticket_ids, signals = excluded.signals, suggested_owner = excluded.suggested_owner,
-                    status = excluded.status, updated_at = excluded.updated_at, revision = excluded.revision,
-                    status_note = excluded.status_note, won_value = excluded.won_value
-                """,
-            arguments: [
-                o.id, o.account, o.kind.rawValue, o.productKey, encodeJSON(o.product), encodeJSON(o.units), o.confidence,
-                encodeJSON(o.reasons), encodeJSON(o.ticketIds), encodeJSON(o.signals), o.suggestedOwner, o.status.rawValue,
-                o.identifiedAt, o.updatedAt, o.revision, o.statusNote, encodeJSON(o.wonValue),
-            ])
-    }
-
-    /// A page of opportunities, newest first, and how many match in all.
-    public static func list(_ db: Database, _ query: OpportunityQuery) throws -> (items: [Opportunity], total: Int) {
-        var clauses: [String] = []
-        var arguments: [any DatabaseValueConvertible] = []
-        if let account = query.account { clauses.append("account = ?"); arguments.append(account) }
-        if let kind = query.kind { clauses.append("kind = ?"); arguments.append(kind.rawValue) }
-        if let status = query.status { clauses.append("status = ?"); arguments.append(status.rawValue) }
-        if let from = query.from { clauses.append("identified_at >= ?"); arguments.append(from) }
-        if let to = query.to { clauses.append("identified_at < ?"); arguments.append(to) }
-        let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
-        let total = try Int.fetchOne(
-            db, sql: "SELECT COUNT(*) FROM ltc_opportunity \(whereSQL)", arguments: StatementArguments(arguments)) ?? 0
-        let rows = try Row.fetchAll(
-            db,
-            sql: "SELECT * FROM ltc_opportunity \(whereSQL) ORDER BY identified_at DESC, id LIMIT ? OFFSET ?",
-            arguments: StatementArguments(arguments + [query.limit, query.offset]))
-        return (rows.compactMap(opportunity(from:)), total)
-    }
-
-    static func opportunity(from row: Row) -> Opportunity? {
-        guard let kind = OpportunityKind(rawValue: row["kind"]), let status = OpportunityState(rawValue: row["status"]),
-            let units = decodeJSON([OpportunitySignal.Unit].self, row["units"])
-        else { return nil }
-        let signal = OpportunitySignal(
-            kind: kind, account: row["account"], product: decodeJSON(Product.self, row["product"]), signal: "",
-            confidence: row["confidence"], reasons: decodeJSON([String].self, row["reasons"]) ?? [],
-            ticketIds: decodeJSON([String].self, row["ticket_ids"]) ?? [], units: units,
-            suggestedOwner: row["suggested_owner"], at: row["identified_at"])
-        var o = Opportunity(id: row["id"], signal: signal)
-        o.signals = decodeJSON([String].self, row["signals"]) ?? []
-        o.status = status
-        o.updatedAt = row["updated_at"]
-        o.revision = row["revision"]
-        o.statusNote = row["status_note"]
-        o.wonValue = decodeJSON(Money.self, row["won_value"])
-        return o
     }
 
     static func encodeJSON<T: Encodable>(_ value: T?) -> String? {

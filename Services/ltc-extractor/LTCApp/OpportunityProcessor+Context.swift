@@ -124,7 +124,9 @@ extension OpportunityProcessor {
             } catch {
                 return .invalid(reasonCode: "invalid-transition", message: error.description)
             }
-            try LTCStore.save(db, opportunity: opportunity)
+            try LTCStore.update(db, opportunity: opportunity)
+            // Carries the latest state: a deferred update of earlier signals is folded in.
+            try LTCStore.clearPending(db, id: opportunity.id)
             try emit(opportunity, identified: false, correlation: opportunity.id, change: "status-\(report.status.rawValue)")
             return .processed
         }
@@ -138,15 +140,29 @@ extension OpportunityProcessor {
             switch Opportunity.decide(latest: latest, signal: signal, window: rules.mergeWindow) {
             case .identify:
                 let opportunity = Opportunity(id: processor.newID(), signal: signal)
-                try LTCStore.save(db, opportunity: opportunity)
+                try LTCStore.insert(db, opportunity: opportunity, signal: signal)
                 try emit(opportunity, identified: true, correlation: ticketId, change: "identified")
             case .update:
                 guard var opportunity = latest,
-                    opportunity.absorb(
-                        signal, confidencePerTicket: rules.confidencePerTicket, maximumConfidence: rules.maximumConfidence)
+                    try LTCStore.absorb(
+                        db, &opportunity, signal: signal, confidencePerTicket: rules.confidencePerTicket,
+                        maximumConfidence: rules.maximumConfidence)
                 else { return }
-                try LTCStore.save(db, opportunity: opportunity)
-                try emit(opportunity, identified: false, correlation: ticketId, change: "updated")
+                let interval = processor.updateInterval ?? rules.updateInterval
+                if interval > 0 {
+                    // Debounced: marked in this transaction, emitted by the flusher (OpportunityFlusher).
+                    try LTCStore.markPending(
+                        db, id: opportunity.id, since: processor.now(),
+                        cause: .init(
+                            eventId: cause.id, correlationId: ticketId, traceparent: cause.traceparent,
+                            tracestate: cause.tracestate))
+                    changes.append(Change(
+                        id: opportunity.id, kind: opportunity.kind, account: opportunity.account, change: "changed",
+                        ticketId: ticketId, eventId: cause.id, traceId: OpportunityProcessor.traceID(cause)))
+                } else {
+                    try LTCStore.loadLinks(db, into: &opportunity)
+                    try emit(opportunity, identified: false, correlation: ticketId, change: "updated")
+                }
             case .suppress:
                 processor.logger.debug(
                     "signal within the window of a closed opportunity",

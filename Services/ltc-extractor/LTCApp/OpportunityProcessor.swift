@@ -21,11 +21,14 @@ public struct OpportunityProcessor: EventHandler {
     let metrics: LTCMetrics?
     let now: @Sendable () -> Date
     let newID: @Sendable () -> String
+    /// Overrides `updateInterval` of the rules (tests; nil = the rules').
+    let updateInterval: TimeInterval?
 
     public init(
         store: ServiceStore, rules: LTCRules, logger: Logger, metrics: LTCMetrics? = nil,
         now: @escaping @Sendable () -> Date = { Date() },
-        newID: @escaping @Sendable () -> String = { OpportunityProcessor.makeOpportunityID() }
+        newID: @escaping @Sendable () -> String = { OpportunityProcessor.makeOpportunityID() },
+        updateInterval: TimeInterval? = nil
     ) {
         self.store = store
         self.rules = rules
@@ -33,7 +36,11 @@ public struct OpportunityProcessor: EventHandler {
         self.metrics = metrics
         self.now = now
         self.newID = newID
+        self.updateInterval = updateInterval
     }
+
+    /// The interval in force for deferred updates.
+    public var effectiveUpdateInterval: TimeInterval { updateInterval ?? rules.detector.rules.updateInterval }
 
     /// `OPP-` and 16 upper-case hex digits.
     public static func makeOpportunityID() -> String {
@@ -47,7 +54,19 @@ public struct OpportunityProcessor: EventHandler {
             let dispositions = try batch.map { message in try self.apply(message, db: db, detector: detector, changes: &changes) }
             return (dispositions, changes)
         }
+        record(changes)
+        return dispositions
+    }
+
+    /// Counts and logs what a committed transaction changed (deferred changes at debug only).
+    func record(_ changes: [Change]) {
         for change in changes {
+            if change.change == "changed" {
+                logger.debug(
+                    "opportunity changed; update deferred",
+                    metadata: ["opportunity_id": "\(change.id)", "ticket_id": "\(change.ticketId ?? "")", "event_id": "\(change.eventId)"])
+                continue
+            }
             metrics?.opportunities(kind: change.kind.rawValue, change: change.change).increment()
             logger.info(
                 "opportunity \(change.change)",
@@ -56,7 +75,41 @@ public struct OpportunityProcessor: EventHandler {
                     "ticket_id": "\(change.ticketId ?? "")", "event_id": "\(change.eventId)", "trace_id": "\(change.traceId ?? "")",
                 ])
         }
-        return dispositions
+    }
+
+    /// Emits the deferred `itr.opportunity.updated` of every opportunity whose first unsent change
+    /// is at least the update interval old (all of them when `force`), one per opportunity with its
+    /// latest state, in transactions of at most `limit`. Returns how many it wrote to the outbox.
+    @discardableResult
+    public func flushPendingUpdates(force: Bool = false, limit: Int = 200) async throws -> Int {
+        var total = 0
+        while true {
+            let instant = now()
+            let cutoff = force ? Date.distantFuture : instant.addingTimeInterval(-effectiveUpdateInterval)
+            let changes: [Change] = try await store.pool.write { db in
+                var changes: [Change] = []
+                for (id, cause) in try LTCStore.pendingOpportunities(db, changedBefore: cutoff, limit: limit) {
+                    guard let opportunity = try LTCStore.opportunity(db, id: id) else { continue }
+                    var event = try CloudEvent(
+                        source: Self.source, payload: opportunity.payload(OpportunityUpdated.self), subject: id, time: instant)
+                    event.causationID = cause.eventId.isEmpty ? nil : cause.eventId
+                    event.correlationID = cause.correlationId ?? id
+                    event.traceparent = cause.traceparent
+                    event.tracestate = cause.tracestate
+                    try Outbox.enqueue(
+                        db, message: AMQPCloudEventCodec.encode(event), exchange: ITRNames.eventsExchange, routingKey: event.type)
+                    try LTCStore.clearPending(db, id: id)
+                    changes.append(Change(
+                        id: id, kind: opportunity.kind, account: opportunity.account, change: "updated",
+                        ticketId: cause.correlationId, eventId: cause.eventId,
+                        traceId: cause.traceparent.flatMap { Self.traceID(traceparent: $0) }))
+                }
+                return changes
+            }
+            record(changes)
+            total += changes.count
+            if changes.count < limit { return total }
+        }
     }
 
     /// What a committed batch changed (logged and counted after the commit).
@@ -130,7 +183,10 @@ public struct OpportunityProcessor: EventHandler {
 
     /// The trace id part of a W3C `traceparent`.
     static func traceID(_ event: CloudEvent) -> String? {
-        guard let parent = event.traceparent else { return nil }
+        event.traceparent.flatMap { traceID(traceparent: $0) }
+    }
+
+    static func traceID(traceparent parent: String) -> String? {
         let parts = parent.split(separator: "-")
         return parts.count >= 2 ? String(parts[1]) : nil
     }

@@ -88,8 +88,11 @@ public struct OpportunityView: Codable, Sendable, Hashable {
     public var estimatedValue: Money?
     public var priceLines: [PriceLine]
     public var confidence: Double
+    /// The most recent reasons (at most ``Opportunity/listLimit``).
     public var reasons: [String]
+    /// The most recent ticket ids (at most ``Opportunity/listLimit``), oldest first; `ticketCount` in all.
     public var ticketIds: [String]
+    public var ticketCount: Int?
     public var signals: [String]
     public var suggestedOwner: String?
     public var status: OpportunityState
@@ -111,6 +114,7 @@ public struct OpportunityView: Codable, Sendable, Hashable {
         confidence = event.confidence
         reasons = o.reasons
         ticketIds = o.ticketIds
+        ticketCount = o.ticketCount
         signals = o.signals
         suggestedOwner = o.suggestedOwner
         status = o.status

@@ -39,6 +39,11 @@ public struct OpportunitySignals: ConfigSection, Sendable, Hashable {
     /// Confidence added per ticket an update brings, up to `maximumConfidence`.
     public var confidencePerTicket: Double
     public var maximumConfidence: Double
+    /// `itr.opportunity.updated` from new signals is coalesced: a changed opportunity is marked and
+    /// gets one update carrying its latest state once this long has passed since its first unsent
+    /// change (0 = every change emitted at once). Sales status changes are always emitted at once.
+    public var updateInterval: TimeInterval = Self.defaultUpdateInterval
+    public static let defaultUpdateInterval: TimeInterval = 30
 
     public var newRequirement: Rule
     /// SKU valuing one new-requirement ticket (optional: sales estimates it otherwise).
@@ -119,7 +124,7 @@ public struct OpportunitySignals: ConfigSection, Sendable, Hashable {
 
     public static func decode(_ root: ConfigNode, core: ConfigBundle) -> OpportunitySignals? {
         root.checkKeys([
-            "timeZone", "mergeWindow", "confidencePerTicket", "maximumConfidence", "newRequirement", "partsQuote",
+            "timeZone", "mergeWindow", "confidencePerTicket", "maximumConfidence", "updateInterval", "newRequirement", "partsQuote",
             "expansion", "renewal", "upgrade", "packageUpgrade",
         ])
         let catalogue = core.catalogue
@@ -154,6 +159,17 @@ public struct OpportunitySignals: ConfigSection, Sendable, Hashable {
         let perTicket = root["confidencePerTicket"]?.decimal(minimum: 0) ?? 0.05
         let maximum = root["maximumConfidence"]?.share() ?? 0.95
         if perTicket > 1 { root["confidencePerTicket"]?.error("expected a number in 0...1, got \(perTicket)") }
+        var updateInterval = Self.defaultUpdateInterval
+        if let node = root["updateInterval"], let text = node.string() {
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            if trimmed == "0" {
+                updateInterval = 0
+            } else if let value = ConfigValues.parseDuration(trimmed), value >= 0, value <= 86_400 {
+                updateInterval = value
+            } else {
+                node.error("expected 0 or a duration up to 1d like \"30s\", got \"\(text)\"")
+            }
+        }
 
         let newRequirementNode = root.required("newRequirement")
         let newRequirement = rule(newRequirementNode, defaultId: "new-requirement", extra: ["sku"])
@@ -211,7 +227,7 @@ public struct OpportunitySignals: ConfigSection, Sendable, Hashable {
             paths[from] = to
         }
 
-        return OpportunitySignals(
+        var signals = OpportunitySignals(
             timeZone: timeZone, mergeWindow: mergeWindow, confidencePerTicket: perTicket, maximumConfidence: maximum,
             newRequirement: newRequirement, newRequirementSKU: newRequirementSKU, partsQuote: parts,
             partsCoveringOffering: covering, expansion: expansion, expansionAlarmPrefixes: alarmPrefixes,
@@ -221,5 +237,7 @@ public struct OpportunitySignals: ConfigSection, Sendable, Hashable {
             packageUpgrade: packageUpgrade, packageUpgradeRecurrence: packageRecurrence,
             packageUpgradePriorities: Set(priorities), packageUpgradeCountsBreaches: countBreaches,
             packageUpgradePaths: paths)
+        signals.updateInterval = updateInterval
+        return signals
     }
 }

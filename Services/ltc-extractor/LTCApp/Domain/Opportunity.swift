@@ -1,17 +1,31 @@
 import Foundation
 import ITREvents
 
-/// A sales opportunity as the extractor keeps it: what sales sees on `feed.opportunities`, plus
-/// the units behind the quantity and value, and its times.
+/// A sales opportunity as the extractor keeps it: the `ltc_opportunity` row (what sales sees on
+/// `feed.opportunities`, its times and counts) plus, when loaded for an event or the API, a
+/// bounded view of what is linked to it as rows: the most recent ticket ids and reasons, and the
+/// quantity and price lines summed over its units.
 public struct Opportunity: Sendable, Hashable {
+    /// At most this many ticket ids and reasons go into an event or API item (the most recent ones;
+    /// `ticketCount` tells how many tickets there are in all).
+    public static let listLimit = 100
+
     public var id: String
     public var account: String
     public var kind: OpportunityKind
     public var product: Product?
-    public var units: [OpportunitySignal.Unit]
     public var confidence: Double
-    public var reasons: [String]
+    /// The most recent ticket ids (at most ``listLimit``), oldest first.
     public var ticketIds: [String]
+    /// Every ticket linked to it.
+    public var ticketCount: Int
+    /// The most recent reasons (at most ``listLimit``), oldest first.
+    public var reasons: [String]
+    public var reasonCount: Int
+    /// Units summed (one per part, site, device, contract, requirement ticket).
+    public var quantity: Int
+    /// The units' price lines folded by offering and unit price.
+    public var priceLines: [PriceLine]
     public var signals: [String]
     public var suggestedOwner: String?
     public var status: OpportunityState
@@ -25,15 +39,22 @@ public struct Opportunity: Sendable, Hashable {
     public var statusNote: String?
     public var wonValue: Money?
 
+    /// A new opportunity from its first signal.
     public init(id: String, signal: OpportunitySignal) {
         self.id = id
         self.account = signal.account
         self.kind = signal.kind
         self.product = signal.product
-        self.units = signal.units
         self.confidence = signal.confidence
-        self.reasons = signal.reasons
-        self.ticketIds = signal.ticketIds
+        let tickets = orderedUnique(signal.ticketIds)
+        self.ticketIds = Array(tickets.suffix(Self.listLimit))
+        self.ticketCount = tickets.count
+        let reasons = orderedUnique(signal.reasons)
+        self.reasons = Array(reasons.suffix(Self.listLimit))
+        self.reasonCount = reasons.count
+        let units = Self.latestPerKey(signal.units)
+        self.quantity = units.reduce(0) { $0 + $1.quantity }
+        self.priceLines = Valuation.fold(units.compactMap(\.priceLine))
         self.signals = [signal.signal]
         self.suggestedOwner = signal.suggestedOwner
         self.status = .open
@@ -42,9 +63,20 @@ public struct Opportunity: Sendable, Hashable {
         self.revision = 1
     }
 
+    /// Units with the same key are one unit: the last one wins, in first-seen order.
+    static func latestPerKey(_ units: [OpportunitySignal.Unit]) -> [OpportunitySignal.Unit] {
+        var result: [OpportunitySignal.Unit] = []
+        var index: [String: Int] = [:]
+        for unit in units {
+            if let i = index[unit.key] { result[i] = unit } else {
+                index[unit.key] = result.count
+                result.append(unit)
+            }
+        }
+        return result
+    }
+
     public var productKey: String { OpportunitySignal.productKey(product) }
-    public var quantity: Int { units.reduce(0) { $0 + $1.quantity } }
-    public var priceLines: [PriceLine] { Valuation.fold(units.compactMap(\.priceLine)) }
     public var estimatedValue: Money? { Valuation.total(priceLines) }
     /// Still in the sales pipeline (identified or accepted).
     public var isOpen: Bool { status == .open || status == .accepted }
@@ -62,27 +94,12 @@ public struct Opportunity: Sendable, Hashable {
         return latest.isOpen ? .update : .suppress
     }
 
-    /// Folds a later signal in: new tickets, units (same key replaced), reasons and signal ids.
-    /// Returns false when it adds nothing (then no update is emitted).
-    public mutating func absorb(_ signal: OpportunitySignal, confidencePerTicket: Double, maximumConfidence: Double) -> Bool {
-        let before = self
-        let newTickets = signal.ticketIds.filter { !ticketIds.contains($0) }
-        ticketIds += newTickets
-        for unit in signal.units {
-            if let i = units.firstIndex(where: { $0.key == unit.key }) { units[i] = unit } else { units.append(unit) }
-        }
-        if product == nil { product = signal.product }
-        if suggestedOwner == nil { suggestedOwner = signal.suggestedOwner }
-        if !signals.contains(signal.signal) { signals.append(signal.signal) }
-        let changed = ticketIds != before.ticketIds || units != before.units || product != before.product
-            || signals != before.signals || suggestedOwner != before.suggestedOwner
-        guard changed else { return false }
-        for reason in signal.reasons where !reasons.contains(reason) { reasons.append(reason) }
-        let boosted = max(confidence, signal.confidence) + confidencePerTicket * Double(newTickets.count)
-        confidence = min(max(maximumConfidence, signal.confidence), boosted)
-        updatedAt = max(updatedAt, signal.at)
-        revision += 1
-        return true
+    /// The confidence after an update that brought `newTickets` tickets.
+    public static func boosted(
+        _ confidence: Double, signal: Double, newTickets: Int, perTicket: Double, maximum: Double
+    ) -> Double {
+        let boosted = max(confidence, signal) + perTicket * Double(newTickets)
+        return min(max(maximum, signal), boosted)
     }
 
     /// Sales reports back. Returns false for a repeat of the current status; throws for an
@@ -106,12 +123,11 @@ public struct Opportunity: Sendable, Hashable {
         public var description: String { "an opportunity that is \(from.rawValue) cannot become \(to.rawValue)" }
     }
 
-    /// The event data for `identified` / `updated`.
+    /// The event data for `identified` / `updated` (lists bounded by ``listLimit``).
     public func payload<Kind: EventKind>(_ type: OpportunityEvent<Kind>.Type = OpportunityEvent<Kind>.self) -> OpportunityEvent<Kind> {
-        let lines = priceLines
-        return OpportunityEvent<Kind>(
+        OpportunityEvent<Kind>(
             opportunityId: id, account: account, kind: kind, product: product, quantity: max(1, quantity),
-            estimatedValue: Valuation.total(lines), priceLines: lines, confidence: (confidence * 1000).rounded() / 1000,
+            estimatedValue: Valuation.total(priceLines), priceLines: priceLines, confidence: (confidence * 1000).rounded() / 1000,
             reasons: reasons, ticketIds: ticketIds, signals: signals, suggestedOwner: suggestedOwner, status: status)
     }
 }
