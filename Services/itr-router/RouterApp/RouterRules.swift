@@ -59,7 +59,7 @@ public struct RouterRules: Sendable {
     /// The contract deciding a ticket's package: the account's contract valid on the day it was
     /// opened (UTC), with the rule that decided it.
     public func contract(account: String, openedAt: Date) -> ContractDecision {
-        let day = LocalDate(openedAt, in: TimeZone(identifier: "UTC")!)
+        let day = LocalDate(utc: openedAt)
         if let contract = bundle.contracts.contract(account: account, on: day), contract.isValid(on: day) {
             return ContractDecision(
                 package: contract.package, contractId: contract.id, region: contract.region,

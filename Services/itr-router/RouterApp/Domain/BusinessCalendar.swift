@@ -1,26 +1,35 @@
 import Foundation
 import ITRConfig
+import Synchronization
 
 /// Business-time arithmetic in one coverage calendar (time zone, weekly hours, holidays, 24x7).
 ///
 /// Opening hours are local wall-clock times, converted per day in the calendar's time
 /// zone, so a 09:00-18:00 day is nine hours on DST days too; a 24x7 calendar counts
 /// absolute (wall-clock) time, so the 23-hour DST day counts 23 hours.
+///
+/// Each local day's bounds and open intervals are computed once with Foundation `Calendar` and
+/// kept (as epoch seconds) in a per-calendar cache shared by the copies of this value, so the
+/// hot paths (`businessTime`, `date(adding:to:)`) do plain arithmetic. The uncached
+/// computations stay (`directBusinessTime`, `directDate`) as the reference the tests compare with.
 public struct BusinessCalendar: Sendable {
     public let definition: CalendarDefinition
     private let calendar: Calendar
+    private let days: DayCache
     /// Guard against calendars that are never open (validation forbids them): at most ~10 years scanned.
     private static let maximumDays = 3_660
+    @usableFromInline static let utc = TimeZone(identifier: "UTC")!
 
     public init(_ definition: CalendarDefinition) {
         self.definition = definition
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = definition.timeZone
         self.calendar = calendar
+        self.days = DayCache(offset: definition.timeZone.secondsFromGMT(for: Date()))
     }
 
     /// An always-open calendar (used for wall-clock rules and tests).
-    public static func always(timeZone: TimeZone = TimeZone(identifier: "UTC")!) -> BusinessCalendar {
+    public static func always(timeZone: TimeZone = utc) -> BusinessCalendar {
         BusinessCalendar(CalendarDefinition(id: "24x7", timeZone: timeZone, is24x7: true))
     }
 
@@ -28,6 +37,51 @@ public struct BusinessCalendar: Sendable {
 
     /// Business time between two instants (0 when `end <= start`).
     public func businessTime(from start: Date, to end: Date) -> TimeInterval {
+        guard end > start else { return 0 }
+        if definition.is24x7 { return end.timeIntervalSince(start) }
+        let from = start.timeIntervalSinceReferenceDate, until = end.timeIntervalSinceReferenceDate
+        return days.withDays { days in
+            var total: TimeInterval = 0
+            var number = dayNumber(containing: from, &days)
+            for _ in 0..<Self.maximumDays {
+                let day = self.day(number, &days)
+                guard day.start < until else { break }
+                for (open, close) in day.intervals {
+                    let a = max(open, from), b = min(close, until)
+                    if b > a { total += b - a }
+                }
+                number += 1
+            }
+            return total
+        }
+    }
+
+    /// The instant at which `duration` of business time has elapsed after `start`
+    /// (`start` itself for a zero duration; `.distantFuture` if the calendar never opens).
+    public func date(adding duration: TimeInterval, to start: Date) -> Date {
+        guard duration > 0 else { return start }
+        if definition.is24x7 { return start.addingTimeInterval(duration) }
+        let from = start.timeIntervalSinceReferenceDate
+        let result: Double? = days.withDays { days in
+            var remaining = duration
+            var number = dayNumber(containing: from, &days)
+            for _ in 0..<Self.maximumDays {
+                for (open, close) in self.day(number, &days).intervals where close > from {
+                    let a = max(open, from)
+                    let available = close - a
+                    if remaining <= available { return a + remaining }
+                    remaining -= available
+                }
+                number += 1
+            }
+            return nil
+        }
+        guard let result else { return .distantFuture }
+        return Date(timeIntervalSinceReferenceDate: result)
+    }
+
+    /// `businessTime(from:to:)` computed day by day with Foundation `Calendar`, without the cache.
+    func directBusinessTime(from start: Date, to end: Date) -> TimeInterval {
         guard end > start else { return 0 }
         if definition.is24x7 { return end.timeIntervalSince(start) }
         var total: TimeInterval = 0
@@ -44,9 +98,8 @@ public struct BusinessCalendar: Sendable {
         return total
     }
 
-    /// The instant at which `duration` of business time has elapsed after `start`
-    /// (`start` itself for a zero duration; `.distantFuture` if the calendar never opens).
-    public func date(adding duration: TimeInterval, to start: Date) -> Date {
+    /// `date(adding:to:)` computed day by day with Foundation `Calendar`, without the cache.
+    func directDate(adding duration: TimeInterval, to start: Date) -> Date {
         guard duration > 0 else { return start }
         if definition.is24x7 { return start.addingTimeInterval(duration) }
         var remaining = duration
@@ -66,7 +119,10 @@ public struct BusinessCalendar: Sendable {
     /// True when `instant` lies inside coverage hours.
     public func isOpen(at instant: Date) -> Bool {
         if definition.is24x7 { return true }
-        return openIntervals(dayStart: startOfDay(containing: instant)).contains { $0.0 <= instant && instant < $0.1 }
+        let t = instant.timeIntervalSinceReferenceDate
+        return days.withDays { days in
+            day(dayNumber(containing: t, &days), &days).intervals.contains { $0.0 <= t && t < $0.1 }
+        }
     }
 
     /// The open intervals (absolute instants) of a local day.
@@ -74,6 +130,68 @@ public struct BusinessCalendar: Sendable {
         let components = DateComponents(year: day.year, month: day.month, day: day.day)
         guard let dayStart = calendar.date(from: components) else { return [] }
         return openIntervals(dayStart: calendar.startOfDay(for: dayStart))
+    }
+
+    // MARK: Day cache
+
+    /// One local day: its bounds and open intervals as `timeIntervalSinceReferenceDate` (Date's
+    /// own representation, so the arithmetic gives the same instants as `Date`'s).
+    struct Day {
+        var start: Double
+        var next: Double
+        var intervals: [(Double, Double)]
+    }
+
+    /// The days computed so far, by day number (days since 1970-01-01 in local time).
+    final class DayCache: Sendable {
+        /// The zone's offset when the calendar was made: the first guess of an instant's local day.
+        let offset: Double
+        private let days = Mutex<[Int: Day]>([:])
+        /// Days touched over years of tickets stay few; a runaway scan empties the cache.
+        static let capacity = 50_000
+
+        init(offset: Int) { self.offset = Double(offset) }
+
+        func withDays<R>(_ body: (inout [Int: Day]) -> R) -> R {
+            days.withLock { days in
+                if days.count > Self.capacity { days.removeAll(keepingCapacity: true) }
+                return body(&days)
+            }
+        }
+    }
+
+    /// The day numbered `number`, computed with Foundation on first use.
+    private func day(_ number: Int, _ days: inout [Int: Day]) -> Day {
+        if let day = days[number] { return day }
+        let date = LocalDate.fromDayNumber(number)
+        let components = DateComponents(year: date.year, month: date.month, day: date.day)
+        let dayStart = calendar.date(from: components).map { calendar.startOfDay(for: $0) }
+            ?? Date(timeIntervalSince1970: Double(number) * 86_400 - self.days.offset)
+        let day = Day(
+            start: dayStart.timeIntervalSinceReferenceDate, next: nextDay(after: dayStart).timeIntervalSinceReferenceDate,
+            intervals: openIntervals(dayStart: dayStart).map { ($0.0.timeIntervalSinceReferenceDate, $0.1.timeIntervalSinceReferenceDate) })
+        days[number] = day
+        return day
+    }
+
+    /// The number of the local day holding `instant`: guessed from the zone's usual offset,
+    /// then moved by the cached days' bounds (a DST or zone change shifts it by at most a day).
+    private func dayNumber(containing instant: Double, _ days: inout [Int: Day]) -> Int {
+        let epoch = instant + Date.timeIntervalBetween1970AndReferenceDate
+        var number = Int(((epoch + self.days.offset) / 86_400).rounded(.down))
+        for _ in 0..<4 {
+            let day = self.day(number, &days)
+            if instant < day.start {
+                number -= 1
+            } else if instant >= day.next {
+                number += 1
+            } else {
+                return number
+            }
+        }
+        // Not reached for real zones; fall back to Foundation.
+        let date = LocalDate(Date(timeIntervalSinceReferenceDate: instant), in: definition.timeZone)
+        return date.dayNumber
     }
 
     // MARK: Private
@@ -111,5 +229,37 @@ public struct BusinessCalendar: Sendable {
         let components = DateComponents(
             year: day.year, month: day.month, day: day.day, hour: minutes / 60, minute: minutes % 60)
         return calendar.date(from: components)
+    }
+}
+
+extension LocalDate {
+    /// Days since 1970-01-01 (proleptic Gregorian), negative before it.
+    var dayNumber: Int {
+        // Howard Hinnant's days_from_civil.
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// The day `number` days after 1970-01-01 (Howard Hinnant's civil_from_days).
+    static func fromDayNumber(_ number: Int) -> LocalDate {
+        let z = number + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return LocalDate(year: yoe + era * 400 + (month <= 2 ? 1 : 0), month: month, day: day)
+    }
+
+    /// The UTC day of an instant, without Foundation `Calendar`.
+    init(utc instant: Date) {
+        self = LocalDate.fromDayNumber(Int((instant.timeIntervalSince1970 / 86_400).rounded(.down)))
     }
 }
