@@ -10,12 +10,15 @@ public struct Assignment: Sendable, Hashable, Codable {
 
 /// Assignment by service type, product line and region: ordered rules, first match wins.
 public struct Assigner: Sendable {
-    public var rules: AssignmentSection
-    public var rulesVersion: String
+    public let rules: AssignmentSection
+    public let rulesVersion: String
+    /// Each group rule's keywords, prepared once.
+    private let keywords: [KeywordSet]
 
     public init(rules: AssignmentSection, rulesVersion: String) {
         self.rules = rules
         self.rulesVersion = rulesVersion
+        keywords = rules.groupRules.map { KeywordSet($0.when.keywords) }
     }
 
     public init(_ bundle: ConfigBundle) {
@@ -23,7 +26,12 @@ public struct Assigner: Sendable {
     }
 
     public func assign(_ facts: ReportFacts, serviceType: ServiceType) -> Assignment {
-        for rule in rules.groupRules where RuleMatcher.matches(rule.when, facts, serviceType: serviceType) {
+        assign(PreparedFacts(facts), serviceType: serviceType)
+    }
+
+    func assign(_ facts: PreparedFacts, serviceType: ServiceType) -> Assignment {
+        for (index, rule) in rules.groupRules.enumerated()
+        where RuleMatcher.matches(rule.when, keywords[index], facts, serviceType: serviceType) {
             return Assignment(group: rule.outcome.group, tier: rule.outcome.tier, ruleId: rule.id, rulesVersion: rulesVersion)
         }
         return Assignment(

@@ -16,12 +16,19 @@ public struct Classification: Sendable, Hashable, Codable {
 
 /// Classification (service type) and grading (impact x urgency → priority): ordered rules, first match wins.
 public struct Classifier: Sendable {
-    public var rules: ClassificationSection
-    public var rulesVersion: String
+    public let rules: ClassificationSection
+    public let rulesVersion: String
+    /// Each rule list's keywords, prepared once.
+    private let serviceTypeKeywords: [KeywordSet]
+    private let impactKeywords: [KeywordSet]
+    private let urgencyKeywords: [KeywordSet]
 
     public init(rules: ClassificationSection, rulesVersion: String) {
         self.rules = rules
         self.rulesVersion = rulesVersion
+        serviceTypeKeywords = rules.serviceTypeRules.map { KeywordSet($0.when.keywords) }
+        impactKeywords = rules.impactRules.map { KeywordSet($0.when.keywords) }
+        urgencyKeywords = rules.urgencyRules.map { KeywordSet($0.when.keywords) }
     }
 
     public init(_ bundle: ConfigBundle) {
@@ -29,9 +36,14 @@ public struct Classifier: Sendable {
     }
 
     public func classify(_ facts: ReportFacts) -> Classification {
-        let type = Self.firstMatch(rules.serviceTypeRules, facts, serviceType: nil) ?? (.softwareOperation, "builtin.default")
-        let impact = Self.firstMatch(rules.impactRules, facts, serviceType: type.0) ?? (3, "builtin.default")
-        let urgency = Self.firstMatch(rules.urgencyRules, facts, serviceType: type.0) ?? (3, "builtin.default")
+        classify(PreparedFacts(facts))
+    }
+
+    func classify(_ facts: PreparedFacts) -> Classification {
+        let type = Self.firstMatch(rules.serviceTypeRules, serviceTypeKeywords, facts, serviceType: nil)
+            ?? (.softwareOperation, "builtin.default")
+        let impact = Self.firstMatch(rules.impactRules, impactKeywords, facts, serviceType: type.0) ?? (3, "builtin.default")
+        let urgency = Self.firstMatch(rules.urgencyRules, urgencyKeywords, facts, serviceType: type.0) ?? (3, "builtin.default")
         return Classification(
             serviceType: type.0, serviceTypeRuleId: type.1, impact: impact.0, impactRuleId: impact.1,
             urgency: urgency.0, urgencyRuleId: urgency.1,
@@ -39,9 +51,10 @@ public struct Classifier: Sendable {
     }
 
     static func firstMatch<Outcome>(
-        _ list: [OrderedRule<Outcome>], _ facts: ReportFacts, serviceType: ServiceType?
+        _ list: [OrderedRule<Outcome>], _ keywords: [KeywordSet], _ facts: PreparedFacts, serviceType: ServiceType?
     ) -> (Outcome, String)? {
-        for rule in list where RuleMatcher.matches(rule.when, facts, serviceType: serviceType) {
+        for (index, rule) in list.enumerated()
+        where RuleMatcher.matches(rule.when, keywords[index], facts, serviceType: serviceType) {
             return (rule.outcome, rule.id)
         }
         return nil
