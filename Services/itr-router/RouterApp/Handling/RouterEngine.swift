@@ -17,8 +17,6 @@ public struct RouterEngine {
     /// than what it waits for).
     public private(set) var earliestDue: Date?
     public private(set) var emittedCount = 0
-    /// How an instant from outside reads on the router's clock (identity unless accelerated).
-    public var externalTime: @Sendable (Date) -> Date = { $0 }
 
     public init(rules: RouterRules, now: Date) {
         self.rules = rules
@@ -41,12 +39,16 @@ public struct RouterEngine {
         emittedCount += 1
     }
 
-    mutating func save(_ db: Database, _ ticket: inout TicketRecord, cause: Cause) throws {
+    /// Saves the ticket; returns its clocks at `now` (computed once for the save and the caller).
+    @discardableResult
+    mutating func save(_ db: Database, _ ticket: inout TicketRecord, cause: Cause) throws -> TicketClocks {
+        let clocks = ticket.clocks(rules: rules, now: now)
         if let due = try TicketRepository.save(
-            db, &ticket, rules: rules, now: now, causeId: cause.id, traceparent: cause.traceparent)
+            db, &ticket, rules: rules, now: now, causeId: cause.id, traceparent: cause.traceparent, clocks: clocks)
         {
             earliestDue = min(earliestDue ?? due, due)
         }
+        return clocks
     }
 
     func load(_ db: Database, _ id: String) throws -> TicketRecord? {
@@ -73,8 +75,9 @@ public struct RouterEngine {
             channel: opened.channel.rawValue, alarmCode: opened.alarm?.code, productLine: opened.product.line,
             model: opened.product.model, version: opened.product.version, component: opened.product.component,
             severity: opened.severity?.alarm ?? opened.severity?.reported, region: contract.region)
-        let classification = rules.classifier.classify(facts)
-        let assignment = rules.assigner.assign(facts, serviceType: classification.serviceType)
+        let prepared = PreparedFacts(facts)
+        let classification = rules.classifier.classify(prepared)
+        let assignment = rules.assigner.assign(prepared, serviceType: classification.serviceType)
         let isIncident = classification.serviceType == .hardwareFault || classification.serviceType == .softwareFault
         let fingerprint = isIncident ? IncidentFingerprint(facts) : nil
 
@@ -150,8 +153,7 @@ public struct RouterEngine {
             }
         }
 
-        try save(db, &ticket, cause: cause)
-        let clocks = ticket.clocks(rules: rules, now: now)
+        let clocks = try save(db, &ticket, cause: cause)
         try emit(
             db,
             TicketClassified(

@@ -23,14 +23,16 @@ public enum TicketRepository {
     }
 
     public static func exists(_ db: Database, id: String) throws -> Bool {
-        try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM tickets WHERE id = ?)", arguments: [id]) ?? false
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM tickets WHERE id = ?)"), arguments: [id]) ?? false
     }
 
     /// Loads a ticket and replays its lifecycle under `policy`; nil when unknown.
     public static func load(_ db: Database, id: String, policy: TicketLifecycle.Policy) throws -> TicketRecord? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM tickets WHERE id = ?", arguments: [id]) else { return nil }
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM tickets WHERE id = ?"), arguments: [id])
+        else { return nil }
         let rows = try Row.fetchAll(
-            db, sql: "SELECT * FROM ticket_history WHERE ticket_id = ? ORDER BY seq", arguments: [id])
+            db.cachedStatement(sql: "SELECT * FROM ticket_history WHERE ticket_id = ? ORDER BY seq"), arguments: [id])
         var log: [TicketLogEntry] = []
         log.reserveCapacity(rows.count)
         for history in rows {
@@ -63,12 +65,13 @@ public enum TicketRepository {
     ///
     /// Due moments: the ones already due at `now` stay (the scheduler fires them, checking they
     /// still hold); the future ones are replaced by a fresh plan. Returns the earliest moment stored.
+    /// `clocks`: the ticket's clocks at `now` when the caller has them already.
     @discardableResult
     public static func save(
         _ db: Database, _ ticket: inout TicketRecord, rules: RouterRules, now: Date, causeId: String?,
-        traceparent: String?
+        traceparent: String?, clocks: TicketClocks? = nil
     ) throws -> Date? {
-        let clocks = ticket.clocks(rules: rules, now: now)
+        let clocks = clocks ?? ticket.clocks(rules: rules, now: now)
         let lifecycle = ticket.lifecycle
         let sla = clocks.sla
         func met(_ clock: ClockStatus) -> Bool? {
@@ -110,7 +113,7 @@ public enum TicketRepository {
             ticket.escalationCount, ticket.hierarchicalCount, resolutionCode, responsibility, met(sla.response),
             met(sla.resolution), now.timeIntervalSince1970,
         ]
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT OR REPLACE INTO tickets (
                     id, state, tier, grp, first_tier, service_type, priority, impact, urgency, account,
@@ -119,31 +122,38 @@ public enum TicketRepository {
                     resolution_seconds, resolved_at, closed_at, close_reason, reopen_count, escalation_count,
                     hierarchical_count, resolution_code, quality_responsibility, response_met, resolution_met, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: arguments)
+                """
+        ).execute(arguments: arguments)
 
-        for seq in ticket.storedLogCount..<ticket.log.count {
-            let entry = ticket.log[seq]
-            let fact = try entry.fact.map { String(decoding: try encoder.encode($0), as: UTF8.self) }
-            try db.execute(
+        if ticket.storedLogCount < ticket.log.count {
+            let insertHistory = try db.cachedStatement(
                 sql: """
                     INSERT INTO ticket_history (ticket_id, seq, at, kind, fact, detail, rule_id, rules_version, cause_id)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    ticket.id, seq, entry.at.timeIntervalSince1970, entry.kind, fact, entry.detail, entry.ruleId,
-                    entry.rulesVersion, entry.causeId,
-                ])
+                    """)
+            for seq in ticket.storedLogCount..<ticket.log.count {
+                let entry = ticket.log[seq]
+                let fact = try entry.fact.map { try FactJSON.encode($0) }
+                try insertHistory.execute(
+                    arguments: [
+                        ticket.id, seq, entry.at.timeIntervalSince1970, entry.kind, fact, entry.detail, entry.ruleId,
+                        entry.rulesVersion, entry.causeId,
+                    ])
+            }
         }
         ticket.storedLogCount = ticket.log.count
 
-        if ticket.isStored { try db.execute(sql: "DELETE FROM ola_stints WHERE ticket_id = ?", arguments: [ticket.id]) }
+        if ticket.isStored {
+            try db.cachedStatement(sql: "DELETE FROM ola_stints WHERE ticket_id = ?").execute(arguments: [ticket.id])
+        }
         for (index, stint) in clocks.ola.enumerated() {
             let met: Bool? = stint.clock.isBreached ? false : (stint.clock.isStopped ? true : nil)
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO ola_stints (ticket_id, idx, tier, budget_seconds, elapsed_seconds, met, started_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     ticket.id, index, stint.tier, stint.clock.target, stint.clock.elapsed, met,
                     stint.clock.startedAt?.timeIntervalSince1970,
@@ -153,9 +163,8 @@ public enum TicketRepository {
         let moments = rules.planner.plan(
             sla: sla, ola: clocks.currentStint, calendar: clocks.calendar, autoCloseAt: lifecycle.autoCloseAt, now: now)
         if ticket.isStored {
-            try db.execute(
-                sql: "DELETE FROM due_moments WHERE ticket_id = ? AND due_at > ?",
-                arguments: [ticket.id, now.timeIntervalSince1970])
+            try db.cachedStatement(sql: "DELETE FROM due_moments WHERE ticket_id = ? AND due_at > ?")
+                .execute(arguments: [ticket.id, now.timeIntervalSince1970])
         }
         for moment in moments {
             try insertMoment(db, ticketId: ticket.id, moment: moment, causeId: causeId, traceparent: traceparent)
@@ -167,10 +176,10 @@ public enum TicketRepository {
     static func insertMoment(
         _ db: Database, ticketId: String, moment: PlannedMoment, causeId: String?, traceparent: String?
     ) throws {
-        let kind = String(decoding: try encoder.encode(moment.kind), as: UTF8.self)
-        try db.execute(
-            sql: "INSERT INTO due_moments (ticket_id, due_at, kind, ord, cause_id, traceparent) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [ticketId, moment.at.timeIntervalSince1970, kind, moment.kind.order, causeId, traceparent])
+        let kind = try MomentKindJSON.encode(moment.kind)
+        try db.cachedStatement(
+            sql: "INSERT INTO due_moments (ticket_id, due_at, kind, ord, cause_id, traceparent) VALUES (?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [ticketId, moment.at.timeIntervalSince1970, kind, moment.kind.order, causeId, traceparent])
     }
 
     /// The router's name of a state (`pending` carries no reason here; the history has it).
@@ -181,7 +190,8 @@ public enum TicketRepository {
     /// Open (not resolved) problems with this fingerprint key.
     public static func openProblems(_ db: Database, fingerprint: IncidentFingerprint) throws -> [OpenProblem] {
         try String.fetchAll(
-            db, sql: "SELECT id FROM problems WHERE fingerprint = ? AND state != 'resolved' ORDER BY opened_at",
+            db.cachedStatement(
+                sql: "SELECT id FROM problems WHERE fingerprint = ? AND state != 'resolved' ORDER BY opened_at"),
             arguments: [fingerprint.key]
         ).map { OpenProblem(id: $0, fingerprint: fingerprint) }
     }
@@ -193,12 +203,12 @@ public enum TicketRepository {
         limit: Int
     ) throws -> [IncidentRecord] {
         let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT id, priority, opened_at FROM tickets
-                WHERE fingerprint = ? AND opened_at >= ? AND opened_at <= ? AND id != ? AND problem_id IS NULL
-                ORDER BY opened_at DESC LIMIT ?
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT id, priority, opened_at FROM tickets
+                    WHERE fingerprint = ? AND opened_at >= ? AND opened_at <= ? AND id != ? AND problem_id IS NULL
+                    ORDER BY opened_at DESC LIMIT ?
+                    """),
             arguments: [
                 fingerprint.key, openedAt.addingTimeInterval(-window).timeIntervalSince1970, openedAt.timeIntervalSince1970,
                 id, limit,
