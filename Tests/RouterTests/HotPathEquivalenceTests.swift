@@ -1,0 +1,139 @@
+import Foundation
+import ITRConfig
+import Testing
+@testable import RouterApp
+
+/// The router's precomputed hot-path structures agree with the direct computations they replace.
+@Suite struct HotPathEquivalenceTests {
+    /// A deterministic generator (SplitMix64), so a failure reproduces.
+    struct Random {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func uniform(_ range: ClosedRange<Double>) -> Double {
+            range.lowerBound + Double(next() >> 11) / Double(1 << 53) * (range.upperBound - range.lowerBound)
+        }
+    }
+
+    static let berlinOffice: BusinessCalendar = {
+        let hours = [CalendarDefinition.Interval(start: 8 * 60, end: 12 * 60), CalendarDefinition.Interval(start: 13 * 60, end: 17 * 60)]
+        return BusinessCalendar(CalendarDefinition(
+            id: "de-split", timeZone: berlin, weeklyHours: [1: hours, 2: hours, 3: hours, 4: hours, 5: hours, 6: [.init(start: 0, end: 24 * 60)]],
+            holidays: [LocalDate(year: 2026, month: 3, day: 30), LocalDate(year: 2026, month: 12, day: 25)],
+            extraWorkingDays: [LocalDate(year: 2026, month: 10, day: 25)]))
+    }()
+
+    /// Over a year of random instants (holidays, make-up days, both DST switches in Berlin),
+    /// the cached calendar gives exactly what the day-by-day Foundation computation gives.
+    @Test(arguments: ["cn-business", "de-split"])
+    func calendarCacheAgreesWithDirectComputation(_ id: String) {
+        let calendar = id == "cn-business" ? chinaBusiness : Self.berlinOffice
+        var random = Random(state: id == "cn-business" ? 1 : 2)
+        let yearStart = at(2026, 1, 1, 0).timeIntervalSince1970
+        let yearEnd = at(2027, 1, 1, 0).timeIntervalSince1970
+        var mismatches: [String] = []
+        for _ in 0..<1_500 {
+            let start = Date(timeIntervalSince1970: random.uniform(yearStart...yearEnd).rounded(.down))
+            let end = start.addingTimeInterval(random.uniform(0...(20 * 86_400)))
+            let duration = random.uniform(0...(80 * hour))
+            if calendar.businessTime(from: start, to: end) != calendar.directBusinessTime(from: start, to: end) {
+                mismatches.append("businessTime \(start) \(end)")
+            }
+            if calendar.date(adding: duration, to: start) != calendar.directDate(adding: duration, to: start) {
+                mismatches.append("date adding \(duration) to \(start)")
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+    }
+
+    @Test func dayNumbersRoundTrip() {
+        for number in stride(from: -800_000, through: 800_000, by: 997) {
+            #expect(LocalDate.fromDayNumber(number).dayNumber == number)
+        }
+        #expect(LocalDate(year: 1970, month: 1, day: 1).dayNumber == 0)
+        #expect(LocalDate.fromDayNumber(20_517) == LocalDate(year: 2026, month: 3, day: 5))
+        let instant = Date(timeIntervalSince1970: 1_790_000_000)
+        #expect(LocalDate(utc: instant) == LocalDate(instant, in: TimeZone(identifier: "UTC")!))
+    }
+
+    static let texts = [
+        "核心路由器宕机，全网业务中断", "如何配置 vlan？", "设备异常重启，日志显示进程崩溃 crash", "upgrade failed, rolled back",
+        "the router hangs after a config change", "debug logs show a bug", "bug: link down", "链路闪断 link-flap 告警",
+        "希望增加流量统计新功能", "power supply failure, red led", "", "hang", "x-hang-y", "hang2", "咨询：license 到期",
+        "café crash", "sla 违约 breach!", "光模块收光异常",
+    ]
+    static let keywords = [
+        "宕机", "中断", "hang", "bug", "crash", "link down", "如何", "how to", "vlan", "配置", "license", "crash", "闪断",
+        "新功能", "led", "rolled back", "breach", "光模块", "x", "2", "café",
+    ]
+
+    @Test func keywordSetAgreesWithStringSearch() {
+        for text in Self.texts {
+            let bytes = Array(text.lowercased().utf8)
+            for keyword in Self.keywords {
+                let naive = RuleMatcher.containsKeyword(text.lowercased(), keyword)
+                #expect(KeywordSet([keyword]).matches(bytes) == naive, "\(keyword) in \(text)")
+            }
+            let naiveAny = Self.keywords.contains { RuleMatcher.containsKeyword(text.lowercased(), $0) }
+            #expect(KeywordSet(Self.keywords).matches(bytes) == naiveAny)
+        }
+    }
+
+    @Test func shippedRulesClassifyAsBefore() throws {
+        let rules = try shippedRules()
+        for (index, text) in Self.texts.enumerated() {
+            let facts = ReportFacts(
+                title: text, description: Self.texts[(index + 3) % Self.texts.count], channel: index % 4 == 0 ? "Monitoring" : "portal",
+                alarmCode: index % 5 == 0 ? "alm-1001" : nil, productLine: "routers", region: "cn-north")
+            let fast = rules.classifier.classify(facts)
+            // The reference: the same rules evaluated with the String keyword search.
+            func naive<O>(_ list: [OrderedRule<O>], _ serviceType: ServiceType?) -> String? {
+                list.first { rule in
+                    var condition = rule.when
+                    let keywords = condition.keywords
+                    condition.keywords = []
+                    let text = (facts.title + "\n" + facts.description).lowercased()
+                    return RuleMatcher.matches(condition, facts, serviceType: serviceType)
+                        && (keywords.isEmpty || keywords.contains { RuleMatcher.containsKeyword(text, $0) })
+                }?.id
+            }
+            #expect(fast.serviceTypeRuleId == naive(rules.classifier.rules.serviceTypeRules, nil) ?? "builtin.default")
+            #expect(fast.impactRuleId == naive(rules.classifier.rules.impactRules, fast.serviceType) ?? "builtin.default")
+            #expect(fast.urgencyRuleId == naive(rules.classifier.rules.urgencyRules, fast.serviceType) ?? "builtin.default")
+            let assignment = rules.assigner.assign(facts, serviceType: fast.serviceType)
+            #expect(assignment.ruleId == naive(rules.assigner.rules.groupRules, fast.serviceType) ?? "builtin.default")
+        }
+    }
+
+    @Test func storedJSONIsWhatTheEncoderWrites() throws {
+        let facts: [TicketFact] = [
+            .opened, .acknowledged, .resumed, .noted("客户说 \"重启\" 后恢复\n/ok"),
+            .classified(serviceType: .softwareFault, priority: .p1, ruleId: "st.software.keywords", rulesVersion: "sha256:ab12"),
+            .classified(serviceType: .hardwareFault, priority: .p3, ruleId: "rule/with\"quote", rulesVersion: "v\\1"),
+            .assigned(tier: "L1", group: "service-desk-cn"), .assigned(tier: "L2", group: "组/二线"),
+            .paused(.waitingCustomer), .escalated(from: "L1", to: "L2", reason: .olaBreach),
+            .resolved(Resolution(code: "SW-DEFECT", rootCause: "内存越界", workaround: nil, spareParts: ["02130752"])),
+            .closed(.confirmationTimeout), .reopened(reason: "复发"), .cancelled(reason: "dup"), .merged(into: "T-9"),
+        ]
+        for fact in facts {
+            let expected = String(decoding: try TicketRepository.encoder.encode(fact), as: UTF8.self)
+            #expect(try FactJSON.encode(fact) == expected)
+            #expect(try TicketRepository.decoder.decode(TicketFact.self, from: Data(try FactJSON.encode(fact).utf8)) == fact)
+        }
+        let kinds: [PlannedMoment.Kind] = [
+            .responseBreach, .slaBreach, .autoClose, .slaWarning(share: 0.75),
+            .hierarchical(stepId: "notify-manager", share: 0.5, notify: ["manager", "director"]),
+            .olaBreach(tier: "L1", escalateTo: "L2"), .olaBreach(tier: "L3", escalateTo: nil),
+        ]
+        for kind in kinds {
+            let expected = String(decoding: try TicketRepository.encoder.encode(kind), as: UTF8.self)
+            #expect(try MomentKindJSON.encode(kind) == expected)
+            #expect(try MomentKindJSON.encode(kind) == expected)  // cached
+        }
+    }
+}
