@@ -26,7 +26,8 @@ public enum IntakeService {
     ) throws -> ServiceComponents {
         let logger = runtime.logger
         let intake = try ReportIntake(
-            store: runtime.store, policy: policy, metrics: IntakeMetrics(metrics: runtime.metrics), logger: logger)
+            store: runtime.store, policy: policy, metrics: IntakeMetrics(metrics: runtime.metrics), logger: logger,
+            clock: runtime.clock)
         logger.info(
             "intake configured",
             metadata: [

@@ -42,12 +42,18 @@ public final class ReportIntake: Sendable {
     let store: ServiceStore
     let metrics: IntakeMetrics
     let logger: Logger
+    /// The deployment's clock: tickets' `openedAt`, events' `time`, the "not in the future" check.
+    let clock: any ServiceClock
     private let currentPolicy: Mutex<IntakePolicy>
     /// False until a known error is indexed: spares fingerprinting every report while the index is empty.
     let hasKnownErrors: Atomic<Bool>
 
-    public init(store: ServiceStore, policy: IntakePolicy, metrics: IntakeMetrics, logger: Logger) throws {
+    public init(
+        store: ServiceStore, policy: IntakePolicy, metrics: IntakeMetrics, logger: Logger,
+        clock: any ServiceClock = SystemClock()
+    ) throws {
         self.store = store
+        self.clock = clock
         self.metrics = metrics
         self.logger = logger
         self.currentPolicy = Mutex(policy)
@@ -70,8 +76,9 @@ public final class ReportIntake: Sendable {
     /// Applies every item in ONE write transaction and returns one outcome per item, in order.
     /// `acceptsKnownErrors`: whether `itr.problem.known-error` events are taken (AMQP, from `itr.events`).
     public func submit(
-        _ items: [Item], via: IntakeMetrics.Via, acceptsKnownErrors: Bool = false, now: Date = Date()
+        _ items: [Item], via: IntakeMetrics.Via, acceptsKnownErrors: Bool = false, now: Date? = nil
     ) async throws -> [IntakeOutcome] {
+        let now = now ?? clock.now()
         let policy = self.policy
         metrics.received(via).increment(by: Int64(items.count))
         let results: [(IntakeOutcome, Channel?)] = try await store.pool.write { db in

@@ -17,8 +17,6 @@ public struct RouterEngine {
     /// than what it waits for).
     public private(set) var earliestDue: Date?
     public private(set) var emittedCount = 0
-    /// How an instant from outside reads on the router's clock (identity unless accelerated).
-    public var externalTime: @Sendable (Date) -> Date = { $0 }
 
     public init(rules: RouterRules, now: Date) {
         self.rules = rules

@@ -38,8 +38,6 @@ public struct RouterHandler: EventHandler {
         let logger = self.logger
         let (dispositions, earliest) = try await store.pool.write { db -> ([Disposition], Date?) in
             var engine = RouterEngine(rules: rules, now: now)
-            let clock = self.clock
-            engine.externalTime = { clock.map($0) }
             var dispositions: [Disposition] = []
             dispositions.reserveCapacity(batch.count)
             for inbound in batch {
@@ -78,9 +76,8 @@ public struct RouterHandler: EventHandler {
             switch event.decodePayload(TicketOpened.self, now: validationNow) {
             case .failure(let failure):
                 disposition = .invalid(reasonCode: "invalid-data", message: failure.description)
-            case .success(var opened):
+            case .success(let opened):
                 metadata["ticket_id"] = "\(opened.ticketId)"
-                opened.openedAt = engine.externalTime(opened.openedAt)
                 let created = try engine.open(db, opened, cause: cause)
                 if !created { logger.info("ticket already open; nothing to do", metadata: metadata) }
                 disposition = .processed
