@@ -153,20 +153,56 @@ extension LTCStore {
     // MARK: Links
 
     /// Links the tickets not linked yet (in order); `count` is the opportunity's ticket count.
-    /// Returns how many were new.
+    /// Returns how many were new. A long list (a recurrence signal names every ticket in its
+    /// window) is linked by one statement over a JSON array, not one statement per ticket.
     @discardableResult
     static func link(_ db: Database, id: String, tickets: [String], count: inout Int) throws -> Int {
+        if tickets.count > 4 {
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO ltc_opportunity_ticket (opportunity_id, ticket_id, seq)
+                    SELECT ?1, j.value, (SELECT COALESCE(MAX(seq), 0) FROM ltc_opportunity_ticket WHERE opportunity_id = ?1) + j.key + 1
+                    FROM json_each(?2) j WHERE true
+                    ON CONFLICT DO NOTHING
+                    """)
+            try statement.execute(arguments: [id, jsonArray(tickets)])
+            count += db.changesCount
+            return db.changesCount
+        }
         let statement = try db.cachedStatement(
-            sql: "INSERT INTO ltc_opportunity_ticket (opportunity_id, ticket_id, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+            sql: """
+                INSERT INTO ltc_opportunity_ticket (opportunity_id, ticket_id, seq)
+                VALUES (?1, ?2, (SELECT COALESCE(MAX(seq), 0) FROM ltc_opportunity_ticket WHERE opportunity_id = ?1) + 1)
+                ON CONFLICT DO NOTHING
+                """)
         var added = 0
         for ticket in tickets {
-            try statement.execute(arguments: [id, ticket, count + 1])
+            try statement.execute(arguments: [id, ticket])
             if db.changesCount > 0 {
                 count += 1
                 added += 1
             }
         }
         return added
+    }
+
+    /// A JSON array of strings (escaped by hand: JSONEncoder costs more than the insert it feeds).
+    static func jsonArray(_ strings: [String]) -> String {
+        var out = "["
+        for (i, string) in strings.enumerated() {
+            if i > 0 { out += "," }
+            out += "\""
+            for scalar in string.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            out += "\""
+        }
+        return out + "]"
     }
 
     static func link(_ db: Database, id: String, reasons: [String], count: inout Int) throws {

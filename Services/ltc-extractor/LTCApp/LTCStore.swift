@@ -163,8 +163,9 @@ public enum LTCStore {
             db.cachedStatement(
                 sql: "SELECT key, ticket_id, ref, unit, at FROM ltc_observation WHERE kind = ? AND key = ? AND at >= ? AND at <= ? ORDER BY at"),
             arguments: [observation.kind.rawValue, observation.key, observation.at.addingTimeInterval(-window), observation.at])
+        // Columns by index: no per-row name lookup (these lists span the whole window).
         return rows.map {
-            Observation(kind: observation.kind, key: $0["key"], ticketId: $0["ticket_id"], ref: $0["ref"], unit: $0["unit"], at: $0["at"])
+            Observation(kind: observation.kind, key: $0[0], ticketId: $0[1], ref: $0[2], unit: $0[3], at: $0[4])
         }
     }
 
