@@ -58,6 +58,13 @@ public struct ProblemDetector: Sendable {
         self.init(rules: bundle.problems, rulesVersion: bundle.rulesVersion)
     }
 
+    /// Whether `decide` reads `recent` for this incident: not when it joins an open problem or is
+    /// a major incident (the caller then need not look the recent incidents up).
+    public func needsRecentIncidents(_ incident: IncidentRecord, openProblems: [OpenProblem]) -> Bool {
+        !openProblems.contains { $0.fingerprint == incident.fingerprint }
+            && !rules.majorIncidentPriorities.contains(incident.priority)
+    }
+
     /// - Parameters:
     ///   - incident: the new (or reclassified) incident.
     ///   - recent: other incidents the caller found for this fingerprint (others are ignored, as are

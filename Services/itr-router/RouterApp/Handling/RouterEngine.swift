@@ -120,7 +120,7 @@ public struct RouterEngine {
             detail: "group \(assignment.group), tier \(assignment.tier)")
 
         var problemToOpen: (ProblemDecision, [String])?
-        if let match = opened.knownError, let problem = try ProblemRecord.load(db, id: match.problemId) {
+        if let match = opened.knownError, let problem = try TicketRepository.problemLink(db, id: match.problemId) {
             ticket.problemId = problem.id
             ticket.decide(
                 "known-error-attached", at: at, detail: "problem \(problem.id): workaround \(match.workaround)",
@@ -128,16 +128,21 @@ public struct RouterEngine {
         } else if let fingerprint {
             let incident = IncidentRecord(
                 ticketId: ticket.id, fingerprint: fingerprint, priority: classification.priority, openedAt: opened.openedAt)
-            let limit = max(rules.detector.rules.recurrenceThreshold, 1) * 2
-            let recent = try TicketRepository.recentIncidents(
-                db, fingerprint: fingerprint, openedAt: opened.openedAt, window: rules.detector.rules.recurrenceWindow,
-                excluding: ticket.id, limit: limit)
-            let decision = rules.detector.decide(
-                incident: incident, recent: recent, openProblems: try TicketRepository.openProblems(db, fingerprint: fingerprint))
+            // One indexed row: the problem this incident would join (the detector's first rule).
+            let openProblem = try TicketRepository.oldestOpenProblem(db, fingerprint: fingerprint)
+            let openProblems = openProblem.map { [OpenProblem(id: $0.id, fingerprint: fingerprint)] } ?? []
+            var recent: [IncidentRecord] = []
+            if rules.detector.needsRecentIncidents(incident, openProblems: openProblems) {
+                let limit = max(rules.detector.rules.recurrenceThreshold, 1) * 2
+                recent = try TicketRepository.recentIncidents(
+                    db, fingerprint: fingerprint, openedAt: opened.openedAt, window: rules.detector.rules.recurrenceWindow,
+                    excluding: ticket.id, limit: limit)
+            }
+            let decision = rules.detector.decide(incident: incident, recent: recent, openProblems: openProblems)
             switch decision.outcome {
             case .joinProblem(let id):
                 ticket.problemId = id
-                let problem = try ProblemRecord.load(db, id: id)
+                let problem = openProblem?.id == id ? openProblem : try TicketRepository.problemLink(db, id: id)
                 ticket.decide(
                     "problem-linked", at: at, detail: "joined open problem \(id)", ruleId: decision.ruleId,
                     rulesVersion: version, causeId: cause.id)

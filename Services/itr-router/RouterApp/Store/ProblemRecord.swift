@@ -76,18 +76,19 @@ public struct ProblemRecord: Sendable, Hashable, Codable {
     public static func fingerprintHash(_ fingerprint: IncidentFingerprint) -> String { fingerprint.digest }
 
     public static func load(_ db: Database, id: String) throws -> ProblemRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM problems WHERE id = ?", arguments: [id]).map(ProblemRecord.init(row:))
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM problems WHERE id = ?"), arguments: [id]).map(ProblemRecord.init(row:))
     }
 
     public func save(_ db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT OR REPLACE INTO problems (
                     id, fingerprint, fingerprint_hash, state, title, product_line, model, component, symptom, trigger,
                     rule_id, rules_version, opened_at, root_cause, workaround, known_error_at, resolved_at, fix_version,
                     defect_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 id, fingerprint, fingerprintHash, state.rawValue, title, productLine, model, component, symptom, trigger,
                 ruleId, rulesVersion, openedAt.timeIntervalSince1970, rootCause, workaround,

@@ -10,6 +10,10 @@ import GRDB
 /// - `problems` and their incidents (`tickets.problem_id`).
 /// - `due_moments`: what the scheduler fires next, indexed by due time (from `EscalationPlanner`).
 /// - `rejected_actions`: refused `itr.ticket.action` events, so a redelivery is refused again.
+///
+/// `itr-router-v2` replaces the fingerprint index by a partial index of the incidents not linked
+/// to a problem (the only ones the problem detector counts): a fault that recurs for days adds
+/// its linked incidents to a problem, not to the detector's scan.
 public enum RouterSchema {
     public static func register(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("itr-router-v1") { db in
@@ -123,6 +127,14 @@ public enum RouterSchema {
                         message TEXT NOT NULL,
                         PRIMARY KEY (source, id)
                     ) WITHOUT ROWID;
+                    """)
+        }
+        migrator.registerMigration("itr-router-v2") { db in
+            try db.execute(
+                sql: """
+                    DROP INDEX tickets_fingerprint;
+                    CREATE INDEX tickets_unlinked_incidents ON tickets (fingerprint, opened_at)
+                        WHERE fingerprint IS NOT NULL AND problem_id IS NULL;
                     """)
         }
     }

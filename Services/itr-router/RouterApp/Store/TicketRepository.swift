@@ -187,7 +187,37 @@ public enum TicketRepository {
 
     // MARK: Problems
 
-    /// Open (not resolved) problems with this fingerprint key.
+    /// What the router needs of a problem when linking a new incident to it.
+    public struct ProblemLink: Sendable, Hashable {
+        public var id: String
+        public var state: ProblemRecord.State
+        public var workaround: String?
+    }
+
+    /// The oldest open (not resolved) problem with this fingerprint key: one indexed row
+    /// (`problems_open_fingerprint`), nil when there is none.
+    public static func oldestOpenProblem(_ db: Database, fingerprint: IncidentFingerprint) throws -> ProblemLink? {
+        try problemLink(
+            db.cachedStatement(
+                sql: """
+                    SELECT id, state, workaround FROM problems WHERE fingerprint = ? AND state != 'resolved'
+                    ORDER BY opened_at LIMIT 1
+                    """),
+            arguments: [fingerprint.key])
+    }
+
+    /// A problem by id, nil when unknown.
+    public static func problemLink(_ db: Database, id: String) throws -> ProblemLink? {
+        try problemLink(
+            db.cachedStatement(sql: "SELECT id, state, workaround FROM problems WHERE id = ?"), arguments: [id])
+    }
+
+    private static func problemLink(_ statement: Statement, arguments: StatementArguments) throws -> ProblemLink? {
+        guard let row = try Row.fetchOne(statement, arguments: arguments) else { return nil }
+        return ProblemLink(id: row[0], state: ProblemRecord.State(rawValue: row[1]) ?? .open, workaround: row[2])
+    }
+
+    /// Open (not resolved) problems with this fingerprint key, oldest first.
     public static func openProblems(_ db: Database, fingerprint: IncidentFingerprint) throws -> [OpenProblem] {
         try String.fetchAll(
             db.cachedStatement(
@@ -197,7 +227,9 @@ public enum TicketRepository {
     }
 
     /// Incidents with this fingerprint not linked to a problem, opened in `window` before `openedAt`
-    /// (at most `limit`, newest first).
+    /// (at most `limit`, newest first). Reads only the partial index of unlinked incidents
+    /// (`tickets_unlinked_incidents`, migration `itr-router-v2`): the incidents a recurring fault
+    /// already linked to a problem are not in it, so the cost does not grow with them.
     public static func recentIncidents(
         _ db: Database, fingerprint: IncidentFingerprint, openedAt: Date, window: TimeInterval, excluding id: String,
         limit: Int
@@ -206,7 +238,7 @@ public enum TicketRepository {
             db.cachedStatement(
                 sql: """
                     SELECT id, priority, opened_at FROM tickets
-                    WHERE fingerprint = ? AND opened_at >= ? AND opened_at <= ? AND id != ? AND problem_id IS NULL
+                    WHERE fingerprint = ? AND problem_id IS NULL AND opened_at >= ? AND opened_at <= ? AND id != ?
                     ORDER BY opened_at DESC LIMIT ?
                     """),
             arguments: [
@@ -215,8 +247,8 @@ public enum TicketRepository {
             ])
         return rows.map { row in
             IncidentRecord(
-                ticketId: row["id"], fingerprint: fingerprint, priority: Priority(rawValue: row["priority"] ?? "") ?? .p3,
-                openedAt: Date(timeIntervalSince1970: row["opened_at"]))
+                ticketId: row[0], fingerprint: fingerprint, priority: Priority(rawValue: row[1] ?? "") ?? .p3,
+                openedAt: Date(timeIntervalSince1970: row[2]))
         }
     }
 
