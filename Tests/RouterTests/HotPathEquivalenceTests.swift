@@ -124,7 +124,22 @@ import Testing
             let expected = String(decoding: try TicketRepository.encoder.encode(fact), as: UTF8.self)
             #expect(try FactJSON.encode(fact) == expected)
             #expect(try TicketRepository.decoder.decode(TicketFact.self, from: Data(try FactJSON.encode(fact).utf8)) == fact)
+            #expect(try FactJSON.decode(expected) == fact)
         }
+        // Texts of another shape (another key order, spaces, escapes) still decode, via the decoder.
+        let others: [(String, TicketFact)] = [
+            (#"{"assigned":{"tier":"L2","group":"g"}}"#, .assigned(tier: "L2", group: "g")),
+            (#"{"assigned": {"group": "g", "tier": "L1"}}"#, .assigned(tier: "L1", group: "g")),
+            (#"{"assigned":{"group":"a\"b","tier":"L1"}}"#, .assigned(tier: "L1", group: #"a"b"#)),
+            (
+                #"{"classified":{"priority":"P2","ruleId":"r\/1","rulesVersion":"v","serviceType":"software-operation"}}"#,
+                .classified(serviceType: .softwareOperation, priority: .p2, ruleId: "r/1", rulesVersion: "v")
+            ),
+        ]
+        for (text, fact) in others {
+            #expect(try FactJSON.decode(text) == fact)
+        }
+        #expect(throws: (any Error).self) { try FactJSON.decode(#"{"classified":{"priority":"P9","ruleId":"r","rulesVersion":"v","serviceType":"software-operation"}}"#) }
         let kinds: [PlannedMoment.Kind] = [
             .responseBreach, .slaBreach, .autoClose, .slaWarning(share: 0.75),
             .hierarchical(stepId: "notify-manager", share: 0.5, notify: ["manager", "director"]),

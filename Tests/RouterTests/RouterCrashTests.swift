@@ -41,7 +41,7 @@ struct RouterCrashTests {
         let deliveries = Atomic<Int>(0)
         _ = try await client.consume(queue: "test.routed", prefetch: 1000, onDelivery: { delivery in
             if let event = try? AMQPCloudEventCodec.decode(delivery.message), let ticket = event.correlationID {
-                seen.withLock { $0[event.type, default: [:]][ticket, default: []].insert(event.id) }
+                seen.withLock { _ = $0[event.type, default: [:]][ticket, default: []].insert(event.id) }
             }
             deliveries.add(1, ordering: .relaxed)
             delivery.ack()

@@ -1,4 +1,6 @@
 import Foundation
+import ITRConfig
+import ITREvents
 import Synchronization
 
 /// The JSON text stored for a lifecycle fact (`ticket_history.fact`), byte for byte what
@@ -20,6 +22,54 @@ enum FactJSON {
         default:
             return String(decoding: try TicketRepository.encoder.encode(fact), as: UTF8.self)
         }
+    }
+
+    /// The fact stored as `text`: the texts `encode` writes by hand are read back by hand, any
+    /// other goes through `TicketRepository.decoder`.
+    static func decode(_ text: String) throws -> TicketFact {
+        switch text {
+        case #"{"opened":{}}"#: return .opened
+        case #"{"acknowledged":{}}"#: return .acknowledged
+        case #"{"resumed":{}}"#: return .resumed
+        default: break
+        }
+        if let fields = fields(text, prefix: #"{"classified":{"priority":""#, keys: [#"","ruleId":""#, #"","rulesVersion":""#, #"","serviceType":""#]),
+            let priority = Priority(rawValue: fields[0]), let serviceType = ServiceType(rawValue: fields[3])
+        {
+            return .classified(serviceType: serviceType, priority: priority, ruleId: fields[1], rulesVersion: fields[2])
+        }
+        if let fields = fields(text, prefix: #"{"assigned":{"group":""#, keys: [#"","tier":""#]) {
+            return .assigned(tier: fields[1], group: fields[0])
+        }
+        return try TicketRepository.decoder.decode(TicketFact.self, from: Data(text.utf8))
+    }
+
+    /// The string values of `prefix` v0 `keys[0]` v1 ... `"}}`, each a plain string (nothing
+    /// to unescape); nil when `text` has any other shape.
+    private static func fields(_ text: String, prefix: String, keys: [String]) -> [String]? {
+        guard text.hasPrefix(prefix), text.hasSuffix(#""}}"#) else { return nil }
+        var rest = text.utf8.dropFirst(prefix.utf8.count).dropLast(3)
+        var values: [String] = []
+        values.reserveCapacity(keys.count + 1)
+        for key in keys {
+            guard let range = firstRange(of: key.utf8, in: rest) else { return nil }
+            values.append(String(decoding: rest[rest.startIndex..<range.lowerBound], as: UTF8.self))
+            rest = rest[range.upperBound...]
+        }
+        values.append(String(decoding: rest, as: UTF8.self))
+        return values.allSatisfy(plain) ? values : nil
+    }
+
+    private static func firstRange(of needle: String.UTF8View, in haystack: Substring.UTF8View) -> Range<Substring.UTF8View.Index>? {
+        guard let first = needle.first else { return nil }
+        var index = haystack.startIndex
+        while let found = haystack[index...].firstIndex(of: first) {
+            if haystack[found...].starts(with: needle) {
+                return found..<haystack.index(found, offsetBy: needle.count)
+            }
+            index = haystack.index(after: found)
+        }
+        return nil
     }
 
     /// True when the string is written as is inside JSON quotes (no quote, backslash, slash or control character).

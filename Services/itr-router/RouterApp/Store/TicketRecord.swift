@@ -49,25 +49,28 @@ public struct TicketLogEntry: Sendable, Hashable, Codable {
 /// A ticket as the router stores it: the report's facts it routes on, its lifecycle (replayed
 /// from the stored facts) and its history. Clocks are never stored as truth: they are computed
 /// from the history and the rules in force.
+///
+/// The report's facts, the contract and the first classification are fixed when the ticket opens
+/// (`let`): a save updates only the columns that can change.
 public struct TicketRecord: Sendable {
-    public var id: String
-    public var account: String
-    public var contractPackage: String?
-    public var contractId: String?
-    public var region: String?
-    public var productLine: String
-    public var model: String?
-    public var version: String?
-    public var component: String?
-    public var alarmCode: String?
-    public var summary: String
-    public var isIncident: Bool
-    public var fingerprint: String?
+    public let id: String
+    public let account: String
+    public let contractPackage: String?
+    public let contractId: String?
+    public let region: String?
+    public let productLine: String
+    public let model: String?
+    public let version: String?
+    public let component: String?
+    public let alarmCode: String?
+    public let summary: String
+    public let isIncident: Bool
+    public let fingerprint: String?
     public var problemId: String?
-    public var openedAt: Date
-    public var firstTier: String?
-    public var impact: Int?
-    public var urgency: Int?
+    public let openedAt: Date
+    public let firstTier: String?
+    public let impact: Int?
+    public let urgency: Int?
     public var reopenCount: Int
     public var escalationCount: Int
     public var hierarchicalCount: Int

@@ -29,39 +29,55 @@ public enum TicketRepository {
 
     /// Loads a ticket and replays its lifecycle under `policy`; nil when unknown.
     public static func load(_ db: Database, id: String, policy: TicketLifecycle.Policy) throws -> TicketRecord? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM tickets WHERE id = ?"), arguments: [id])
+        // Columns by index (GRDB's lookup by name lower-cases the name for every access).
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT account, contract_package, contract_id, region, product_line, model, version, component,
+                        alarm_code, summary, is_incident, fingerprint, problem_id, opened_at, first_tier, impact, urgency,
+                        reopen_count, escalation_count, hierarchical_count
+                    FROM tickets WHERE id = ?
+                    """),
+            arguments: [id])
         else { return nil }
         let rows = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT * FROM ticket_history WHERE ticket_id = ? ORDER BY seq"), arguments: [id])
+            db.cachedStatement(
+                sql: """
+                    SELECT at, kind, fact, detail, rule_id, rules_version, cause_id FROM ticket_history
+                    WHERE ticket_id = ? ORDER BY seq
+                    """),
+            arguments: [id])
         var log: [TicketLogEntry] = []
         log.reserveCapacity(rows.count)
+        var facts: [TicketHistoryEntry] = []
+        facts.reserveCapacity(rows.count)
         for history in rows {
-            let factText: String? = history["fact"]
-            let fact = try factText.map { try decoder.decode(TicketFact.self, from: Data($0.utf8)) }
+            let at = Date(timeIntervalSince1970: history[0])
+            let factText: String? = history[2]
+            let fact = try factText.map { try FactJSON.decode($0) }
+            if let fact { facts.append(TicketHistoryEntry(at: at, fact: fact)) }
             log.append(TicketLogEntry(
-                at: Date(timeIntervalSince1970: history["at"]), kind: history["kind"], fact: fact, detail: history["detail"],
-                ruleId: history["rule_id"], rulesVersion: history["rules_version"], causeId: history["cause_id"]))
+                at: at, kind: history[1], fact: fact, detail: history[3], ruleId: history[4], rulesVersion: history[5],
+                causeId: history[6]))
         }
-        let facts = log.compactMap { entry in entry.fact.map { TicketHistoryEntry(at: entry.at, fact: $0) } }
         let lifecycle: TicketLifecycle
         do {
             lifecycle = try TicketLifecycle(id: id, replaying: facts, policy: policy)
         } catch {
             throw StorageError(description: "ticket \(id): stored history does not replay: \(error)")
         }
-        let openedAt: Double = row["opened_at"]
+        let openedAt: Double = row[13]
         return TicketRecord(
-            id: id, account: row["account"], contractPackage: row["contract_package"], contractId: row["contract_id"],
-            region: row["region"], productLine: row["product_line"], model: row["model"], version: row["version"],
-            component: row["component"], alarmCode: row["alarm_code"], summary: row["summary"],
-            isIncident: row["is_incident"], fingerprint: row["fingerprint"], problemId: row["problem_id"],
-            openedAt: Date(timeIntervalSince1970: openedAt), firstTier: row["first_tier"], impact: row["impact"],
-            urgency: row["urgency"], reopenCount: row["reopen_count"], escalationCount: row["escalation_count"],
-            hierarchicalCount: row["hierarchical_count"], lifecycle: lifecycle, log: log, storedLogCount: log.count,
+            id: id, account: row[0], contractPackage: row[1], contractId: row[2], region: row[3], productLine: row[4],
+            model: row[5], version: row[6], component: row[7], alarmCode: row[8], summary: row[9], isIncident: row[10],
+            fingerprint: row[11], problemId: row[12], openedAt: Date(timeIntervalSince1970: openedAt), firstTier: row[14],
+            impact: row[15], urgency: row[16], reopenCount: row[17], escalationCount: row[18],
+            hierarchicalCount: row[19], lifecycle: lifecycle, log: log, storedLogCount: log.count,
             isStored: true)
     }
 
-    /// Writes the ticket row, its new history lines, its OLA stints and its due moments.
+    /// Writes the ticket row (inserted when new, its changing columns updated otherwise), its new
+    /// history lines, its OLA stints and its due moments.
     ///
     /// Due moments: the ones already due at `now` stay (the scheduler fires them, checking they
     /// still hold); the future ones are replaced by a fresh plan. Returns the earliest moment stored.
@@ -101,29 +117,51 @@ public enum TicketRepository {
                 return nil
             }.last
         let responsibility = resolutionCode.flatMap { rules.judge.judge(resolutionCode: $0)?.responsibility.rawValue }
-        let arguments: StatementArguments = [
-            ticket.id, stateName(lifecycle.state), lifecycle.tier, lifecycle.group, ticket.firstTier,
-            lifecycle.serviceType?.rawValue, lifecycle.priority?.rawValue, ticket.impact, ticket.urgency, ticket.account,
-            ticket.contractPackage, ticket.contractId, ticket.region, ticket.productLine, ticket.model, ticket.version,
-            ticket.component, ticket.alarmCode, ticket.summary, ticket.isIncident, ticket.fingerprint, ticket.problemId,
-            ticket.openedAt.timeIntervalSince1970, acknowledgedAt?.timeIntervalSince1970,
-            sla.response.isStopped ? sla.response.elapsed : nil,
-            sla.resolution.isStopped ? sla.resolution.elapsed : nil,
-            resolvedAt?.timeIntervalSince1970, closedAt?.timeIntervalSince1970, closeReason, ticket.reopenCount,
-            ticket.escalationCount, ticket.hierarchicalCount, resolutionCode, responsibility, met(sla.response),
-            met(sla.resolution), now.timeIntervalSince1970,
-        ]
-        try db.cachedStatement(
-            sql: """
-                INSERT OR REPLACE INTO tickets (
-                    id, state, tier, grp, first_tier, service_type, priority, impact, urgency, account,
-                    contract_package, contract_id, region, product_line, model, version, component, alarm_code, summary,
-                    is_incident, fingerprint, problem_id, opened_at, acknowledged_at, response_seconds,
-                    resolution_seconds, resolved_at, closed_at, close_reason, reopen_count, escalation_count,
-                    hierarchical_count, resolution_code, quality_responsibility, response_met, resolution_met, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: arguments)
+        let acknowledged = acknowledgedAt?.timeIntervalSince1970
+        let responseSeconds = sla.response.isStopped ? sla.response.elapsed : nil
+        let resolutionSeconds = sla.resolution.isStopped ? sla.resolution.elapsed : nil
+        if ticket.isStored {
+            // The columns set at opening (account, contract, product, summary, fingerprint, opened_at,
+            // first tier, impact, urgency) never change: the row is updated, not replaced, so the
+            // indexes on them are left alone.
+            try db.cachedStatement(
+                sql: """
+                    UPDATE tickets SET
+                        state = ?, tier = ?, grp = ?, service_type = ?, priority = ?, problem_id = ?, acknowledged_at = ?,
+                        response_seconds = ?, resolution_seconds = ?, resolved_at = ?, closed_at = ?, close_reason = ?,
+                        reopen_count = ?, escalation_count = ?, hierarchical_count = ?, resolution_code = ?,
+                        quality_responsibility = ?, response_met = ?, resolution_met = ?, updated_at = ?
+                    WHERE id = ?
+                    """
+            ).execute(arguments: [
+                stateName(lifecycle.state), lifecycle.tier, lifecycle.group, lifecycle.serviceType?.rawValue,
+                lifecycle.priority?.rawValue, ticket.problemId, acknowledged, responseSeconds, resolutionSeconds,
+                resolvedAt?.timeIntervalSince1970, closedAt?.timeIntervalSince1970, closeReason, ticket.reopenCount,
+                ticket.escalationCount, ticket.hierarchicalCount, resolutionCode, responsibility, met(sla.response),
+                met(sla.resolution), now.timeIntervalSince1970, ticket.id,
+            ])
+        } else {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO tickets (
+                        id, state, tier, grp, first_tier, service_type, priority, impact, urgency, account,
+                        contract_package, contract_id, region, product_line, model, version, component, alarm_code, summary,
+                        is_incident, fingerprint, problem_id, opened_at, acknowledged_at, response_seconds,
+                        resolution_seconds, resolved_at, closed_at, close_reason, reopen_count, escalation_count,
+                        hierarchical_count, resolution_code, quality_responsibility, response_met, resolution_met, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """
+            ).execute(arguments: [
+                ticket.id, stateName(lifecycle.state), lifecycle.tier, lifecycle.group, ticket.firstTier,
+                lifecycle.serviceType?.rawValue, lifecycle.priority?.rawValue, ticket.impact, ticket.urgency, ticket.account,
+                ticket.contractPackage, ticket.contractId, ticket.region, ticket.productLine, ticket.model, ticket.version,
+                ticket.component, ticket.alarmCode, ticket.summary, ticket.isIncident, ticket.fingerprint, ticket.problemId,
+                ticket.openedAt.timeIntervalSince1970, acknowledged, responseSeconds, resolutionSeconds,
+                resolvedAt?.timeIntervalSince1970, closedAt?.timeIntervalSince1970, closeReason, ticket.reopenCount,
+                ticket.escalationCount, ticket.hierarchicalCount, resolutionCode, responsibility, met(sla.response),
+                met(sla.resolution), now.timeIntervalSince1970,
+            ])
+        }
 
         if ticket.storedLogCount < ticket.log.count {
             let insertHistory = try db.cachedStatement(
