@@ -121,3 +121,11 @@ public final class ManualClock: ServiceClock {
         }
     }
 }
+
+extension ServiceClock {
+    /// The instant incoming timestamps must not lie (much) beyond: the later of wall time and
+    /// this clock. Events from the deployment's services are stamped on its clock (ahead of
+    /// wall time when accelerated), while upstream tools stamp wall time (ahead of a clock
+    /// pinned to an earlier date); neither is "in the future".
+    public func validationNow() -> Date { max(Date(), now()) }
+}

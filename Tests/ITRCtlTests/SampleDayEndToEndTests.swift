@@ -172,6 +172,15 @@ struct SampleDayEndToEndTests {
     /// (renewal opportunities depend on "today" against contracts.yaml's validity).
     static let expected = (correlated: 107, closed: 113, problems: 39, defects: 9, opportunities: 46)
 
+    /// 01:00 UTC (09:00 in China) of the first Monday at least a day from now, RFC 3339.
+    static func nextMondayMorning() -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var day = calendar.startOfDay(for: Date().addingTimeInterval(86_400 * 2))
+        while calendar.component(.weekday, from: day) != 2 { day = day.addingTimeInterval(86_400) }
+        return ISO8601DateFormatter().string(from: day.addingTimeInterval(3_600))
+    }
+
     /// Messages in the services' dead-letter queues (not the 12 malformed reports in `itr.rejected`).
     static func deadLettered(_ summary: SummaryReport) -> Int {
         summary.queues.filter { $0.kind == .deadLetter }.reduce(0) { $0 + ($1.messages ?? 0) }
@@ -182,9 +191,11 @@ struct SampleDayEndToEndTests {
     /// router emits on that clock is accepted downstream (nothing dead-lettered as "in the future").
     @Test(.enabled(if: TestEnvironment.brokerTestsEnabled && SampleDayEndToEndTests.servicesBuilt), .timeLimit(.minutes(10)))
     func replayedOnAnAcceleratedClock() async throws {
-        // Monday 09:00 in China, 600x: each real second is ten minutes of the working day.
+        // 600x from a Monday 09:00 in China (business hours, so clocks run) one to eight days
+        // AHEAD of wall time: a service validating on wall time instead of the deployment's
+        // clock would dead-letter what the router stamps.
         let fleet = try await Fleet.start(
-            name: "itrctl-e2e-fast", clock: Self.pinnedClock(speed: 600, start: "2026-11-23T01:00:00Z"))
+            name: "itrctl-e2e-fast", clock: Self.pinnedClock(speed: 600, start: Self.nextMondayMorning()))
         let day = SampleDay(parameters: .init(seed: 11, reports: 300, start: Self.start), config: try Self.config)
         let outcome: (SampleReplayer.Result, SummaryReport, [String: Double])
         do {

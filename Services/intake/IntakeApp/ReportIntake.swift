@@ -132,9 +132,11 @@ public final class ReportIntake: Sendable {
             arguments: [event.source, event.id])
         if let existing { return (.duplicate(ticketId: existing["ticket_id"]), nil) }
 
-        var problems = event.validate(limits: policy.limits, now: now)
+        // Upstream systems stamp wall time; the deployment's clock may be pinned earlier.
+        let validationNow = max(now, Date())
+        var problems = event.validate(limits: policy.limits, now: validationNow)
         var decoded: ReportSubmitted?
-        switch event.decodePayload(ReportSubmitted.self, limits: policy.limits, now: now) {
+        switch event.decodePayload(ReportSubmitted.self, limits: policy.limits, now: validationNow) {
         case .success(let report): decoded = report
         case .failure(let failure): problems += failure.problems
         }

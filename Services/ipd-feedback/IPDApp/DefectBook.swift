@@ -28,9 +28,9 @@ public struct DefectBook: Sendable {
     public func apply(_ event: CloudEvent, _ db: Database, now: Date) throws -> Result {
         switch EventType(rawValue: event.type) {
         case .problemOpened:
-            return try decode(event, ProblemOpened.self) { try problemOpened($0, event, db, now: now) }
+            return try decode(event, now: now, ProblemOpened.self) { try problemOpened($0, event, db, now: now) }
         case .problemKnownError:
-            return try decode(event, ProblemKnownError.self) { known in
+            return try decode(event, now: now, ProblemKnownError.self) { known in
                 if var problem = try DefectStore.problem(db, id: known.problemId) {
                     problem.rootCause = known.rootCause
                     try DefectStore.save(db, problem)
@@ -38,7 +38,7 @@ public struct DefectBook: Sendable {
                 return .applied
             }
         case .problemResolved:
-            return try decode(event, ProblemResolved.self) { resolved in
+            return try decode(event, now: now, ProblemResolved.self) { resolved in
                 if var problem = try DefectStore.problem(db, id: resolved.problemId) {
                     problem.resolved = true
                     problem.rootCause = resolved.rootCause ?? problem.rootCause
@@ -47,20 +47,22 @@ public struct DefectBook: Sendable {
                 return .applied
             }
         case .ticketResolved:
-            return try decode(event, TicketResolved.self) { try ticketResolved($0, event, db, now: now) }
+            return try decode(event, now: now, TicketResolved.self) { try ticketResolved($0, event, db, now: now) }
         case .slaBreached:
-            return try decode(event, SLABreached.self) { try slaBreached($0, event, db, now: now) }
+            return try decode(event, now: now, SLABreached.self) { try slaBreached($0, event, db, now: now) }
         case .defectStatus:
-            return try decode(event, DefectStatus.self) { try defectStatus($0, event, db, now: now) }
+            return try decode(event, now: now, DefectStatus.self) { try defectStatus($0, event, db, now: now) }
         default:
             return .applied  // another problem type: nothing to do with it
         }
     }
 
+    /// Decodes and validates the payload against the later of wall time (R&D tools) and the
+    /// deployment's clock `now` (on an accelerated clock what the router stamps is ahead of wall time).
     private func decode<P: EventPayload>(
-        _ event: CloudEvent, _ type: P.Type, _ body: (P) throws -> Result
+        _ event: CloudEvent, now: Date, _ type: P.Type, _ body: (P) throws -> Result
     ) throws -> Result {
-        switch event.decodePayload(P.self) {
+        switch event.decodePayload(P.self, now: max(now, Date())) {
         case .failure(let failure): return .refused(code: "invalid-data", message: failure.description)
         case .success(let payload): return try body(payload)
         }

@@ -165,7 +165,8 @@ public struct OpportunityProcessor: EventHandler {
     private func decode<P: EventPayload>(
         _ event: CloudEvent, _ type: P.Type, _ body: (P) throws -> Disposition
     ) throws -> Disposition {
-        switch event.decodePayload(P.self, now: now()) {
+        // The later of wall time (sales tools) and the deployment's clock (the router's events).
+        switch event.decodePayload(P.self, now: max(now(), Date())) {
         case .failure(let failure): return .invalid(reasonCode: "invalid-data", message: failure.description)
         case .success(let payload): return try body(payload)
         }

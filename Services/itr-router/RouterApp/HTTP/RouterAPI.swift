@@ -102,7 +102,7 @@ public struct RouterAPI: Sendable {
         case .failure(let failure):
             throw Self.invalid(failure)
         case .success(let decoded):
-            let problems = decoded.validate()
+            let problems = decoded.validate(limits: .default, now: clock.validationNow())
             if !problems.isEmpty { throw Self.invalid(ValidationFailure(problems)) }
             action = decoded
         }
