@@ -148,4 +148,17 @@ struct StoreWritesTests {
         #expect(reloaded?.lifecycle == record.lifecycle)
         #expect(reloaded?.log == record.log)
     }
+
+    /// Opened events are claimed before they are applied: a repeat in the same batch or a later
+    /// one is a duplicate with no effect, and a batch that fails claims nothing.
+    @Test func openedEventsAreClaimedOnce() async throws {
+        let event = try incident("D-1", minute: 1)
+        #expect(try await handler.handle([event, event]) == [.processed, .duplicate])
+        #expect(try await handler.handle([event]) == [.duplicate])
+        let events = try await outboxEvents(store)
+        #expect(events.ofType(.ticketClassified).count == 1)
+        #expect(events.ofType(.ticketAssigned).count == 1)
+        let claims = try await store.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM inbox") }
+        #expect(claims == 1)
+    }
 }

@@ -56,7 +56,12 @@ public struct RouterHandler: EventHandler {
         } catch {
             return .invalid(reasonCode: error.code.rawValue, message: error.message)
         }
-        if try Inbox.contains(db, source: event.source, id: event.id) {
+        // Opened tickets and fixed defects are never retried: the claim comes first (one statement;
+        // a duplicate is a claim that changes nothing, rolled back with the rest on error).
+        let claimedFirst = event.type == EventType.ticketOpened.rawValue || event.type == EventType.defectFixed.rawValue
+        if claimedFirst {
+            if try !Inbox.claim(db, source: event.source, id: event.id) { return .duplicate }
+        } else if try Inbox.contains(db, source: event.source, id: event.id) {
             if let row = try Row.fetchOne(
                 db, sql: "SELECT reason_code, message FROM rejected_actions WHERE source = ? AND id = ?",
                 arguments: [event.source, event.id])
@@ -135,7 +140,7 @@ public struct RouterHandler: EventHandler {
         default:
             disposition = .invalid(reasonCode: "unexpected-type", message: "itr-router does not handle \(event.type)")
         }
-        _ = try Inbox.claim(db, source: event.source, id: event.id)
+        if !claimedFirst { _ = try Inbox.claim(db, source: event.source, id: event.id) }
         return disposition
     }
 }
