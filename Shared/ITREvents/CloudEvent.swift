@@ -238,6 +238,7 @@ public struct CloudEvent: Sendable, Hashable {
 
     static func isJSONContentType(_ contentType: String?) -> Bool {
         guard let contentType else { return true }
+        if contentType == "application/json" { return true }
         let media = contentType.split(separator: ";", maxSplits: 1).first.map {
             $0.trimmingCharacters(in: .whitespaces).lowercased()
         } ?? ""

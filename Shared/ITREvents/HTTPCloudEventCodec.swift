@@ -25,6 +25,10 @@ public enum HTTPCloudEventCodec {
 
     /// The lowercased media type without parameters: `Application/JSON; charset=utf-8` → `application/json`.
     static func mediaType(_ contentType: String) -> String {
+        // Already bare and lower-case (what this project writes): nothing to cut, trim or fold.
+        if contentType.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ";") && !(0x41...0x5A).contains($0) }) {
+            return contentType
+        }
         let end = contentType.firstIndex(of: ";") ?? contentType.endIndex
         return contentType[..<end].trimmingCharacters(in: .whitespaces).lowercased()
     }
