@@ -19,6 +19,9 @@ struct PipelineBenchmark {
     var warmup = 500
     var loadShare = 0.5
     var latencySeconds = 20.0
+    /// A fixed rate (reports/s) for the latency run instead of `loadShare` of the measured
+    /// saturation, to compare two builds at the same load on a machine whose saturation drifts.
+    var latencyRate: Double?
     /// The services started (all four by default; fewer only to find out where time goes).
     var services = ServiceFleet.products
 
@@ -121,7 +124,7 @@ struct PipelineBenchmark {
         environment.logger.notice("saturation: \(Int(rate)) reports/s")
 
         // 2. Latency at loadShare of saturation, paced by schedule.
-        let latency = try await measureLatency(stage, publisher: publisher, rate: rate * loadShare)
+        let latency = try await measureLatency(stage, publisher: publisher, rate: latencyRate ?? rate * loadShare)
 
         // 3. Memory at steady state.
         _ = await BenchEnvironment.waitDrained(stage.connection, timeout: .seconds(300))

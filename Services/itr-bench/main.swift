@@ -6,6 +6,7 @@ import Logging
 //   itr-bench stage        [--count N] [--url AMQP_URL]   one pipeline stage with this client (msg/s)
 //   itr-bench pipeline     [--count N] [--seconds S]      the four services: saturation, latency at 50 %, steady RSS
 //                          [--services intake,itr-router]  (a subset, only to find out where time goes)
+//                          [--latency-rate R]             latency at R reports/s instead of 50 % of saturation
 //   itr-bench backlog      [--count N]                    RSS while a backlog of N reports drains
 //   itr-bench router-scale [--stored N,M] [--count N] [--clocks N]  router cost vs stored tickets; SLA scheduler
 //   itr-bench http         [--seconds S] [--connections C] [--batch B]  intake's POST /v1/reports
@@ -75,6 +76,7 @@ case "pipeline":
     var benchmark = PipelineBenchmark(environment: environment, count: Int(option("--count") ?? "") ?? 20_000)
     if let s = option("--seconds").flatMap(Double.init) { benchmark.latencySeconds = s }
     if let w = option("--warmup").flatMap(Int.init) { benchmark.warmup = w }
+    if let r = option("--latency-rate").flatMap(Double.init) { benchmark.latencyRate = r }
     if let s = option("--services") { benchmark.services = s.split(separator: ",").map(String.init) }
     do {
         let r = try await benchmark.run()

@@ -19,7 +19,8 @@ import Synchronization
 /// consumer for the writer.
 ///
 /// Wakes at once on ``notify()`` (call it after a transaction that enqueued something
-/// committed) and on each confirm, and otherwise polls every `pollInterval`. On a failed
+/// committed), when the last publish in flight completed, on a failure or when a full window
+/// has room again, and otherwise polls every `pollInterval`. On a failed
 /// publish it stops starting new ones, waits for those in flight, deletes the confirmed ones,
 /// backs off (doubling up to `maximumBackoff`) and reads again from the oldest row left, so
 /// under failures order across rows is best effort.
@@ -80,8 +81,14 @@ public final class OutboxRelay: Service, Sendable {
         }
     }
 
-    /// Completions of the publishes in flight, handed from their tasks to the loop.
-    private let completions = Mutex<[(seq: Int64, exchange: String, error: (any Error)?)]>([])
+    /// Completions of the publishes in flight, handed from their tasks to the loop, and how
+    /// many are still outstanding.
+    private struct Completions {
+        var done: [(seq: Int64, exchange: String, error: (any Error)?)] = []
+        var outstanding = 0
+    }
+
+    private let completions = Mutex(Completions())
 
     private func loop() async throws {
         var backoff = configuration.initialBackoff
@@ -144,9 +151,9 @@ public final class OutboxRelay: Service, Sendable {
     /// the publishes of rows committed since (up to `window` in flight).
     func step(_ state: inout PassState) async throws -> PassOutcome {
         let window = configuration.window
-        let done = completions.withLock { list in
-            defer { list.removeAll(keepingCapacity: true) }
-            return list
+        let done = completions.withLock { state in
+            defer { state.done.removeAll(keepingCapacity: true) }
+            return state.done
         }
         state.inFlight -= done.count
         var failures = 0
@@ -191,10 +198,16 @@ public final class OutboxRelay: Service, Sendable {
         return state.inFlight > 0 ? .waiting : .empty
     }
 
-    /// Starts the publishes of `entries` in order; each completion is recorded and wakes the loop.
+    /// Starts the publishes of `entries` in order. Each completion is recorded; it wakes the
+    /// loop only when it matters (the last one in flight, a failure, or room again in a full
+    /// window): new rows wake it through ``notify()``, so a busy relay does not read the table
+    /// once per confirm.
     private func start(_ entries: [Outbox.Entry]) {
+        guard !entries.isEmpty else { return }
         let publisher = self.publisher
         let mandatory = configuration.mandatory
+        let window = configuration.window
+        completions.withLock { $0.outstanding += entries.count }
         for entry in entries {
             Task.immediate { [self] in
                 var failure: (any Error)?
@@ -204,8 +217,12 @@ public final class OutboxRelay: Service, Sendable {
                 } catch {
                     failure = error
                 }
-                self.completions.withLock { $0.append((entry.seq, entry.exchange, failure)) }
-                self.wake.signal()
+                let wake = self.completions.withLock { state -> Bool in
+                    state.done.append((entry.seq, entry.exchange, failure))
+                    state.outstanding -= 1
+                    return state.outstanding == 0 || failure != nil || state.outstanding == window - 1
+                }
+                if wake { self.wake.signal() }
             }
         }
     }
