@@ -17,7 +17,8 @@
 #                 resident memory of each service at steady state. Saturation is reported twice:
 #                 reports/s, and pipeline events/s (events the services published on itr.events,
 #                 as the bench's observer sees them), each with its ratio to the raw C and pika
-#                 stages; the ≥ 0.3x raw C target is judged on events/s.
+#                 stages; the ≥ 0.3x raw C target is judged on reports/s (the issue's "three
+#                 broker hops plus storage per event": one report's trip), events/s is shown beside.
 #   backlog       resident memory of each service while a backlog of 100,000 reports drains.
 #   router-scale  the router's per-event cost with 10,000 and 1,000,000 stored tickets (seeded by
 #                 SQL in the router's schema); the SLA scheduler with 100,000 open clocks.
@@ -175,17 +176,18 @@ if pipe:
     # Two figures, each against the one-hop stages (msg/s = events consumed and re-published
     # per second by one stage): reports/s (a report = a ticket opened, classified and assigned,
     # plus what follows from it), and pipeline events/s (every event the services published on
-    # itr.events, as observed). The issue's target (events/s of the whole pipeline) is judged on
-    # the second.
+    # itr.events, as observed). The target (0.3x raw C for "three broker hops plus storage per
+    # event") is judged on the first: one report's trip through the loop is the event it means;
+    # counting every published event would flatter the pipeline about 4x.
     rps = pipe.get("reportsPerSecond", pipe.get("eventsPerSecond", 0))
     eps = pipe.get("pipelineEventsPerSecond")
     def vs(x):
         return f" = {x / stage['raw_c_msgs_per_s']:.2f}x raw C, {x / stage['pika_msgs_per_s']:.1f}x pika" if stage else ""
-    row("pipeline saturation, reports", f"{rps:,.0f} reports/s{vs(rps)}")
+    row("pipeline saturation, reports", f"{rps:,.0f} reports/s{vs(rps)}",
+        "≥ 0.3x raw C", ok(rps / stage["raw_c_msgs_per_s"] >= 0.3) if stage else "")
     if eps is not None:
         per = pipe["pipelineEvents"] / pipe["reports"]
-        row("pipeline saturation, events", f"{eps:,.0f} events/s ({per:.1f} per report){vs(eps)}",
-            "≥ 0.3x raw C", ok(eps / stage["raw_c_msgs_per_s"] >= 0.3) if stage else "")
+        row("pipeline saturation, events", f"{eps:,.0f} events/s ({per:.1f} per report){vs(eps)}")
     lat = pipe["latency"]
     row("report→classified @50 %", f"p50 {lat['p50Ms']:.1f} / p99 {lat['p99Ms']:.1f} / p99.9 {lat['p999Ms']:.1f} ms at {lat['ratePerSecond']:,.0f}/s",
         "p99 < 25 ms", ok(lat["p99Ms"] < 25))
