@@ -3,7 +3,7 @@ import GRDB
 /// The router's tables (after ServiceKit's inbox and outbox).
 ///
 /// - `tickets`: current state of each ticket plus the columns the service-level report and the
-///   problem detector query (indexed: fingerprint + opened_at, problem, opened_at).
+///   problem detector query (indexed: unlinked incidents by fingerprint + opened_at, problem, opened_at).
 /// - `ticket_history`: append-only lifecycle facts and router decisions, each with the rule and
 ///   rules version behind it and the id of the event that caused it.
 /// - `ola_stints`: each tier's hold of a ticket with its budget and outcome (recomputed per change).
