@@ -72,8 +72,14 @@ public struct RouterHandler: EventHandler {
         }
         let cause = Cause(event)
         let validationNow = max(Date(), engine.now)
-        var metadata: Logger.Metadata = ["event_id": "\(event.id)", "event_type": "\(event.type)"]
-        if let trace = event.traceparent { metadata["trace_id"] = "\(trace)" }
+        // Built only for the rare lines logged per event (nothing is logged for a routine one).
+        var ticketId: String?
+        func metadata(_ extra: Logger.Metadata = [:]) -> Logger.Metadata {
+            var metadata: Logger.Metadata = ["event_id": "\(event.id)", "event_type": "\(event.type)"]
+            if let trace = event.traceparent { metadata["trace_id"] = "\(trace)" }
+            if let ticketId { metadata["ticket_id"] = "\(ticketId)" }
+            return metadata.merging(extra) { $1 }
+        }
 
         let disposition: Disposition
         switch EventType(rawValue: event.type) {
@@ -82,9 +88,9 @@ public struct RouterHandler: EventHandler {
             case .failure(let failure):
                 disposition = .invalid(reasonCode: "invalid-data", message: failure.description)
             case .success(let opened):
-                metadata["ticket_id"] = "\(opened.ticketId)"
+                ticketId = opened.ticketId
                 let created = try engine.open(db, opened, cause: cause)
-                if !created { logger.info("ticket already open; nothing to do", metadata: metadata) }
+                if !created { logger.info("ticket already open; nothing to do", metadata: metadata()) }
                 disposition = .processed
             }
 
@@ -107,13 +113,13 @@ public struct RouterHandler: EventHandler {
             case .failure(let failure):
                 disposition = .invalid(reasonCode: "invalid-action", message: failure.description)
             case .success(let action):
-                metadata["ticket_id"] = "\(action.ticketId)"
+                ticketId = action.ticketId
                 do {
                     try engine.act(db, action, cause: cause)
                     disposition = .processed
                 } catch let refusal as ActionRefusal {
                     if refusal.code == "unknown-ticket", inbound.deliveryCount < 1 { return .retry }
-                    logger.info("action refused", metadata: metadata.merging(["reason": "\(refusal)"]) { $1 })
+                    logger.info("action refused", metadata: metadata(["reason": "\(refusal)"]))
                     try engine.emit(
                         db,
                         TicketActionRejected(
@@ -133,7 +139,7 @@ public struct RouterHandler: EventHandler {
                 disposition = .invalid(reasonCode: "invalid-data", message: failure.description)
             case .success(let fixed):
                 let resolved = try engine.defectFixed(db, fixed, cause: cause)
-                logger.info("defect fixed", metadata: metadata.merging(["problems": "\(resolved)"]) { $1 })
+                logger.info("defect fixed", metadata: metadata(["problems": "\(resolved)"]))
                 disposition = .processed
             }
 
