@@ -24,8 +24,21 @@ struct DefinitionsBrokerTests {
 
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("itr-defs-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: file) }
-        // rabbitmqctl runs as the broker's user: let it write the file.
-        try await TestEnvironment.brokerNode.ctl("export_definitions", file.path)
+        // rabbitmqctl runs as the broker's user: let it write the file. RabbitMQ 3.10's export
+        // walks every vhost's runtime parameters and can crash (badarg in
+        // runtime_parameter_definition) while other tests create and delete vhosts on the same
+        // node at that moment: try again a few times before giving up.
+        var attempt = 0
+        while true {
+            do {
+                try await TestEnvironment.brokerNode.ctl("export_definitions", file.path)
+                break
+            } catch {
+                attempt += 1
+                if attempt >= 5 { throw error }
+                try await Task.sleep(for: .seconds(2))
+            }
+        }
         let exported = try RabbitDefinitions.decode(Data(contentsOf: file)).restricted(to: vhost, renamedTo: "/")
 
         let shipped = try RabbitDefinitions.decode(
