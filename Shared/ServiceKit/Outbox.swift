@@ -16,9 +16,9 @@ public enum Outbox {
     /// Adds a message to publish once the surrounding transaction commits. Returns its sequence number.
     @discardableResult
     public static func enqueue(_ db: Database, message: AMQPMessage, exchange: String, routingKey: String) throws -> Int64 {
-        try db.execute(
-            sql: "INSERT INTO outbox (exchange, routing_key, message, created_at) VALUES (?, ?, ?, ?)",
-            arguments: [exchange, routingKey, AMQPMessageCodec.encode(message), Date()])
+        // created_at as Unix seconds: a number, no date formatting per event.
+        try db.cachedStatement(sql: "INSERT INTO outbox (exchange, routing_key, message, created_at) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [exchange, routingKey, AMQPMessageCodec.encode(message), Date().timeIntervalSince1970])
         return db.lastInsertedRowID
     }
 

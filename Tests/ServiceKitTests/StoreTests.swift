@@ -88,6 +88,20 @@ import Testing
         #expect(try await store.pool.read { db in try Inbox.contains(db, source: "/crm", id: "e-1") } == true)
     }
 
+    @Test func inboxPrunesWhatWasProcessedBeforeADate() async throws {
+        let store = try makeTemporaryStore()
+        let day = Date(timeIntervalSince1970: 1_790_000_000)
+        try await store.pool.write { db in
+            for hour in 0..<10 {
+                _ = try Inbox.claim(db, source: "/crm", id: "h-\(hour)", at: day.addingTimeInterval(Double(hour) * 3_600))
+            }
+        }
+        let pruned = try await store.pool.write { db in try Inbox.prune(db, processedBefore: day.addingTimeInterval(4 * 3_600)) }
+        #expect(pruned == 4)
+        #expect(try await store.pool.read { db in try Inbox.contains(db, source: "/crm", id: "h-3") } == false)
+        #expect(try await store.pool.read { db in try Inbox.contains(db, source: "/crm", id: "h-4") } == true)
+    }
+
     @Test func outboxKeepsOrderAndDeletes() async throws {
         let store = try makeTemporaryStore()
         try await store.pool.write { db in
