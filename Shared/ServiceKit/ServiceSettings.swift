@@ -24,6 +24,10 @@ public struct ServiceSettings: Sendable, Hashable {
     /// `ITR_CLOCK_START`: what the clock reads at the epoch (RFC 3339 or Unix seconds; default
     /// the epoch itself). Pins the deployment to a date, e.g. for a reproducible test.
     public var clockStart: Double?
+    /// `ITR_SQLITE_CACHE_KIB`: the SQLite page cache of the service's writer connection, in KiB
+    /// (default 2,000, SQLite's own default). Resident memory grows by up to this much; a larger
+    /// cache keeps more of a big store's index pages in memory.
+    public var sqliteCacheKiB: Int
 
     public static let defaultAMQPURL = "amqp://guest:guest@127.0.0.1:5672/%2f"
     public static let defaultHTTPHost = "127.0.0.1"
@@ -46,6 +50,7 @@ public struct ServiceSettings: Sendable, Hashable {
         self.clockSpeed = 1
         self.clockEpoch = nil
         self.clockStart = nil
+        self.sqliteCacheKiB = ServiceStore.defaultWriterCacheKiB
     }
 
     /// Reads the settings from `environment`, then applies the flags in `arguments`
@@ -123,6 +128,7 @@ public struct ServiceSettings: Sendable, Hashable {
               ITR_CLOCK_SPEED  1 = wall time (default); N > 1 runs the deployment's clock N times faster (demonstrations)
               ITR_CLOCK_EPOCH  Unix seconds the accelerated clock starts from; required with a speed > 1, the same for every service
               ITR_CLOCK_START  what the clock reads at the epoch (RFC 3339 or Unix seconds; default the epoch): pins a date
+              ITR_SQLITE_CACHE_KIB  SQLite page cache of the writer connection in KiB (default \(defaults.sqliteCacheKiB))
             """
     }
 
@@ -141,6 +147,7 @@ public struct ServiceSettings: Sendable, Hashable {
         case clockSpeed = "ITR_CLOCK_SPEED"
         case clockEpoch = "ITR_CLOCK_EPOCH"
         case clockStart = "ITR_CLOCK_START"
+        case sqliteCacheKiB = "ITR_SQLITE_CACHE_KIB"
 
         var flag: String { "--" + rawValue.lowercased().replacingOccurrences(of: "_", with: "-") }
     }
@@ -189,6 +196,9 @@ public struct ServiceSettings: Sendable, Hashable {
             guard !value.isEmpty else { clockEpoch = nil; return }
             guard let seconds = Double(value), seconds.isFinite, seconds >= 0 else { throw invalid("Unix seconds") }
             clockEpoch = seconds
+        case .sqliteCacheKiB:
+            guard let kib = Int(value), (64...1_048_576).contains(kib) else { throw invalid("KiB from 64 to 1048576") }
+            sqliteCacheKiB = kib
         case .clockStart:
             guard !value.isEmpty else { clockStart = nil; return }
             if let seconds = Double(value), seconds.isFinite, seconds >= 0 {

@@ -83,6 +83,6 @@ public final class ServiceStore: Sendable {
 
     /// Opens `settings.databasePath`.
     public convenience init(settings: ServiceSettings, migrations: (inout DatabaseMigrator) -> Void = { _ in }) throws {
-        try self.init(path: settings.databasePath, migrations: migrations)
+        try self.init(path: settings.databasePath, writerCacheKiB: settings.sqliteCacheKiB, migrations: migrations)
     }
 }

@@ -76,3 +76,24 @@ struct PinnedClockTests {
         }
     }
 }
+
+@Suite("SQLite cache setting")
+struct SQLiteCacheSettingTests {
+    @Test func theWritersCacheComesFromTheEnvironmentWithinBounds() throws {
+        #expect(try ServiceSettings(product: "itr-router", environment: [:], arguments: ["x"]).sqliteCacheKiB == 2000)
+        let big = try ServiceSettings(product: "itr-router", environment: ["ITR_SQLITE_CACHE_KIB": "32768"], arguments: ["x"])
+        #expect(big.sqliteCacheKiB == 32768)
+        for bad in ["0", "63", "lots", "2000000"] {
+            #expect(throws: ServiceSettingsError.self) {
+                try ServiceSettings(product: "itr-router", environment: ["ITR_SQLITE_CACHE_KIB": bad], arguments: ["x"])
+            }
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cache-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try ServiceStore(
+            settings: ServiceSettings(
+                product: "itr-router", environment: ["ITR_SQLITE_CACHE_KIB": "4096", "DATA_DIR": dir], arguments: ["x"]))
+        let cache = try store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") }
+        #expect(cache == -4096)
+    }
+}
