@@ -285,6 +285,15 @@ struct IntakeBrokerTests {
         })
         let reasons = harness.rejected.withLock { $0.compactMap { $0.properties.headers[ITRNames.reasonCodeHeader]?.stringValue } }
         #expect(reasons.contains("unauthorized-source") && reasons.contains("validation-failed") && reasons.contains("too-large"))
+        // The oversized request is kept too: its first maxRequestBytes, marked truncated.
+        #expect(await harness.waitFor {
+            harness.rejected.withLock { $0.contains { $0.properties.headers["x-itr-truncated"] != nil } }
+        })
+        let truncated = try #require(harness.rejected.withLock { $0.first { $0.properties.headers["x-itr-truncated"] != nil } })
+        #expect(truncated.body.count == 1 << 20)
+        #expect(truncated.body.allSatisfy { $0 == UInt8(ascii: "x") })
+        #expect(truncated.properties.headers[ITRNames.reasonCodeHeader]?.stringValue == "too-large")
+        #expect(truncated.properties.headers["authorization"] == nil)
         let keptInvalid = harness.rejected.withLock { $0.first { $0.properties.headers["ce-id"]?.stringValue == makeEventID(invalid) } }
         #expect(keptInvalid == nil || keptInvalid?.properties.headers["authorization"] == nil)
     }

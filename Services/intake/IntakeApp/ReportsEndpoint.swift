@@ -14,7 +14,8 @@ import ServiceKit
 ///   200 with `"status":"duplicate"` and the existing ticket id for a repeat;
 /// - 4xx `application/problem+json` listing every problem with its field path (400 unreadable
 ///   or unknown type, 422 schema violations, 413 over the size limits) — the original body and
-///   headers are kept in `itr.rejected` and `itr.report.rejected` is emitted;
+///   headers are kept in `itr.rejected` and `itr.report.rejected` is emitted (a request body
+///   over `maxRequestBytes` is kept truncated to that size, marked `x-itr-truncated`);
 /// - a batch answers each item on its own: `{"results":[{"index","id","source","status","ticketId"|"reasonCode","problems"}]}`
 ///   with 202 when any item was accepted, 200 when all were duplicates, 400 (problem+json
 ///   with the same `results`) when none was.
@@ -41,18 +42,23 @@ public struct ReportsEndpoint: Sendable {
         let received = ContinuousClock.now
         let grant = try authenticator.authenticate(authorization: request.headers[.authorization])
         let configuration = intake.policy.configuration
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: configuration.maxRequestBytes)
-        } catch is NIOTooManyBytesError {
-            throw ProblemDetails(
-                status: .contentTooLarge, detail: "the request body is larger than \(configuration.maxRequestBytes) bytes",
-                problems: [.init(path: "", code: ValidationProblem.Code.tooLarge.rawValue, message: "larger than \(configuration.maxRequestBytes) bytes")])
-        }
-        let body = Data(buffer: buffer)
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let limit = configuration.maxRequestBytes
+        let (buffer, complete) = try await Self.collect(request.body, upTo: limit)
+        guard complete else {
+            // Kept like any rejected input, truncated to the limit (the rest is never read).
+            var kept = Self.original(headers: headers, body: Data(buffer: buffer))
+            kept.properties.headers["x-itr-truncated"] = .bool(true)
+            if let length = request.headers[.contentLength] { kept.properties.headers["x-itr-content-length"] = .string(length) }
+            let rejection = ReportRejection(
+                ReportRejection.Reason.tooLarge,
+                "the request body is larger than \(limit) bytes (its first \(limit) bytes are kept in itr.rejected)",
+                problems: [ValidationProblem(path: "", code: .tooLarge, message: "larger than \(limit) bytes")])
+            let outcomes = try await submit([ReportIntake.Item(event: nil, rejection: rejection, original: kept, receivedAt: received)])
+            return try single(outcomes[0], event: nil)
+        }
+        let body = Data(buffer: buffer)
         let original = Self.original(headers: headers, body: body)
 
         let decoded: HTTPCloudEventCodec.Body
@@ -89,6 +95,21 @@ public struct ReportsEndpoint: Sendable {
             let outcomes = items.isEmpty ? [] : try await submit(items)
             return try batch(outcomes, items: items)
         }
+    }
+
+    /// Reads the body up to `limit` bytes: the bytes and true when it ended within the limit,
+    /// else its first `limit` bytes and false (the rest is left unread).
+    static func collect(_ body: RequestBody, upTo limit: Int) async throws -> (ByteBuffer, Bool) {
+        var collected = ByteBuffer()
+        for try await var chunk in body {
+            let room = limit - collected.readableBytes
+            if chunk.readableBytes > room {
+                if room > 0, let slice = chunk.readSlice(length: room) { collected.writeImmutableBuffer(slice) }
+                return (collected, false)
+            }
+            collected.writeBuffer(&chunk)
+        }
+        return (collected, true)
     }
 
     private func submit(_ items: [ReportIntake.Item]) async throws -> [IntakeOutcome] {
