@@ -30,6 +30,25 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
         self.init(year: parts.year ?? 1970, month: parts.month ?? 1, day: parts.day ?? 1)
     }
 
+    /// Days since 1970-01-01 (proleptic Gregorian), negative before it.
+    public var dayNumber: Int { RFC3339.daysFromCivil(year, month, day) }
+
+    /// The day `number` days after 1970-01-01.
+    public static func fromDayNumber(_ number: Int) -> LocalDate {
+        let (year, month, day) = RFC3339.civilFromDays(number)
+        return LocalDate(year: year, month: month, day: day)
+    }
+
+    /// The UTC day of an instant, by arithmetic (no Foundation `Calendar` per call).
+    public init(utc instant: Date) {
+        self = LocalDate.fromDayNumber(Int((instant.timeIntervalSince1970 / 86_400).rounded(.down)))
+    }
+
+    /// Whole days from `a` to `b` (negative when `b` is earlier).
+    public static func days(from a: LocalDate, to b: LocalDate) -> Int {
+        b.dayNumber - a.dayNumber
+    }
+
     static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28

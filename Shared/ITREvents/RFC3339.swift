@@ -112,8 +112,10 @@ public enum RFC3339 {
         }
     }
 
-    /// Days since 1970-01-01 (Howard Hinnant's algorithm).
-    static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+    /// Days since 1970-01-01 in the proleptic Gregorian calendar, negative before it (Howard
+    /// Hinnant's days_from_civil): integer arithmetic, no Foundation `Calendar`. The one
+    /// implementation every module uses (RFC 3339 here, `LocalDate` in ITRConfig).
+    public static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
         let y = m <= 2 ? y0 - 1 : y0
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
@@ -122,7 +124,8 @@ public enum RFC3339 {
         return era * 146_097 + doe - 719_468
     }
 
-    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
+    /// (year, month, day) of the day `z0` days after 1970-01-01 (Hinnant's civil_from_days).
+    public static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
         let z = z0 + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

@@ -23,7 +23,7 @@ public struct SignalDetector: Sendable {
     /// offset at that instant: no Foundation `Calendar` per event).
     public func day(_ instant: Date) -> LocalDate {
         let local = instant.timeIntervalSince1970 + Double(rules.timeZone.secondsFromGMT(for: instant))
-        return LocalDate.civil(days: Int((local / 86_400).rounded(.down)))
+        return LocalDate.fromDayNumber(Int((local / 86_400).rounded(.down)))
     }
 
     /// The account's sales region (from its contract valid on the day, else its latest one).
@@ -247,36 +247,4 @@ public struct SignalDetector: Sendable {
 func orderedUnique<T: Hashable>(_ values: [T]) -> [T] {
     var seen = Set<T>()
     return values.filter { seen.insert($0).inserted }
-}
-
-extension LocalDate {
-    /// Whole days from `a` to `b` (negative when `b` is earlier).
-    static func days(from a: LocalDate, to b: LocalDate) -> Int {
-        dayNumber(b) - dayNumber(a)
-    }
-
-    /// The date `days` after 1970-01-01 (H. Hinnant's civil_from_days).
-    static func civil(days: Int) -> LocalDate {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return LocalDate(year: yoe + era * 400 + (month <= 2 ? 1 : 0), month: month, day: day)
-    }
-
-    /// Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's days_from_civil):
-    /// integer arithmetic, no Foundation `Calendar` per call.
-    static func dayNumber(_ d: LocalDate) -> Int {
-        let y = d.month <= 2 ? d.year - 1 : d.year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (d.month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + d.day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
 }
