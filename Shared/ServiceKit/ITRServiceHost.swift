@@ -13,7 +13,7 @@ import Glibc
 /// Runs one ITR service: logging and metrics bootstrap, the SQLite store, the broker
 /// connection and topology, then a `ServiceGroup` with, in start order,
 ///
-///   broker connection → outbox relay → the service's background services → consumers → HTTP → SIGHUP reload
+///   broker connection → outbox relay → retention → the service's background services → consumers → HTTP → SIGHUP reload
 ///
 /// stopped in reverse on SIGTERM/SIGINT: HTTP stops taking requests, consumers finish and settle
 /// the batch in hand, the relay publishes what is pending, the connection closes last.
@@ -80,7 +80,12 @@ public struct ITRServiceHost: Sendable {
 
     /// The service group, in start order (see the type's documentation).
     public func makeServiceGroup(runtime: ServiceRuntime, components: ServiceComponents) -> ServiceGroup {
-        var services: [any Service] = [ConnectionService(connection: runtime.connection, metrics: runtime.metrics), runtime.relay]
+        let retention = RetentionService(
+            store: runtime.store, steps: [.inbox(retention: settings.inboxRetention)] + components.retention,
+            clock: runtime.clock, metrics: runtime.metrics, logger: runtime.logger.labelled("retention"))
+        var services: [any Service] = [
+            ConnectionService(connection: runtime.connection, metrics: runtime.metrics), runtime.relay, retention,
+        ]
         services += components.services
         for consumer in components.consumers {
             services.append(

@@ -21,6 +21,7 @@ import Synchronization
 /// | `itr_outbox_publish_failures_total` | counter | service |
 /// | `itr_amqp_connected` | gauge | service |
 /// | `itr_consumer_ready` | gauge | service, queue |
+/// | `itr_retention_pruned_rows_total` | counter | service, table |
 public final class ServiceMetrics: Sendable {
     /// The process-wide registry that `/metrics` renders and swift-metrics writes to.
     public static let sharedRegistry = PrometheusCollectorRegistry()
@@ -111,6 +112,10 @@ public final class ServiceMetrics: Sendable {
 
     public func consumerReady(queue: String) -> Prometheus.Gauge {
         gauge("itr_consumer_ready", "1 while the queue is being consumed, else 0.", [("queue", queue)])
+    }
+
+    public func retentionPrunedRows(table: String) -> Prometheus.Counter {
+        counter("itr_retention_pruned_rows", "Rows deleted by data retention, by table.", [("table", table)])
     }
 
     // MARK: Helpers

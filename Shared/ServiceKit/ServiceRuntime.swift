@@ -37,14 +37,17 @@ public struct ServiceComponents: Sendable {
     public var reload: (@Sendable () async -> Void)?
     /// Background services (clocks, schedulers), started after the relay and before the consumers.
     public var services: [any Service]
+    /// The service's own prune steps, run by the host's ``RetentionService`` after the shared inbox's.
+    public var retention: [RetentionStep]
 
     public init(
         consumers: [Consumer] = [], routes: @escaping @Sendable (Router<BasicRequestContext>) -> Void = { _ in },
-        reload: (@Sendable () async -> Void)? = nil, services: [any Service] = []
+        reload: (@Sendable () async -> Void)? = nil, services: [any Service] = [], retention: [RetentionStep] = []
     ) {
         self.consumers = consumers
         self.routes = routes
         self.reload = reload
         self.services = services
+        self.retention = retention
     }
 }

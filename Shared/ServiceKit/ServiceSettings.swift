@@ -28,10 +28,15 @@ public struct ServiceSettings: Sendable, Hashable {
     /// (default 2,000, SQLite's own default). Resident memory grows by up to this much; a larger
     /// cache keeps more of a big store's index pages in memory.
     public var sqliteCacheKiB: Int
+    /// `ITR_INBOX_RETENTION_DAYS`: how long de-duplication records are kept (default 30 days,
+    /// 1 to 3650). A duplicate arriving later is processed again (see ``RetentionService``), so
+    /// keep it beyond any redelivery or replay horizon.
+    public var inboxRetentionDays: Int
 
     public static let defaultAMQPURL = "amqp://guest:guest@127.0.0.1:5672/%2f"
     public static let defaultHTTPHost = "127.0.0.1"
     public static let defaultConfigDirectory = "./deploy/config"
+    public static let defaultInboxRetentionDays = 30
 
     /// The default HTTP port of each product; other products default to 8080.
     public static let defaultHTTPPorts: [String: Int] = [
@@ -51,7 +56,11 @@ public struct ServiceSettings: Sendable, Hashable {
         self.clockEpoch = nil
         self.clockStart = nil
         self.sqliteCacheKiB = ServiceStore.defaultWriterCacheKiB
+        self.inboxRetentionDays = Self.defaultInboxRetentionDays
     }
+
+    /// ``inboxRetentionDays`` in seconds (days of 86,400 seconds on the deployment's clock).
+    public var inboxRetention: TimeInterval { TimeInterval(inboxRetentionDays) * 86_400 }
 
     /// Reads the settings from `environment`, then applies the flags in `arguments`
     /// (the first element is the program name, as in `CommandLine.arguments`).
@@ -129,6 +138,7 @@ public struct ServiceSettings: Sendable, Hashable {
               ITR_CLOCK_EPOCH  Unix seconds the accelerated clock starts from; required with a speed > 1, the same for every service
               ITR_CLOCK_START  what the clock reads at the epoch (RFC 3339 or Unix seconds; default the epoch): pins a date
               ITR_SQLITE_CACHE_KIB  SQLite page cache of the writer connection in KiB (default \(defaults.sqliteCacheKiB))
+              ITR_INBOX_RETENTION_DAYS  days de-duplication records are kept, 1-3650 (default \(defaults.inboxRetentionDays)); later duplicates are processed again
             """
     }
 
@@ -148,6 +158,7 @@ public struct ServiceSettings: Sendable, Hashable {
         case clockEpoch = "ITR_CLOCK_EPOCH"
         case clockStart = "ITR_CLOCK_START"
         case sqliteCacheKiB = "ITR_SQLITE_CACHE_KIB"
+        case inboxRetentionDays = "ITR_INBOX_RETENTION_DAYS"
 
         var flag: String { "--" + rawValue.lowercased().replacingOccurrences(of: "_", with: "-") }
     }
@@ -199,6 +210,9 @@ public struct ServiceSettings: Sendable, Hashable {
         case .sqliteCacheKiB:
             guard let kib = Int(value), (64...1_048_576).contains(kib) else { throw invalid("KiB from 64 to 1048576") }
             sqliteCacheKiB = kib
+        case .inboxRetentionDays:
+            guard let days = Int(value), (1...3650).contains(days) else { throw invalid("whole days from 1 to 3650") }
+            inboxRetentionDays = days
         case .clockStart:
             guard !value.isEmpty else { clockStart = nil; return }
             if let seconds = Double(value), seconds.isFinite, seconds >= 0 {

@@ -72,4 +72,24 @@ import Testing
         #expect(failure([:], ["x", "--http-port", "0"])?.variable == "HTTP_PORT")
         #expect(failure([:], ["x", "--help"])?.code == .helpRequested)
     }
+
+    @Test func inboxRetentionDays() throws {
+        let defaults = try ServiceSettings(product: "intake", environment: [:], arguments: ["intake"])
+        #expect(defaults.inboxRetentionDays == 30)
+        #expect(defaults.inboxRetention == 30 * 86_400)
+        let week = try ServiceSettings(product: "intake", environment: ["ITR_INBOX_RETENTION_DAYS": " 7 "], arguments: ["intake"])
+        #expect(week.inboxRetentionDays == 7)
+        #expect(week.inboxRetention == 7 * 86_400)
+        let flag = try ServiceSettings(
+            product: "intake", environment: ["ITR_INBOX_RETENTION_DAYS": "7"], arguments: ["intake", "--itr-inbox-retention-days=3650"])
+        #expect(flag.inboxRetentionDays == 3650)
+        for bad in ["0", "3651", "-1", "30d", "1.5", ""] {
+            #expect {
+                try ServiceSettings(product: "intake", environment: ["ITR_INBOX_RETENTION_DAYS": bad], arguments: ["intake"])
+            } throws: { error in
+                "\(error)" == "ITR_INBOX_RETENTION_DAYS: expected whole days from 1 to 3650, got \"\(bad)\""
+            }
+        }
+        #expect(ServiceSettings.usage(product: "intake").contains("ITR_INBOX_RETENTION_DAYS"))
+    }
 }

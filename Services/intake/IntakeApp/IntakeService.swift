@@ -19,8 +19,8 @@ public enum IntakeService {
         }
     }
 
-    /// The consumer of `intake.reports` (rejections to `itr.rejected`), `POST /v1/reports` and
-    /// the SIGHUP reload.
+    /// The consumer of `intake.reports` (rejections to `itr.rejected`), `POST /v1/reports`,
+    /// the SIGHUP reload and the retention of idempotency records and alarm storms.
     public static func components(
         runtime: ServiceRuntime, policy: IntakePolicy, authenticator: TokenAuthenticator
     ) throws -> ServiceComponents {
@@ -50,7 +50,8 @@ public enum IntakeService {
                 } catch {
                     logger.error("configuration reload failed; keeping the last good one", metadata: ["error": "\(error)"])
                 }
-            })
+            },
+            retention: intake.retentionSteps(retention: runtime.settings.inboxRetention))
     }
 
     /// `intake.reports`.
