@@ -108,6 +108,21 @@ struct SampleDayEndToEndTests {
             return (result, summary, serviceLevels)
         }
 
+        /// Starts a fleet, replays `day` through it and stops it, whatever happened.
+        static func replay(
+            _ day: SampleDay, name: String, clock: [String: String]
+        ) async throws -> (SampleReplayer.Result, SummaryReport, [String: Double]) {
+            let fleet = try await start(name: name, clock: clock)
+            do {
+                let outcome = try await fleet.replay(day)
+                await fleet.stop()
+                return outcome
+            } catch {
+                await fleet.stop()
+                throw error
+            }
+        }
+
         func stop() async {
             for p in processes { _ = await p.terminate() }
             await TestEnvironment.deleteVhost(url: url)
@@ -123,17 +138,8 @@ struct SampleDayEndToEndTests {
 
     @Test(.enabled(if: TestEnvironment.brokerTestsEnabled && SampleDayEndToEndTests.servicesBuilt), .timeLimit(.minutes(10)))
     func replayedThroughTheFourServices() async throws {
-        let fleet = try await Fleet.start(name: "itrctl-e2e", clock: Self.pinnedClock())
         let day = SampleDay(parameters: .init(seed: 7, reports: 600, start: Self.start), config: try Self.config)
-        let outcome: (SampleReplayer.Result, SummaryReport, [String: Double])
-        do {
-            outcome = try await fleet.replay(day)
-        } catch {
-            await fleet.stop()
-            throw error
-        }
-        await fleet.stop()
-        let (result, summary, serviceLevels) = outcome
+        let (result, summary, serviceLevels) = try await Fleet.replay(day, name: "itrctl-e2e", clock: Self.pinnedClock())
 
         let c = day.composition
         #expect(result.drained == true)
@@ -194,18 +200,9 @@ struct SampleDayEndToEndTests {
         // 600x from a Monday 09:00 in China (business hours, so clocks run) one to eight days
         // AHEAD of wall time: a service validating on wall time instead of the deployment's
         // clock would dead-letter what the router stamps.
-        let fleet = try await Fleet.start(
-            name: "itrctl-e2e-fast", clock: Self.pinnedClock(speed: 600, start: Self.nextMondayMorning()))
         let day = SampleDay(parameters: .init(seed: 11, reports: 300, start: Self.start), config: try Self.config)
-        let outcome: (SampleReplayer.Result, SummaryReport, [String: Double])
-        do {
-            outcome = try await fleet.replay(day)
-        } catch {
-            await fleet.stop()
-            throw error
-        }
-        await fleet.stop()
-        let (result, summary, serviceLevels) = outcome
+        let (result, summary, serviceLevels) = try await Fleet.replay(
+            day, name: "itrctl-e2e-fast", clock: Self.pinnedClock(speed: 600, start: Self.nextMondayMorning()))
         print("e2e accelerated: \(Console.json(summary.flow)) service levels \(serviceLevels)")
         #expect(result.drained == true)
         #expect(summary.errors.isEmpty, "\(summary.errors)")
