@@ -19,16 +19,18 @@ public struct IncidentFingerprint: Sendable, Hashable, Codable, CustomStringConv
     }
 
     /// From a report's fields: the component, else the alarm code; the symptom from title +
-    /// description via `SymptomNormalizer`. Identifiers are trimmed and lower-cased.
+    /// description via `SymptomNormalizer` with the synonym table of `problems.yaml`
+    /// (`ProblemsSection.synonyms`; the router and intake must pass the same one so that their
+    /// digests agree). Identifiers are trimmed and lower-cased.
     public init(
         productLine: String?, model: String?, version: String?, component: String?, alarmCode: String?,
-        title: String, description: String
+        title: String, description: String, synonyms: SymptomSynonyms
     ) {
         func clean(_ text: String?) -> String { (text ?? "").trimmingCharacters(in: .whitespaces).lowercased() }
         self.init(
             productLine: clean(productLine), model: clean(model), version: clean(version),
             component: clean(component ?? alarmCode),
-            symptom: SymptomNormalizer.normalize(title + " " + description))
+            symptom: SymptomNormalizer.normalize(title + " " + description, synonyms: synonyms))
     }
 
     /// A stable key for storage and indexing: the fields joined with `|`.

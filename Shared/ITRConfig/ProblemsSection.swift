@@ -16,6 +16,9 @@ public struct ProblemsSection: Sendable, Hashable {
     public var fixReleasedResolutionCode: String = "SW-DEFECT"
     /// Rule id recorded when a fix release resolves a problem and moves its incidents forward.
     public var fixReleasedRuleId: String = "problem.fix-released"
+    /// zh↔en symptom synonyms (`synonyms:`, canonical token → terms), applied before fingerprinting
+    /// by the router, intake (known errors) and ipd-feedback (defects). Optional: none when absent.
+    public var synonyms: SymptomSynonyms = .none
 
     public init(
         joinRuleId: String, recurrenceRuleId: String, recurrenceThreshold: Int, recurrenceWindow: TimeInterval,
@@ -30,7 +33,7 @@ public struct ProblemsSection: Sendable, Hashable {
     }
 
     static func decode(_ root: ConfigNode) -> ProblemsSection {
-        root.checkKeys(["join", "recurrence", "majorIncident", "fixReleased"])
+        root.checkKeys(["join", "recurrence", "majorIncident", "fixReleased", "synonyms"])
         var section = ProblemsSection(
             joinRuleId: "problem.join", recurrenceRuleId: "problem.recurrence", recurrenceThreshold: 3,
             recurrenceWindow: 7 * 86_400, majorIncidentRuleId: "problem.major-incident", majorIncidentPriorities: [.p1])
@@ -54,6 +57,7 @@ public struct ProblemsSection: Sendable, Hashable {
             section.fixReleasedRuleId = fix.required("id")?.identifier() ?? section.fixReleasedRuleId
             section.fixReleasedResolutionCode = fix.required("resolutionCode")?.identifier() ?? section.fixReleasedResolutionCode
         }
+        if let synonyms = root["synonyms"] { section.synonyms = SymptomSynonyms.decode(synonyms) }
         return section
     }
 }

@@ -4,7 +4,10 @@ import Foundation
 /// compare equal.
 ///
 /// Recipe:
-/// 1. NFKC (full-width letters/digits/punctuation become ASCII) and lower-case.
+/// 1. NFKC (full-width letters/digits/punctuation become ASCII) and lower-case; then every term of
+///    the synonym table (`SymptomSynonyms`, `synonyms:` in `problems.yaml`) is replaced by its
+///    canonical token (Chinese as substrings, English as whole words), so `电源模块故障` and
+///    `power module failure` meet.
 /// 2. Split into runs: ASCII word runs (`a-z 0-9 _ . / : -`), CJK ideograph runs, everything else separates.
 /// 3. ASCII runs containing a digit are dropped whole (ids, IPs, ports like `ge0/0/1`, versions,
 ///    timestamps, counts); long hex-looking runs are dropped (hashes, MACs without digits are rare);
@@ -21,12 +24,12 @@ public enum SymptomNormalizer {
     ]
     static let cjkStopCharacters: Set<Character> = ["的", "了", "着", "在", "是", "和", "与", "及", "也", "都", "就", "被", "把", "又", "很", "并"]
 
-    public static func normalize(_ text: String) -> String {
-        tokens(text).joined(separator: " ")
+    public static func normalize(_ text: String, synonyms: SymptomSynonyms = .none) -> String {
+        tokens(text, synonyms: synonyms).joined(separator: " ")
     }
 
-    public static func tokens(_ text: String) -> [String] {
-        let folded = text.precomposedStringWithCompatibilityMapping.lowercased()
+    public static func tokens(_ text: String, synonyms: SymptomSynonyms = .none) -> [String] {
+        let folded = synonyms.apply(toFolded: text.precomposedStringWithCompatibilityMapping.lowercased())
         var tokens: Set<String> = []
         var ascii = ""
         var cjk = ""

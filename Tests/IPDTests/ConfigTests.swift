@@ -48,6 +48,20 @@ import Testing
         #expect(errors.contains { $0.field == "update.debounce" })
     }
 
+    @Test func synonymsComeFromProblemsYAMLAndIPDYAMLStillAddsItsOwn() throws {
+        // The shared table (problems.yaml) less the ignore words: 故障 is dropped, not mapped.
+        #expect(shippedRules.fingerprint.synonyms["电源"] == "power")
+        #expect(shippedRules.fingerprint.synonyms["故障"] == nil)
+        let shipped = try String(contentsOfFile: directory + "/ipd.yaml", encoding: .utf8)
+        let legacy = shipped.replacingOccurrences(
+            of: "  ignoreWords:", with: "  synonyms:\n    断电: power\n    宕机: outage\n  ignoreWords:")
+        let bundle = try ConfigBundle.decode(files: try files(withIPD: legacy), directory: "cfg", sections: [IPDRules.self])
+        let rules = try bundle.section(IPDRules.self)
+        #expect(rules.fingerprint.synonyms["断电"] == "power")
+        #expect(rules.fingerprint.synonyms["宕机"] == "outage")  // ipd.yaml's own entry wins
+        #expect(rules.fingerprint.synonyms["端口"] == "port")
+    }
+
     @Test func missingFileIsReported() throws {
         var all = try files(withIPD: "")
         all["ipd.yaml"] = nil

@@ -155,6 +155,14 @@ struct DeadLetterCommandTests {
         #expect(invalid.output.contains("problems.yaml:"))
         #expect(invalid.output.contains("\"valid\" : false"))
 
+        // the shared symptom synonyms (problems.yaml) are validated, located by line
+        try text.replacingOccurrences(of: "  module: [模块]", with: "  module: [模块, 电源]")
+            .write(to: problems, atomically: true, encoding: .utf8)
+        let synonyms = try await runCommand([Self.itrctl, "config", "validate", broken.path])
+        #expect(synonyms.status == 1)
+        #expect(synonyms.output.contains("problems.yaml:") && synonyms.output.contains("synonyms.module[1]"), "\(synonyms.output)")
+        #expect(synonyms.output.contains("already a synonym of \"power\""), "\(synonyms.output)")
+
         // the services' own sections are validated too (intake.yaml is intake's)
         try text.write(to: problems, atomically: true, encoding: .utf8)
         let intake = broken.appendingPathComponent("intake.yaml")

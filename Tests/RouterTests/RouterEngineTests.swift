@@ -107,6 +107,38 @@ struct RouterEngineTests {
         #expect(try await ticket("T-3").state == "assigned")
     }
 
+    @Test func chineseAndEnglishReportsOfOneFaultOpenOneProblem() async throws {
+        let threshold = rules.current.detector.rules.recurrenceThreshold
+        #expect(threshold == 3)  // problems.yaml: recurrence.threshold
+        // 3 Chinese and 2 English reports of one power-module fault, interleaved: they share no
+        // word, only the synonyms of problems.yaml make them one fingerprint.
+        let summaries = [
+            "电源模块故障", "Power supply module failure", "电源模块2故障！", "POWER SUPPLY MODULE FAILURE (2)",
+            "电源模块故障了",
+        ]
+        var batch: [InboundMessage] = []
+        for (index, summary) in summaries.enumerated() {
+            batch.append(inbound(try openedEvent(
+                ticketId: "PSU-\(index + 1)", account: "ACC-1007", summary: summary,
+                line: "switches", model: "CE6881", version: "V200R022", component: "PSU",
+                openedAt: start.addingTimeInterval(Double(index + 1) * 60))))
+        }
+        #expect(try await handler.handle(batch) == Array(repeating: .processed, count: 5))
+        let opened = try await outboxEvents(store).ofType(.problemOpened)
+        #expect(opened.count == 1)
+        let problem = try #require(opened.first).decodeData(ProblemOpened.self)
+        #expect(problem.trigger == .recurring)
+        #expect(problem.ticketIds == ["PSU-1", "PSU-2", "PSU-3"])
+        for index in 1...5 { #expect(try await ticket("PSU-\(index)").problem?.id == problem.problemId) }
+        // Unrelated symptoms on the same product stay out of it.
+        let fan = try openedEvent(
+            ticketId: "FAN-1", account: "ACC-1007", summary: "风扇故障", line: "switches", model: "CE6881",
+            version: "V200R022", component: "PSU", openedAt: start.addingTimeInterval(6 * 60 - 120))
+        let fanResult = try await handler.handle([inbound(fan)])
+        #expect(fanResult == [.processed], "\(fanResult)")
+        #expect(try await ticket("FAN-1").problem == nil)
+    }
+
     @Test func fiveMatchingIncidentsOpenOneProblemAndAFixClosesTheLoop() async throws {
         var batch: [InboundMessage] = []
         for index in 1...5 {

@@ -10,13 +10,20 @@ public struct IntakePolicy: Sendable {
     public var knownAccounts: Set<String>
     /// The rules version the policy was built from (for logs).
     public var rulesVersion: String
+    /// The zh↔en symptom synonyms of `problems.yaml`: known errors are matched by the router's
+    /// fingerprint recipe, synonyms included.
+    public var symptomSynonyms: SymptomSynonyms
 
     public var limits: ReportLimits { configuration.limits }
 
-    public init(configuration: IntakeConfiguration = IntakeConfiguration(), knownAccounts: Set<String> = [], rulesVersion: String = "") {
+    public init(
+        configuration: IntakeConfiguration = IntakeConfiguration(), knownAccounts: Set<String> = [], rulesVersion: String = "",
+        symptomSynonyms: SymptomSynonyms = .none
+    ) {
         self.configuration = configuration
         self.knownAccounts = knownAccounts
         self.rulesVersion = rulesVersion
+        self.symptomSynonyms = symptomSynonyms
     }
 
     /// From a loaded bundle (which must have been loaded with `IntakeConfiguration` among its sections,
@@ -26,7 +33,7 @@ public struct IntakePolicy: Sendable {
             ? IntakeConfiguration() : try bundle.section(IntakeConfiguration.self)
         self.init(
             configuration: configuration, knownAccounts: Set(bundle.contracts.contracts.map(\.account)),
-            rulesVersion: bundle.rulesVersion)
+            rulesVersion: bundle.rulesVersion, symptomSynonyms: bundle.problems.synonyms)
     }
 
     /// Loads `directory` and builds the policy; throws every configuration problem.

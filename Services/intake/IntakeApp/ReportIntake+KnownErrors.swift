@@ -25,18 +25,19 @@ extension ReportIntake {
         }
     }
 
-    /// The report's fingerprint, as the router computes it for problems.
-    static func fingerprint(of report: ReportSubmitted) -> IncidentFingerprint {
+    /// The report's fingerprint, as the router computes it for problems (same recipe, same
+    /// `problems.yaml` synonym table).
+    static func fingerprint(of report: ReportSubmitted, synonyms: SymptomSynonyms) -> IncidentFingerprint {
         IncidentFingerprint(
             productLine: report.product.line, model: report.product.model, version: report.product.version,
             component: report.product.component, alarmCode: report.alarm?.code, title: report.summary,
-            description: report.description ?? "")
+            description: report.description ?? "", synonyms: synonyms)
     }
 
     /// The known error whose fingerprint (its `key` or its `digest`) equals the report's.
-    func matchKnownError(_ db: Database, report: ReportSubmitted) throws -> KnownErrorMatch? {
+    func matchKnownError(_ db: Database, report: ReportSubmitted, policy: IntakePolicy) throws -> KnownErrorMatch? {
         guard hasKnownErrors.load(ordering: .relaxed) else { return nil }
-        let fingerprint = Self.fingerprint(of: report)
+        let fingerprint = Self.fingerprint(of: report, synonyms: policy.symptomSynonyms)
         guard
             let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT problem_id, title, workaround FROM known_error WHERE fingerprint IN (?, ?) LIMIT 1"),

@@ -175,7 +175,7 @@ public final class ReportIntake: Sendable {
     /// Opens a ticket: a new id, the known error if one matches, `itr.ticket.opened` into the outbox.
     func openTicket(_ db: Database, report: ReportSubmitted, event: CloudEvent, policy: IntakePolicy, now: Date) throws -> String {
         let ticketId = try TicketNumber.next(db, at: now)
-        let knownError = try matchKnownError(db, report: report)
+        let knownError = try matchKnownError(db, report: report, policy: policy)
         let payload = TicketOpened(
             ticketId: ticketId, report: report, event: event,
             accountKnown: policy.knownAccounts.contains(report.customer.account), openedAt: now, knownError: knownError)

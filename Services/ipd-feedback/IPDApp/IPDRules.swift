@@ -23,14 +23,17 @@ public struct IPDRules: ConfigSection, Hashable {
     public struct Fingerprint: Sendable, Hashable {
         public var fields: [FingerprintField]
         public var symptomUse: SymptomUse
-        /// Term → canonical token, applied (longest term first) before normalizing, so that
-        /// Chinese and English reports of one symptom meet (`宕机` → `down`).
-        public var synonyms: [String: String]
+        /// Term → canonical token, applied before normalizing, so that Chinese and English
+        /// reports of one symptom meet (`宕机` → `down`): the shared table of `problems.yaml`
+        /// (`ProblemsSection.synonyms`) plus any `fingerprint.synonyms` of `ipd.yaml` (which win),
+        /// less the terms listed in ``ignoreWords`` (so an ignored word such as `故障` is dropped,
+        /// not turned into a token).
+        public var synonyms: SymptomSynonyms
         /// Tokens dropped from the signature after normalizing (`issue`, `故障`).
         public var ignoreWords: Set<String>
         public init(
             fields: [FingerprintField] = FingerprintField.allCases, symptomUse: SymptomUse = .whenNoCode,
-            synonyms: [String: String] = [:], ignoreWords: Set<String> = []
+            synonyms: SymptomSynonyms = .none, ignoreWords: Set<String> = []
         ) {
             self.fields = fields
             self.symptomUse = symptomUse
@@ -120,8 +123,9 @@ public struct IPDRules: ConfigSection, Hashable {
                 rules.fingerprint.fields = list
             }
             if let use = node["symptom"]?.oneOf(SymptomUse.self) { rules.fingerprint.symptomUse = use }
+            // Still accepted for compatibility (term → token); the shared table lives in problems.yaml.
+            var own: [String: String] = [:]
             if let synonyms = node["synonyms"]?.entries() {
-                var map: [String: String] = [:]
                 for (term, value) in synonyms {
                     guard let token = value.identifier() else { continue }
                     let key = term.trimmingCharacters(in: .whitespaces).lowercased()
@@ -129,13 +133,14 @@ public struct IPDRules: ConfigSection, Hashable {
                     if SymptomNormalizer.tokens(token).count != 1 {
                         value.error("a canonical token must normalize to exactly one word, got \"\(token)\"")
                     }
-                    map[key] = token.lowercased()
+                    own[key] = token.lowercased()
                 }
-                rules.fingerprint.synonyms = map
             }
             if let words = node["ignoreWords"]?.stringList() {
                 rules.fingerprint.ignoreWords = Set(words.map { $0.lowercased() })
             }
+            rules.fingerprint.synonyms = core.problems.synonyms.merging(SymptomSynonyms(own))
+                .removing(terms: Set(rules.fingerprint.ignoreWords.map(SymptomSynonyms.fold)))
         }
         if let node = root.required("report") {
             node.checkKeys(["priorities", "customers", "incidents", "score"])

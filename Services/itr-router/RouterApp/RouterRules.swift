@@ -34,6 +34,8 @@ public struct RouterRules: Sendable {
 
     public var version: String { bundle.rulesVersion }
     public var pausingReasons: Set<PendingReason> { bundle.lifecycle.pausingReasons }
+    /// The zh↔en symptom synonyms of `problems.yaml`, applied to incident fingerprints.
+    public var symptomSynonyms: SymptomSynonyms { bundle.problems.synonyms }
 
     /// The coverage calendar of a package (24x7 UTC when the package or calendar is unknown).
     public func calendar(package id: String?) -> BusinessCalendar {

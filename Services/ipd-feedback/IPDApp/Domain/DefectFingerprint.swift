@@ -58,18 +58,14 @@ public struct DefectFingerprint: Sendable, Hashable, Codable {
 
 /// The symptom part of a defect fingerprint, in Chinese or English.
 ///
-/// Recipe: lower-case and NFKC; every synonym term of `ipd.yaml` is replaced (longest first) by
-/// its canonical token with spaces around it (`端口宕机` → ` port  down `); then
-/// `SymptomNormalizer` (ITRConfig, shared with the router) drops numbers, ids, stop words and
-/// Chinese function characters and sorts the unique tokens; finally the recipe's `ignoreWords`
-/// are dropped. Word order, repetitions, numbers and the language of covered terms do not matter.
+/// Recipe: `SymptomNormalizer` (ITRConfig, shared with the router) with the recipe's synonym
+/// table (`problems.yaml`'s shared table plus `ipd.yaml`'s own, see `IPDRules.Fingerprint.synonyms`):
+/// every term becomes its canonical token (`端口宕机` → `port down`; Chinese as substrings,
+/// English as whole words), then numbers, ids, stop words and Chinese function characters are
+/// dropped and the unique tokens sorted; finally the recipe's `ignoreWords` are dropped. Word
+/// order, repetitions, numbers and the language of covered terms do not matter.
 public enum SymptomSignature {
     public static func make(_ text: String, recipe: IPDRules.Fingerprint) -> String {
-        var folded = text.precomposedStringWithCompatibilityMapping.lowercased()
-        for term in recipe.synonyms.keys.sorted(by: { $0.count != $1.count ? $0.count > $1.count : $0 < $1 }) {
-            guard let token = recipe.synonyms[term], folded.contains(term) else { continue }
-            folded = folded.replacingOccurrences(of: term, with: " \(token) ")
-        }
-        return SymptomNormalizer.tokens(folded).filter { !recipe.ignoreWords.contains($0) }.joined(separator: " ")
+        SymptomNormalizer.tokens(text, synonyms: recipe.synonyms).filter { !recipe.ignoreWords.contains($0) }.joined(separator: " ")
     }
 }

@@ -79,7 +79,7 @@ public struct RouterEngine {
         let classification = rules.classifier.classify(prepared)
         let assignment = rules.assigner.assign(prepared, serviceType: classification.serviceType)
         let isIncident = classification.serviceType == .hardwareFault || classification.serviceType == .softwareFault
-        let fingerprint = isIncident ? IncidentFingerprint(facts) : nil
+        let fingerprint = isIncident ? IncidentFingerprint(facts, synonyms: rules.symptomSynonyms) : nil
 
         let lifecycle = TicketLifecycle(id: opened.ticketId, openedAt: opened.openedAt, policy: rules.policy)
         var ticket = TicketRecord(
