@@ -4,14 +4,22 @@ import Foundation
 public struct SupportTier: Sendable, Hashable {
     public var id: String
     public var name: String
-    public init(id: String, name: String) { self.id = id; self.name = name }
+    /// The group a ticket escalated to this tier goes to when its assignment rule names none.
+    public var group: String?
+    public init(id: String, name: String, group: String? = nil) { self.id = id; self.name = name; self.group = group }
 }
 
-/// Where a ticket starts: the group and tier.
+/// Where a ticket starts: the group and tier, and the group per higher tier on escalation.
 public struct AssignmentTarget: Sendable, Hashable {
     public var group: String
     public var tier: String
-    public init(group: String, tier: String) { self.group = group; self.tier = tier }
+    /// `escalateTo`: tier id → group for a ticket of this rule escalated to that tier.
+    public var escalationGroups: [String: String]
+    public init(group: String, tier: String, escalationGroups: [String: String] = [:]) {
+        self.group = group
+        self.tier = tier
+        self.escalationGroups = escalationGroups
+    }
 }
 
 /// A hierarchical escalation step: notify roles when the SLA's share is consumed.
@@ -46,6 +54,19 @@ public struct AssignmentSection: Sendable, Hashable {
         return functionalChain[index + 1]
     }
 
+    /// The group a ticket first assigned to `startGroup` goes to when escalated to `tier`: the
+    /// `escalateTo` of the first group rule with that group, else the tier's own `group`, else
+    /// nil (the ticket keeps its group).
+    public func escalationGroup(toTier tier: String, startGroup: String?) -> String? {
+        if let startGroup,
+           let mapped = groupRules.first(where: { $0.outcome.group == startGroup && $0.outcome.escalationGroups[tier] != nil })?
+            .outcome.escalationGroups[tier]
+        {
+            return mapped
+        }
+        return tiers.first { $0.id == tier }?.group
+    }
+
     /// Sum of the OLA budgets of all tiers in the chain for `priority`.
     public func olaTotal(for priority: Priority) -> TimeInterval {
         functionalChain.reduce(0) { $0 + (olaBudgets[$1]?[priority] ?? 0) }
@@ -55,9 +76,9 @@ public struct AssignmentSection: Sendable, Hashable {
         root.checkKeys(["tiers", "groups", "ola", "escalation"])
         let tierNodes = root.required("tiers")?.list() ?? []
         let tiers: [SupportTier] = tierNodes.compactMap { node in
-            node.checkKeys(["id", "name"])
+            node.checkKeys(["id", "name", "group"])
             guard let id = node.required("id")?.identifier() else { return nil }
-            return SupportTier(id: id, name: node["name"]?.string() ?? id)
+            return SupportTier(id: id, name: node["name"]?.string() ?? id, group: node["group"]?.identifier())
         }
         checkUnique(tiers.map(\.id), nodes: tierNodes, what: "tier id")
         let tierIds = Set(tiers.map(\.id))
@@ -70,11 +91,24 @@ public struct AssignmentSection: Sendable, Hashable {
             return id
         }
 
-        let groups = OrderedRule<AssignmentTarget>.decodeList(root.required("groups"), outcomeKeys: ["group", "tier"]) {
+        let groups = OrderedRule<AssignmentTarget>.decodeList(
+            root.required("groups"), outcomeKeys: ["group", "tier", "escalateTo"]
+        ) {
             let group = $0.required("group")?.identifier()
             let tier = checkTier($0.required("tier"))
+            var escalation: [String: String] = [:]
+            if let node = $0["escalateTo"], let entries = node.entries() {
+                for (target, value) in entries {
+                    guard tierIds.contains(target) else {
+                        value.error("unknown tier \"\(target)\" (tiers: \(tiers.map(\.id).joined(separator: ", ")))")
+                        continue
+                    }
+                    if target == tier { value.error("the rule starts at tier \(target); escalateTo names higher tiers") }
+                    if let id = value.identifier() { escalation[target] = id }
+                }
+            }
             guard let group, let tier else { return nil }
-            return AssignmentTarget(group: group, tier: tier)
+            return AssignmentTarget(group: group, tier: tier, escalationGroups: escalation)
         }
 
         var budgets: [String: [Priority: TimeInterval]] = [:]

@@ -24,6 +24,12 @@ let shippedConfigDirectory: String = {
         #expect(bundle.catalogue.package("gold")?.targets[.p1] == SLATargets(response: 15 * 60, resolution: 4 * 3600))
         #expect(bundle.calendars.calendar("cn-business")?.holidays.contains(LocalDate(year: 2026, month: 10, day: 1)) == true)
         #expect(bundle.assignment.functionalChain == ["L1", "L2", "L3"])
+        // Escalation groups: a rule's escalateTo first, then the tier's group, else none.
+        #expect(bundle.assignment.escalationGroup(toTier: "L3", startGroup: "optical-support") == "optical-rd")
+        #expect(bundle.assignment.escalationGroup(toTier: "L2", startGroup: "service-desk-eu") == "product-support-eu")
+        #expect(bundle.assignment.escalationGroup(toTier: "L3", startGroup: "service-desk-eu") == "rd-experts")
+        #expect(bundle.assignment.escalationGroup(toTier: "L2", startGroup: "service-desk-cn") == "product-support")
+        #expect(bundle.assignment.escalationGroup(toTier: "L1", startGroup: "service-desk-cn") == nil)
         #expect(bundle.assignment.hierarchicalSteps.map(\.at) == [0.5, 0.75, 0.9, 1.0])
         #expect(bundle.classification.priorityMatrix.priority(impact: 1, urgency: 1) == .p1)
         #expect(bundle.quality.resolutionCode("SW-DEFECT")?.responsibility == .productSoftware)

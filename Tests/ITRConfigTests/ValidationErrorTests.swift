@@ -67,6 +67,19 @@ func line(of needle: String, in text: String) -> Int {
         #expect(all == all.sorted())
     }
 
+    @Test func escalationGroupsNameKnownHigherTiers() throws {
+        let (directory, errors) = try loadBroken([
+            "assignment.yaml": {
+                $0.replacingOccurrences(of: "escalateTo: { L3: optical-rd }", with: "escalateTo: { L4: optical-rd }")
+                    .replacingOccurrences(of: "escalateTo: { L3: storage-rd }", with: "escalateTo: { L2: storage-rd }")
+            },
+        ])
+        let all = try #require(errors).errors
+        let text = all.map(\.description)
+        #expect(all.contains { $0.file == "\(directory)/assignment.yaml" && $0.message.contains("unknown tier \"L4\"") && $0.line > 0 }, "\(text)")
+        #expect(all.contains { $0.file == "\(directory)/assignment.yaml" && $0.message.contains("escalateTo names higher tiers") }, "\(text)")
+    }
+
     @Test func yamlSyntaxErrorsAndMissingFiles() throws {
         let (directory, errors) = try loadBroken(
             ["quality.yaml": { _ in "resolutionCodes:\n  - code: [unclosed\n" }],

@@ -205,6 +205,8 @@ struct RouterEngineTests {
         events = try await outboxEvents(store)
         let escalations = try events.ofType(.ticketEscalated).map { try $0.decodeData(TicketEscalated.self) }
         #expect(escalations.filter { $0.kind == .functional }.map(\.toTier) == [.l2, .l3])
+        // Each tier has its own group (assignment.yaml tiers[].group): the desk's ticket moves on.
+        #expect(escalations.filter { $0.kind == .functional }.map(\.group) == ["product-support", "rd-experts"])
         #expect(escalations.filter { $0.kind == .hierarchical }.map(\.step) == [1, 2, 3, 4])
         #expect(escalations.filter { $0.kind == .hierarchical }.last?.notifyRoles == ["customer-service-director", "account-manager"])
         #expect(events.ofType(.slaWarning).count == 1)

@@ -186,6 +186,22 @@ let lifecycleTable: [Case] = {
         #expect(ticket.history.last?.fact == .escalated(from: "L2", to: "L3", reason: .tierRequest))
     }
 
+    @Test func escalationCanHandTheTicketToTheTiersGroup() throws {
+        var ticket = Fixture.inProgress.make()
+        let before = ticket.group
+        let now = Fixture.t0.addingTimeInterval(3_600)
+        try ticket.apply(.escalate(.nextTier, reason: .olaBreach, group: "product-support"), at: now)
+        #expect(ticket.tier == "L2" && ticket.group == "product-support" && before != "product-support")
+        #expect(ticket.history.last?.fact == .escalated(from: "L1", to: "L2", reason: .olaBreach, group: "product-support"))
+        try ticket.apply(.escalate(.nextTier, reason: .manual), at: now)
+        #expect(ticket.tier == "L3" && ticket.group == "product-support", "no group given: it keeps its group")
+        let replayed = try TicketLifecycle(id: ticket.id, replaying: ticket.history, policy: policy)
+        #expect(replayed == ticket)
+        // A fact stored before escalation groups existed reads back with none.
+        let old = Data(#"{"escalated":{"from":"L1","to":"L2","reason":"ola-breach"}}"#.utf8)
+        #expect(try JSONDecoder().decode(TicketFact.self, from: old) == .escalated(from: "L1", to: "L2", reason: .olaBreach))
+    }
+
     @Test func reopenWindowAndAutoClose() throws {
         let resolvedAt = Fixture.t0.addingTimeInterval(4 * 60)
         var late = Fixture.resolved.make()

@@ -33,7 +33,7 @@ public enum OLAClock {
             switch entry.fact {
             case .assigned(let tier, _):
                 handOff(to: tier, at: entry.at)
-            case .escalated(_, let to, _):
+            case .escalated(_, let to, _, _):
                 handOff(to: to, at: entry.at)
             case .paused(let reason):
                 if pausingReasons.contains(reason), !stints.isEmpty { stints[stints.count - 1].segments.pause(at: entry.at) }

@@ -17,7 +17,8 @@ public enum TicketAction: Sendable, Hashable {
     case note(String)
     case pause(PendingReason)
     case resume
-    case escalate(EscalationTarget, reason: EscalationReason)
+    /// `group`: the group the ticket goes to with the tier (nil: it keeps its group).
+    case escalate(EscalationTarget, reason: EscalationReason, group: String? = nil)
     case resolve(Resolution)
     /// The customer confirms the resolution.
     case confirm

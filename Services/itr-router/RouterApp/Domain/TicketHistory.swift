@@ -43,7 +43,9 @@ public enum TicketFact: Sendable, Hashable, Codable {
     case noted(String)
     case paused(PendingReason)
     case resumed
-    case escalated(from: String, to: String, reason: EscalationReason)
+    /// `group`: the group it went to with the tier (nil: it kept its group; also every fact
+    /// stored before escalation groups existed).
+    case escalated(from: String, to: String, reason: EscalationReason, group: String? = nil)
     case resolved(Resolution)
     case closed(ClosureReason)
     case reopened(reason: String)

@@ -149,7 +149,7 @@ public struct TicketLifecycle: Sendable, Hashable {
             state = .inProgress
             facts.append(.resumed)
 
-        case let .escalate(target, reason):
+        case let .escalate(target, reason, newGroup):
             try requireNotResolved()
             try requireAssigned()
             let current = tier ?? ""
@@ -168,7 +168,8 @@ public struct TicketLifecycle: Sendable, Hashable {
             if case .pending = state { facts.append(.resumed) }
             state = .assigned
             tier = next
-            facts.append(.escalated(from: current, to: next, reason: reason))
+            if let newGroup { group = newGroup }
+            facts.append(.escalated(from: current, to: next, reason: reason, group: newGroup))
 
         case .resolve(let resolution):
             try requireNotResolved()
@@ -267,7 +268,7 @@ public struct TicketLifecycle: Sendable, Hashable {
         case .resumed:
             // Implicit resumes are recorded by assign/escalate themselves.
             if case .pending = state { action = .resume } else { action = nil }
-        case let .escalated(_, to, reason): action = .escalate(.tier(to), reason: reason)
+        case let .escalated(_, to, reason, group): action = .escalate(.tier(to), reason: reason, group: group)
         case .resolved(let resolution): action = .resolve(resolution)
         case .closed(.confirmed): action = .confirm
         case .closed(.confirmationTimeout): action = .autoClose

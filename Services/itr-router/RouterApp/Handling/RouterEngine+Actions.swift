@@ -74,7 +74,8 @@ extension RouterEngine {
                 let from = ticket.lifecycle.tier
                 let target: EscalationTarget = escalation.toTier.map { .tier($0.rawValue) } ?? .nextTier
                 let reason = EscalationReason(rawValue: escalation.reason) ?? .manual
-                _ = try apply(.escalate(target, reason: reason), detail: escalation.reason)
+                let group = escalationGroup(ticket, to: target)
+                _ = try apply(.escalate(target, reason: reason, group: group), detail: escalation.reason)
                 ticket.escalationCount += 1
                 let share = ticket.clocks(rules: rules, now: now).sla.resolution.shareConsumed
                 let event = TicketEscalated(
@@ -189,5 +190,25 @@ extension RouterEngine {
                 problemId: problemId, title: problem.title, fingerprint: problem.fingerprintHash, rootCause: rootCause,
                 workaround: workaround, ticketIds: ids),
             cause: cause, correlation: problemId)
+    }
+}
+
+extension RouterEngine {
+    /// The group a functional escalation of `ticket` to `target` hands it to
+    /// (`assignment.yaml`: its assignment rule's `escalateTo`, else the tier's `group`), or nil
+    /// when it keeps its group.
+    func escalationGroup(_ ticket: TicketRecord, to target: EscalationTarget) -> String? {
+        let assignment = rules.bundle.assignment
+        let tier: String?
+        switch target {
+        case .tier(let wanted): tier = wanted
+        case .nextTier: tier = ticket.lifecycle.tier.flatMap { assignment.nextTier(after: $0) }
+        }
+        guard let tier else { return nil }
+        let startGroup = ticket.lifecycle.history.lazy.compactMap { entry -> String? in
+            if case .assigned(_, let group) = entry.fact { return group }
+            return nil
+        }.first
+        return assignment.escalationGroup(toTier: tier, startGroup: startGroup)
     }
 }

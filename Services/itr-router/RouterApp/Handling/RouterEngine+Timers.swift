@@ -91,14 +91,15 @@ extension RouterEngine {
             var escalation: TicketEscalated?
             if let next = rules.planner.nextTier(after: tier), ticket.lifecycle.state != .resolved {
                 let at = factTime(ticket, preferred: breachedAt)
-                if let transition = try? ticket.lifecycle.apply(.escalate(.tier(next), reason: .olaBreach), at: at) {
+                let nextGroup = escalationGroup(ticket, to: .tier(next))
+                if let transition = try? ticket.lifecycle.apply(.escalate(.tier(next), reason: .olaBreach, group: nextGroup), at: at) {
                     ticket.record(
                         transition, ruleId: "assignment.escalation.functional", rulesVersion: version, causeId: cause.id,
-                        detail: "OLA of \(tier) ran out: to \(next) with a new OLA stint")
+                        detail: "OLA of \(tier) ran out: to \(next) (group \(ticket.lifecycle.group ?? group)) with a new OLA stint")
                     ticket.escalationCount += 1
                     escalation = TicketEscalated(
                         ticketId: ticket.id, kind: .functional, fromTier: Tier(rawValue: tier), toTier: Tier(rawValue: next),
-                        step: ticket.escalationCount, group: group, reason: "ola-expired",
+                        step: ticket.escalationCount, group: ticket.lifecycle.group ?? group, reason: "ola-expired",
                         slaShare: min(sla.resolution.shareConsumed, 100))
                 }
             }
