@@ -10,8 +10,9 @@ import Testing
 /// how-to questions, several accounts and packages) through `RouterHandler` in consumer-sized
 /// batches on a temporary store, and checks every one is classified and assigned.
 ///
-/// Profile a release build of it with
-/// `valgrind --tool=callgrind <RouterTests binary> --testing-library swift-testing --filter RouterLoadDriver`.
+/// Profile it with `perf record -g <RouterTests binary> --testing-library swift-testing --filter
+/// RouterLoadDriver` on a build with `-c release -Xswiftc -enable-testing` (valgrind 3.19 cannot
+/// read Swift 6.3's DWARF 5).
 @Suite("Router load driver")
 struct RouterLoadDriverTests {
     static let faults: [(zh: String, en: String, component: String)] = [
