@@ -8,14 +8,22 @@ import Testing
 import Glibc
 #endif
 
+/// The broker the interop tests use: `AMQP_URL` (what `deploy/scripts/test.sh` exports for the
+/// broker it started), else 127.0.0.1:5672.
+let interopBrokerURL = ProcessInfo.processInfo.environment["AMQP_URL"] ?? "amqp://guest:guest@127.0.0.1:5672/%2f"
+
+/// True when that broker answers, and always when broker tests are required
+/// (`ITR_TEST_BROKER=1`: a missing broker must fail them, not skip them).
 func interopBrokerReachable() -> Bool {
+    if ProcessInfo.processInfo.environment["ITR_TEST_BROKER"] == "1" { return true }
+    let port = URLComponents(string: interopBrokerURL)?.port ?? 5672
     #if canImport(Glibc)
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return false }
     defer { close(fd) }
     var addr = sockaddr_in()
     addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = in_port_t(5672).bigEndian
+    addr.sin_port = in_port_t(port).bigEndian
     addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     let rc = withUnsafePointer(to: &addr) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -28,13 +36,13 @@ func interopBrokerReachable() -> Bool {
 
 /// Interop with Python's cloudevents SDK (bindings.rabbitmq) and pika over a real broker:
 /// Python reads what Swift publishes and Swift reads what Python publishes, in both modes.
-/// Runs only when a broker answers on 127.0.0.1:5672.
+/// Runs when the broker of `AMQP_URL` answers (or broker tests are required).
 @Suite(.serialized, .enabled(if: interopBrokerReachable()))
 struct InteropTests {
     static let interopDir = SchemaTests.packageRoot.appendingPathComponent("Tests/interop")
 
     func connection() async throws -> AMQPConnection {
-        var configuration = try AMQPConfiguration(url: "amqp://guest:guest@127.0.0.1:5672/%2f")
+        var configuration = try AMQPConfiguration(url: interopBrokerURL)
         configuration.connectionName = "itr-events-interop-tests"
         return try await AMQPConnection.connect(configuration, logger: Logger(label: "interop"))
     }
@@ -54,6 +62,7 @@ struct InteropTests {
         }
         let (status, output) = try SchemaTests.runPython([
             Self.interopDir.appendingPathComponent("ce_consume.py").path, "--queue", queue, "--count", "4",
+            "--url", interopBrokerURL,
         ])
         _ = try? await amqp.deleteQueue(queue)
         await amqp.close()
@@ -85,7 +94,7 @@ struct InteropTests {
         for mode in ["binary", "structured"] {
             let (status, output) = try SchemaTests.runPython([
                 Self.interopDir.appendingPathComponent("ce_publish.py").path, "--mode", mode, "--exchange", "",
-                "--routing-key", queue, "--count", "2",
+                "--routing-key", queue, "--count", "2", "--url", interopBrokerURL,
             ])
             #expect(status == 0, "\(output)")
         }
