@@ -136,6 +136,39 @@ struct Harness {
         #expect(unknown.first.map { if case .invalid("unknown-defect", _) = $0 { true } else { false } } == true)
     }
 
+    @Test func aNewIncidentOnTheFixedVersionIsARegression() async throws {
+        let h = try Harness()
+        try await h.send(storm(4, customers: 2, title: { _ in "memory leak" }, versions: ["V100R012C10"]))
+        let id = try #require(try await h.defects().defects.first?.defect.defectId)
+        try await h.send([event(DefectStatus(defectId: id, status: .fixReleased, fixVersion: "V100R013C00"), source: "rnd://pdm")])
+        let afterFix = try await h.emitted().count
+        // The defect's own tickets resolved again by the fix, and a new one on an old version
+        // (a customer not upgraded yet): not a regression.
+        try await h.send([
+            event(ticketResolved("TKT-1", problem: "PRB-1", account: "ACC-1", version: "V100R012C10")),
+            event(problemOpened("PRB-8", title: "memory leak", tickets: ["TKT-8"])),
+            event(ticketResolved("TKT-8", problem: "PRB-8", account: "ACC-8", version: "V100R012C10")),
+        ])
+        #expect(try await h.defects(DefectQuery(status: "fix-released")).total == 1)
+        // A new ticket on the fixed version: the fix did not hold, announced at once.
+        h.clock.advance(1)
+        try await h.send([
+            event(problemOpened("PRB-9", title: "memory leak", tickets: ["TKT-9"])),
+            event(ticketResolved("TKT-9", problem: "PRB-9", account: "ACC-9", version: "V100R013C00")),
+        ])
+        let out = try await h.emitted()
+        let update = try #require(out.dropFirst(afterFix).last { $0.type == "itr.defect.updated" })
+        let payload = try update.decodePayload(DefectUpdated.self).get()
+        #expect(payload.status == .reported && payload.regressedFixVersion == "V100R013C00" && payload.fixVersion == nil)
+        #expect(payload.ticketIds.contains("TKT-9"))
+        #expect(try await h.defects(DefectQuery(status: "reported")).total == 1)
+        // R&D can release a new fix; the regression stays on record.
+        let again = event(DefectStatus(defectId: id, status: .fixReleased, fixVersion: "V100R013C01"), source: "rnd://pdm")
+        #expect(try await h.send([again]) == [.processed])
+        let fixed = try #require(try await h.emitted().last).decodePayload(DefectFixed.self).get()
+        #expect(fixed.fixVersion == "V100R013C01" && fixed.regressedFixVersion == "V100R013C00")
+    }
+
     @Test func duplicateIsMergedIntoItsTarget() async throws {
         let h = try Harness()
         try await h.send(storm(2, customers: 2, title: { _ in "fan failure" }))

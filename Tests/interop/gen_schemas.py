@@ -114,7 +114,7 @@ DEFECT = (["defectId", "fingerprint", "productLine", "symptomSignature", "impact
     "component": s(), "code": s(), "symptomSignature": SUMMARY, "impact": ref("defectImpact"),
     "problemIds": arr(s()), "ticketIds": arr(s()),
     "status": enum("reported", "accepted", "rejected", "duplicate", "fix-released"), "fixVersion": s(),
-    "duplicateOf": s()})
+    "duplicateOf": s(), "regressedFixVersion": s()})
 
 # type -> (direction, title, description, required, properties, extra)
 TYPES = {

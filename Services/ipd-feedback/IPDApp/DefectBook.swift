@@ -259,5 +259,6 @@ public struct DefectBook: Sendable {
         defect.lastEmittedAt = now
         defect.lastEmitted = defect.snapshot(weights: rules.score)
         defect.pendingUpdate = false
+        defect.regressionPending = nil
     }
 }

@@ -30,12 +30,15 @@ public struct DefectEvent<Kind: EventKind>: EventPayload {
     public var fixVersion: String?
     /// For status `duplicate`: the defect this one was merged into.
     public var duplicateOf: String?
+    /// The last released fix that did not hold: a product-caused incident came on that version
+    /// or a later one, and the defect went back to `reported`.
+    public var regressedFixVersion: String?
 
     public init(
         defectId: String, fingerprint: String, productLine: String, model: String? = nil,
         affectedVersions: [String] = [], component: String? = nil, code: String? = nil, symptomSignature: String,
         impact: DefectImpact, problemIds: [String] = [], ticketIds: [String] = [], status: DefectState,
-        fixVersion: String? = nil, duplicateOf: String? = nil
+        fixVersion: String? = nil, duplicateOf: String? = nil, regressedFixVersion: String? = nil
     ) {
         self.defectId = defectId
         self.fingerprint = fingerprint
@@ -51,6 +54,7 @@ public struct DefectEvent<Kind: EventKind>: EventPayload {
         self.status = status
         self.fixVersion = fixVersion
         self.duplicateOf = duplicateOf
+        self.regressedFixVersion = regressedFixVersion
     }
 
     public func validate(limits: ReportLimits, now: Date) -> [ValidationProblem] {

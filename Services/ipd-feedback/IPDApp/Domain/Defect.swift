@@ -27,6 +27,10 @@ public struct Defect: Sendable, Hashable, Codable {
     public var fixVersion: String?
     /// For `duplicate`: the defect it was merged into.
     public var duplicateOf: String?
+    /// The last released fix that did not hold (see ``absorb(_:)``).
+    public var regressedFixVersion: String?
+    /// A regression not announced in the feed yet (optional: rows stored before it decode).
+    public var regressionPending: Bool?
 
     /// When the defect crossed the report threshold (nil: not reported yet, below threshold).
     public var reportedAt: Date?
@@ -61,7 +65,21 @@ public struct Defect: Sendable, Hashable, Codable {
     // MARK: Folding
 
     /// Adds one product-caused incident (a ticket resolved with a product cause).
+    ///
+    /// Regression: when the fix is released and a product-caused incident comes on the fixed
+    /// version or a later one (`VersionOrder`), the fix did not hold: the defect goes back to
+    /// `reported` with `regressedFixVersion` (announced at once, not debounced). Incidents on
+    /// older versions (customers not upgraded yet, or the defect's own tickets resolved by the
+    /// fix) are not regressions.
     public mutating func absorb(_ incident: Incident) {
+        if status == .fixReleased, let fix = fixVersion, let version = incident.version, !version.isEmpty,
+           !VersionOrder.less(version, fix)
+        {
+            status = .reported
+            regressedFixVersion = fix
+            fixVersion = nil
+            regressionPending = true
+        }
         if let problemId = incident.problemId { problemIds.insert(problemId) }
         ticketIds.insert(incident.ticketId)
         if let account = incident.account { accounts.insert(account) }
@@ -119,7 +137,8 @@ public struct Defect: Sendable, Hashable, Codable {
             defectId: id, fingerprint: fingerprint.digest, productLine: productLine, model: model,
             affectedVersions: versions.sorted(by: VersionOrder.less), component: component, code: code,
             symptomSignature: symptomSignature, impact: impact(weights: weights, now: now), problemIds: problemIds.sorted(),
-            ticketIds: ticketIds.sorted(), status: status, fixVersion: fixVersion, duplicateOf: duplicateOf)
+            ticketIds: ticketIds.sorted(), status: status, fixVersion: fixVersion, duplicateOf: duplicateOf,
+            regressedFixVersion: regressedFixVersion)
     }
 }
 

@@ -46,6 +46,7 @@ public struct DefectPolicy: Sendable {
         if defect.status == .rejected || defect.status == .duplicate { return .none }
         let snapshot = defect.snapshot(weights: rules.score)
         guard defect.isReported else { return crossesThreshold(snapshot) ? .report : .none }
+        if defect.regressionPending == true { return .update }  // a fix that did not hold: at once
         guard isMaterial(from: defect.lastEmitted, to: snapshot) else { return .none }
         return isDebounceOver(defect, now: now) ? .update : .deferUpdate
     }
