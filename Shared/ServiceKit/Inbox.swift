@@ -22,22 +22,15 @@ public enum Inbox {
             ?? false
     }
 
-    /// Deletes entries processed before `date` (retention); returns how many.
-    @discardableResult
-    public static func prune(_ db: Database, processedBefore date: Date) throws -> Int {
-        try db.execute(sql: "DELETE FROM inbox WHERE processed_at < ?", arguments: [date.timeIntervalSince1970])
-        return db.changesCount
-    }
-
-    /// Deletes at most `limit` entries processed before `date` (one bounded batch of
-    /// ``RetentionService``); returns how many. Entries written before timestamps became Unix
-    /// seconds hold date text (`2026-11-23 04:00:00.000`) and are compared as such.
+    /// Deletes the entries processed before `date`, at most `limit` of them (one bounded batch
+    /// of ``RetentionService``; nil: all); returns how many. Entries written before timestamps
+    /// became Unix seconds hold date text (`2026-11-23 04:00:00.000`) and are compared as such.
     ///
     /// There is no index on `processed_at` (it would cost every claim an index write): each
     /// batch scans the table until it found `limit` due rows. Run hourly, a batch usually
     /// removes one hour's worth of entries, so one scan per run.
     @discardableResult
-    public static func prune(_ db: Database, processedBefore date: Date, limit: Int) throws -> Int {
+    public static func prune(_ db: Database, processedBefore date: Date, limit: Int? = nil) throws -> Int {
         try db.execute(
             sql: """
                 DELETE FROM inbox WHERE (source, id) IN (
@@ -45,7 +38,7 @@ public enum Inbox {
                     WHERE processed_at < ? OR (typeof(processed_at) = 'text' AND processed_at < ?)
                     LIMIT ?)
                 """,
-            arguments: [date.timeIntervalSince1970, date, max(0, limit)])
+            arguments: [date.timeIntervalSince1970, date, limit.map { max(0, $0) } ?? -1])
         return db.changesCount
     }
 }

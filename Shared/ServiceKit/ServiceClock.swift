@@ -122,10 +122,13 @@ public final class ManualClock: ServiceClock {
     }
 }
 
+/// The instant incoming timestamps must not lie (much) beyond when the deployment's clock
+/// reads `deploymentNow`: the later of that and wall time. Events from the deployment's
+/// services are stamped on its clock (ahead of wall time when accelerated), while upstream
+/// tools stamp wall time (ahead of a clock pinned to an earlier date); neither is "in the future".
+public func validationNow(deploymentNow: Date) -> Date { max(Date(), deploymentNow) }
+
 extension ServiceClock {
-    /// The instant incoming timestamps must not lie (much) beyond: the later of wall time and
-    /// this clock. Events from the deployment's services are stamped on its clock (ahead of
-    /// wall time when accelerated), while upstream tools stamp wall time (ahead of a clock
-    /// pinned to an earlier date); neither is "in the future".
-    public func validationNow() -> Date { max(Date(), now()) }
+    /// ``validationNow(deploymentNow:)`` at this clock's now.
+    public func validationNow() -> Date { ServiceKit.validationNow(deploymentNow: now()) }
 }

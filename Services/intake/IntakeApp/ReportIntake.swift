@@ -132,8 +132,7 @@ public final class ReportIntake: Sendable {
             arguments: [event.source, event.id])
         if let existing { return (.duplicate(ticketId: existing["ticket_id"]), nil) }
 
-        // Upstream systems stamp wall time; the deployment's clock may be pinned earlier.
-        let validationNow = max(now, Date())
+        let validationNow = ServiceKit.validationNow(deploymentNow: now)
         var problems = event.validate(limits: policy.limits, now: validationNow)
         var decoded: ReportSubmitted?
         switch event.decodePayload(ReportSubmitted.self, limits: policy.limits, now: validationNow) {

@@ -62,7 +62,7 @@ public struct DefectBook: Sendable {
     private func decode<P: EventPayload>(
         _ event: CloudEvent, now: Date, _ type: P.Type, _ body: (P) throws -> Result
     ) throws -> Result {
-        switch event.decodePayload(P.self, now: max(now, Date())) {
+        switch event.decodePayload(P.self, now: validationNow(deploymentNow: now)) {
         case .failure(let failure): return .refused(code: "invalid-data", message: failure.description)
         case .success(let payload): return try body(payload)
         }

@@ -3,9 +3,10 @@ import Logging
 import ServiceKit
 import ServiceLifecycle
 
-/// Emits the debounced `itr.defect.updated` events: every `interval`, each defect with a
-/// pending material change whose debounce interval has passed gets one update carrying its
-/// current snapshot (so a storm of incidents yields one update per interval, not one each).
+/// Emits the debounced `itr.defect.updated` events: every `interval` (ServiceKit's
+/// ``PeriodicFlusher``), each defect with a pending material change whose debounce interval
+/// has passed gets one update carrying its current snapshot (so a storm of incidents yields
+/// one update per interval, not one each).
 public struct DefectFlusher: Service {
     public let store: ServiceStore
     public let rules: RulesHolder
@@ -27,35 +28,23 @@ public struct DefectFlusher: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                try await Task.sleep(for: interval)
-            } catch {
-                return
-            }
-            do {
-                let flushed = try await flushOnce()
-                if flushed > 0 { logger.debug("deferred defect updates emitted", metadata: ["count": "\(flushed)"]) }
-            } catch {
-                logger.error("could not flush deferred defect updates", metadata: ["error": "\(error)"])
-            }
-        }
+        try await PeriodicFlusher(what: "defect updates", interval: interval, relay: relay, logger: logger) {
+            try await flushOnce()
+        }.run()
     }
 
-    /// One pass: returns how many updates it emitted.
+    /// One pass: returns how many updates it wrote to the outbox.
     @discardableResult
     public func flushOnce() async throws -> Int {
         let book = DefectBook(rules: rules.rules)
         let now = clock()
         let cutoff = now.addingTimeInterval(-book.rules.update.debounce)
-        let count = try await store.pool.write { db in
+        return try await store.pool.write { db in
             var count = 0
             for id in try DefectStore.pendingDefectIds(db, emittedBefore: cutoff, limit: 500) {
                 if try book.flush(defectId: id, db, now: now) { count += 1 }
             }
             return count
         }
-        if count > 0 { relay?.notify() }
-        return count
     }
 }

@@ -69,7 +69,12 @@ public enum LTCApp {
         let queue = ITRTopology.queueName(of: product) ?? "\(product).inbox"
         let store = runtime.store
         let logger = runtime.logger
-        let flusher = OpportunityFlusher(processor: processor, relay: runtime.relay, logger: logger)
+        // The debounced `itr.opportunity.updated`: each opportunity marked as changed at least
+        // `updateInterval` ago (ltc.yaml) gets one update with its latest state; the mark is
+        // written in the change's own transaction, so a crash in between loses nothing.
+        let flusher = PeriodicFlusher(what: "opportunity updates", relay: runtime.relay, logger: logger) {
+            try await processor.flushPendingUpdates()
+        }
         return ServiceComponents(
             consumers: [.init(configuration: .init(queue: queue), handler: processor)],
             routes: { router in addRoutes(to: router, store: store) },

@@ -150,7 +150,7 @@ extension OpportunityProcessor {
                 else { return }
                 let interval = processor.updateInterval ?? rules.updateInterval
                 if interval > 0 {
-                    // Debounced: marked in this transaction, emitted by the flusher (OpportunityFlusher).
+                    // Debounced: marked in this transaction, emitted by the flusher (`flushPendingUpdates`).
                     try LTCStore.markPending(
                         db, id: opportunity.id, since: processor.now(),
                         cause: .init(

@@ -165,8 +165,7 @@ public struct OpportunityProcessor: EventHandler {
     private func decode<P: EventPayload>(
         _ event: CloudEvent, _ type: P.Type, _ body: (P) throws -> Disposition
     ) throws -> Disposition {
-        // The later of wall time (sales tools) and the deployment's clock (the router's events).
-        switch event.decodePayload(P.self, now: max(now(), Date())) {
+        switch event.decodePayload(P.self, now: validationNow(deploymentNow: now())) {
         case .failure(let failure): return .invalid(reasonCode: "invalid-data", message: failure.description)
         case .success(let payload): return try body(payload)
         }

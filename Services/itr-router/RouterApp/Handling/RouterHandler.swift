@@ -71,7 +71,7 @@ public struct RouterHandler: EventHandler {
             return .duplicate
         }
         let cause = Cause(event)
-        let validationNow = max(Date(), engine.now)
+        let validationNow = ServiceKit.validationNow(deploymentNow: engine.now)
         // Built only for the rare lines logged per event (nothing is logged for a routine one).
         var ticketId: String?
         func metadata(_ extra: Logger.Metadata = [:]) -> Logger.Metadata {
