@@ -44,6 +44,19 @@ public struct AMQPConfiguration: Sendable, Hashable {
     public var frameMax: Int
     /// Most unconfirmed publishes in flight per connection; further publishes wait.
     public var confirmWindow: Int
+    /// Largest message body this client publishes or takes in: the broker's `max_message_size`
+    /// (this project configures 16 MiB). A bigger publish fails alone with `.unencodable`; a
+    /// bigger delivery is handed over with only its first ``keptPrefixOfOversized`` bytes and
+    /// ``AMQPDelivery/defect`` set, and no buffer of the announced size is ever reserved.
+    /// `AMQP_MAX_MESSAGE_SIZE` (bytes) overrides it.
+    public var maximumMessageSize: Int
+    /// Most bytes of delivered, not yet settled message bodies a connection holds; above it
+    /// the connection stops reading from the broker (TCP back-pressure; heartbeats go on)
+    /// until settlements bring it under. Bounds a consumer's memory by bytes, not only by
+    /// prefetch. `AMQP_MAX_UNSETTLED_BYTES` overrides it.
+    public var maximumUnsettledBytes: Int
+    /// How much of an oversized delivery's body is kept (for the rejection copy).
+    public static let keptPrefixOfOversized = 64 << 10
     /// Reconnect back-off: first delay and cap (full jitter in between).
     public var reconnectInitialDelay: Duration
     public var reconnectMaxDelay: Duration
@@ -52,7 +65,8 @@ public struct AMQPConfiguration: Sendable, Hashable {
         host: String = "127.0.0.1", port: Int? = nil, vhost: String = "/", user: String = "guest",
         password: String = "guest", tls: TLS? = nil, authMechanism: AuthMechanism = .plain, heartbeat: Int = 30,
         connectionName: String = "itr", connectTimeout: Duration = .seconds(10), frameMax: Int = 131_072,
-        confirmWindow: Int = 1024, reconnectInitialDelay: Duration = .milliseconds(100),
+        confirmWindow: Int = 1024, maximumMessageSize: Int = AMQPMessageLimits.defaultMaximumBodyBytes,
+        maximumUnsettledBytes: Int = 64 << 20, reconnectInitialDelay: Duration = .milliseconds(100),
         reconnectMaxDelay: Duration = .seconds(10)
     ) {
         self.host = host
@@ -67,6 +81,8 @@ public struct AMQPConfiguration: Sendable, Hashable {
         self.connectTimeout = connectTimeout
         self.frameMax = frameMax
         self.confirmWindow = confirmWindow
+        self.maximumMessageSize = maximumMessageSize
+        self.maximumUnsettledBytes = maximumUnsettledBytes
         self.reconnectInitialDelay = reconnectInitialDelay
         self.reconnectMaxDelay = reconnectMaxDelay
     }
@@ -113,6 +129,16 @@ public struct AMQPConfiguration: Sendable, Hashable {
             self.heartbeat = v
         }
         if let name = setting("AMQP_CONNECTION_NAME", "connection_name") { self.connectionName = name }
+        if let size = setting("AMQP_MAX_MESSAGE_SIZE", "max_message_size") {
+            guard let v = Int(size), (4096...(512 << 20)).contains(v) else {
+                throw invalid("max_message_size must be 4096-536870912 bytes, got \(size)")
+            }
+            self.maximumMessageSize = v
+        }
+        if let size = setting("AMQP_MAX_UNSETTLED_BYTES", "max_unsettled_bytes") {
+            guard let v = Int(size), v >= 65536 else { throw invalid("max_unsettled_bytes must be at least 65536 bytes, got \(size)") }
+            self.maximumUnsettledBytes = v
+        }
         if let t = query["connection_timeout"] {
             guard let ms = Int(t), ms > 0 else { throw invalid("connection_timeout must be milliseconds, got \(t)") }
             self.connectTimeout = .milliseconds(ms)

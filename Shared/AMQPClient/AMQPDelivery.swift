@@ -10,6 +10,10 @@ public struct AMQPDelivery: Sendable {
     public let redelivered: Bool
     public let deliveryTag: UInt64
     public let consumerTag: String
+    /// Set when the message could not be taken in whole: its body was over the connection's
+    /// `maximumMessageSize` (only a prefix is in `message.body`) or its headers nested deeper
+    /// than the cap (the deep part is replaced by a text). Such a delivery is for rejecting.
+    public let defect: AMQPDeliveryDefect?
     let settler: DeliverySettler
 
     public func ack(multiple: Bool = false) {
@@ -27,6 +31,31 @@ public struct AMQPDelivery: Sendable {
     /// How many times the broker has delivered this message before (quorum queues' `x-delivery-count`).
     public var deliveryCount: Int {
         Int(message.properties.headers["x-delivery-count"]?.intValue ?? (redelivered ? 1 : 0))
+    }
+}
+
+/// Why a delivery could not be taken in whole (see ``AMQPDelivery/defect``).
+public enum AMQPDeliveryDefect: Sendable, Hashable, CustomStringConvertible {
+    /// The announced body was `announced` bytes, over `limit`; the first `kept` bytes are kept.
+    case bodyTooLarge(announced: UInt64, limit: Int, kept: Int)
+    /// Header tables or arrays nested deeper than `limit` levels.
+    case headersTooDeep(limit: Int)
+
+    /// A stable code for rejections and metrics.
+    public var reasonCode: String {
+        switch self {
+        case .bodyTooLarge: "message-too-large"
+        case .headersTooDeep: "headers-too-deep"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .bodyTooLarge(let announced, let limit, let kept):
+            "the message body is \(announced) bytes, over the limit of \(limit) bytes (only its first \(kept) bytes are kept)"
+        case .headersTooDeep(let limit):
+            "the message headers nest tables or arrays deeper than \(limit) levels (the deeper part was replaced by a text)"
+        }
     }
 }
 

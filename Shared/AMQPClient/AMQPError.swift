@@ -27,6 +27,11 @@ public struct AMQPError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let closed = Code("closed")
         /// An operation did not complete in time.
         public static let timeout = Code("timeout")
+        /// The message cannot be encoded in AMQP 0-9-1 within the connection's limits (a short
+        /// string over 255 bytes, a content header over the frame, a body over the broker's
+        /// `max_message_size`, headers nested too deep). Only that message fails; it is never
+        /// retried as it is, and the connection is not affected.
+        public static let unencodable = Code("message-unencodable")
         /// librabbitmq reported an unexpected protocol or library failure.
         public static let protocolError = Code("protocol-error")
     }

@@ -14,6 +14,13 @@ public final class AMQPStatistics: Sendable {
     public let staleSettlementsDropped = Atomic<Int>(0)
     /// Acks that rode along in another ack's `multiple` frame instead of a frame of their own.
     public let acksCoalesced = Atomic<Int>(0)
+    /// Publishes refused before they reached the wire (`.unencodable`), each failing alone.
+    public let unencodable = Atomic<Int>(0)
+    /// Deliveries whose announced body was over `maximumMessageSize` (kept as a prefix).
+    public let oversizedDeliveries = Atomic<Int>(0)
+    /// Times reading from the broker paused because unsettled deliveries held more than
+    /// `maximumUnsettledBytes`.
+    public let readPauses = Atomic<Int>(0)
 
     init() {}
 }

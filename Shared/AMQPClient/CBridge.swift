@@ -155,18 +155,36 @@ enum CRead {
         return Data(bytes: p, count: b.len)
     }
 
+    /// Tables and arrays nested deeper than this are not read (a cap on recursion, so that
+    /// no header can exhaust the connection thread's stack); see ``TableReading``.
+    static let maximumTableDepth = AMQPMessageLimits.defaultMaximumTableDepth
+
+    /// Whether a table read hit ``maximumTableDepth``.
+    struct TableReading {
+        var tooDeep = false
+    }
+
     static func table(_ t: amqp_table_t) -> AMQPTable {
+        var reading = TableReading()
+        return table(t, depth: 1, &reading)
+    }
+
+    static func table(_ t: amqp_table_t, depth: Int, _ reading: inout TableReading) -> AMQPTable {
         guard t.num_entries > 0, let entries = t.entries else { return [:] }
         var result = AMQPTable(minimumCapacity: Int(t.num_entries))
         for i in 0..<Int(t.num_entries) {
             var entry = entries[i]
-            result[string(entry.key)] = field(&entry.value)
+            result[string(entry.key)] = field(&entry.value, depth: depth, &reading)
         }
         return result
     }
 
-    static func field(_ v: UnsafePointer<amqp_field_value_t>) -> AMQPFieldValue {
+    static func field(_ v: UnsafePointer<amqp_field_value_t>, depth: Int, _ reading: inout TableReading) -> AMQPFieldValue {
         let kind = crmq_field_kind(v)
+        if UInt32(kind) == AMQP_FIELD_KIND_TABLE.rawValue || UInt32(kind) == AMQP_FIELD_KIND_ARRAY.rawValue, depth + 1 > maximumTableDepth {
+            reading.tooDeep = true
+            return .string("[nested deeper than \(maximumTableDepth) levels: not read]")
+        }
         switch UInt32(kind) {
         case AMQP_FIELD_KIND_BOOLEAN.rawValue: return .bool(crmq_field_get_bool(v) != 0)
         case AMQP_FIELD_KIND_I8.rawValue: return .int8(Int8(truncatingIfNeeded: crmq_field_get_signed(v)))
@@ -185,22 +203,30 @@ enum CRead {
         case AMQP_FIELD_KIND_UTF8.rawValue: return .string(string(crmq_field_get_bytes(v)))
         case AMQP_FIELD_KIND_BYTES.rawValue: return .bytes(byteArray(crmq_field_get_bytes(v)))
         case AMQP_FIELD_KIND_TIMESTAMP.rawValue: return .timestamp(crmq_field_get_unsigned(v))
-        case AMQP_FIELD_KIND_TABLE.rawValue: return .table(table(crmq_field_get_table(v)))
+        case AMQP_FIELD_KIND_TABLE.rawValue: return .table(table(crmq_field_get_table(v), depth: depth + 1, &reading))
         case AMQP_FIELD_KIND_ARRAY.rawValue:
             let a = crmq_field_get_array(v)
             guard a.num_entries > 0, let entries = a.entries else { return .array([]) }
-            return .array((0..<Int(a.num_entries)).map { field(entries + $0) })
+            var values: [AMQPFieldValue] = []
+            values.reserveCapacity(Int(a.num_entries))
+            for i in 0..<Int(a.num_entries) { values.append(field(entries + i, depth: depth + 1, &reading)) }
+            return .array(values)
         default: return .void
         }
     }
 
     static func properties(_ p: UnsafePointer<amqp_basic_properties_t>) -> AMQPProperties {
+        var reading = TableReading()
+        return properties(p, &reading)
+    }
+
+    static func properties(_ p: UnsafePointer<amqp_basic_properties_t>, _ reading: inout TableReading) -> AMQPProperties {
         let c = p.pointee
         let f = c._flags
         var props = AMQPProperties()
         if f & PropertyFlag.contentType != 0 { props.contentType = string(c.content_type) }
         if f & PropertyFlag.contentEncoding != 0 { props.contentEncoding = string(c.content_encoding) }
-        if f & PropertyFlag.headers != 0 { props.headers = table(c.headers) }
+        if f & PropertyFlag.headers != 0 { props.headers = table(c.headers, depth: 1, &reading) }
         if f & PropertyFlag.deliveryMode != 0 { props.deliveryMode = c.delivery_mode }
         if f & PropertyFlag.priority != 0 { props.priority = c.priority }
         if f & PropertyFlag.correlationID != 0 { props.correlationID = string(c.correlation_id) }
@@ -244,6 +270,8 @@ enum CRead {
         case AMQP_STATUS_SSL_ERROR.rawValue, AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED.rawValue,
             AMQP_STATUS_SSL_PEER_VERIFY_FAILED.rawValue, AMQP_STATUS_SSL_CONNECTION_FAILED.rawValue:
             code = .connectionFailed
+        case AMQP_STATUS_BAD_AMQP_DATA.rawValue, AMQP_STATUS_TABLE_TOO_BIG.rawValue, AMQP_STATUS_INVALID_PARAMETER.rawValue:
+            code = .unencodable
         default: code = .connectionLost
         }
         return AMQPError(code, "\(context): \(text)")

@@ -96,6 +96,8 @@ final class ConnectionCore: @unchecked Sendable {
 
     private var conn: amqp_connection_state_t?
     private var socketFD: Int32 = -1
+    /// The connection's socket, with the header-nesting guard installed (guard.c).
+    private var socket: OpaquePointer?
     private let arena = CArena()
     private var backoff: ReconnectBackoff
     private var nextReconnect: ContinuousClock.Instant?
@@ -124,8 +126,21 @@ final class ConnectionCore: @unchecked Sendable {
         var properties = AMQPProperties()
         var bodySize: UInt64 = 0
         var body = Data()
+        /// Body bytes received (may exceed `body.count` for an oversized message).
+        var received: UInt64 = 0
         var headerSeen = false
+        var defect: AMQPDeliveryDefect?
     }
+
+    /// What the wire accepts on this connection (the negotiated frame_max and the configured
+    /// `maximumMessageSize`), checked before every publish.
+    private var limits = AMQPMessageLimits()
+    /// Body bytes of deliveries handed out and not yet settled, per channel and delivery tag.
+    private var unsettled: [UInt16: [UInt64: Int]] = [:]
+    private var unsettledBytes = 0
+    /// Reading from the broker is paused (``unsettledBytes`` over the limit).
+    private var readingPaused = false
+    private var lastHeartbeatSent = ContinuousClock.now
 
     private func threadMain(_ onFirstConnect: @escaping @Sendable (AMQPError?) -> Void) {
         do {
@@ -182,7 +197,8 @@ final class ConnectionCore: @unchecked Sendable {
         }
         if frames == 0, conn != nil {
             let heartbeatMs = configuration.heartbeat > 0 ? max(50, configuration.heartbeat * 250) : 1000
-            idleWait(timeoutMs: Int32(min(heartbeatMs, closing == nil ? 1000 : 20)))
+            // While reading is paused only commands (settlements) can change anything.
+            idleWait(timeoutMs: Int32(min(heartbeatMs, closing == nil ? 1000 : 20)), watchSocket: !readingPaused)
         }
         return true
     }
@@ -195,7 +211,11 @@ final class ConnectionCore: @unchecked Sendable {
 
     /// Blocks in poll(2) until the socket has data, a command arrives, or the timeout passes.
     private func idleWait(timeoutMs: Int32, watchSocket: Bool = true) {
-        if let conn, amqp_frames_enqueued(conn) != 0 || amqp_data_in_buffer(conn) != 0 { return }
+        if watchSocket, let conn,
+            amqp_frames_enqueued(conn) != 0 || amqp_data_in_buffer(conn) != 0 || crmq_guard_buffered(socket) != 0
+        {
+            return
+        }
         let shouldSleep = queue.withLock { q -> Bool in
             if !q.commands.isEmpty { return false }
             q.sleeping = true
@@ -286,6 +306,7 @@ final class ConnectionCore: @unchecked Sendable {
             statistics.staleSettlementsDropped.add(1, ordering: .relaxed)
             return
         }
+        release(channel: s.channel, tag: s.deliveryTag, multiple: s.multiple)
         if s.kind == .ack && !s.multiple {
             // Coalesced into as few frames as possible by flushAcks() after this batch of commands.
             pendingAcks[s.channel, default: []].append(s.deliveryTag)
@@ -303,6 +324,30 @@ final class ConnectionCore: @unchecked Sendable {
             settledTags[s.channel, default: SettledTags()].settle(s.deliveryTag)
         }
         if rc != AMQP_STATUS_OK.rawValue { connectionLost(CRead.statusError(rc, "basic.ack")) }
+    }
+
+    /// A settled delivery's bytes no longer count against ``AMQPConfiguration/maximumUnsettledBytes``.
+    private func release(channel: UInt16, tag: UInt64, multiple: Bool) {
+        guard var tags = unsettled[channel], !tags.isEmpty else { return }
+        if multiple {
+            for (t, bytes) in tags where t <= tag {
+                tags[t] = nil
+                unsettledBytes -= bytes
+            }
+        } else if let bytes = tags.removeValue(forKey: tag) {
+            unsettledBytes -= bytes
+        }
+        unsettled[channel] = tags
+    }
+
+    /// Forgets the unsettled deliveries of a channel that is gone (the broker requeued them).
+    private func releaseAll(channel: UInt16? = nil) {
+        if let channel {
+            unsettledBytes -= unsettled.removeValue(forKey: channel)?.values.reduce(0, +) ?? 0
+        } else {
+            unsettled.removeAll()
+            unsettledBytes = 0
+        }
     }
 
     /// Sends the acks gathered in one turn: one `multiple` ack for every tag up to the point
@@ -335,7 +380,15 @@ final class ConnectionCore: @unchecked Sendable {
     private func flushPublishes() {
         guard let conn, !blocked else { return }
         while confirms.count < configuration.confirmWindow, let p = waitingPublishes.popFirst() {
-            _ = confirms.register(p)
+            // A message the wire cannot carry fails alone, before anything is sent.
+            do {
+                try AMQPWire.check(p.message, exchange: p.exchange, routingKey: p.routingKey, limits: limits)
+            } catch {
+                statistics.unencodable.add(1, ordering: .relaxed)
+                p.fail(error)
+                continue
+            }
+            let sequence = confirms.register(p)
             var props = arena.properties(p.message.properties)
             let rc: Int32 = p.message.body.withUnsafeBytes { body in
                 let bodyBytes = amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress))
@@ -344,7 +397,17 @@ final class ConnectionCore: @unchecked Sendable {
             }
             arena.reset()
             if rc != AMQP_STATUS_OK.rawValue {
-                connectionLost(CRead.statusError(rc, "basic.publish"))
+                let error = CRead.statusError(rc, "basic.publish to '\(p.exchange)' with routing key '\(p.routingKey)'")
+                if error.code == .unencodable {
+                    // librabbitmq refused to encode what the check let through. Only this
+                    // message fails (it is not published again); the method frame may already
+                    // have left, so the connection starts afresh for the others.
+                    _ = confirms.resolve(tag: sequence, multiple: false)
+                    statistics.unencodable.add(1, ordering: .relaxed)
+                    p.fail(error)
+                    logger.error("amqp publish refused by librabbitmq after the check; reconnecting", metadata: ["error": "\(error)"])
+                }
+                connectionLost(error)
                 return
             }
             statistics.published.add(1, ordering: .relaxed)
@@ -355,10 +418,26 @@ final class ConnectionCore: @unchecked Sendable {
 
     /// Reads and dispatches what is available without blocking; returns the number of frames.
     private func readFrames() -> Int {
+        if unsettledBytes > configuration.maximumUnsettledBytes {
+            if !readingPaused {
+                readingPaused = true
+                statistics.readPauses.add(1, ordering: .relaxed)
+                logger.warning(
+                    "amqp reading paused: unsettled deliveries hold too many bytes",
+                    metadata: ["unsettled_bytes": "\(unsettledBytes)", "limit": "\(configuration.maximumUnsettledBytes)"])
+            }
+            sendHeartbeatIfDue()
+            return 0
+        }
+        if readingPaused {
+            readingPaused = false
+            logger.info("amqp reading resumed", metadata: ["unsettled_bytes": "\(unsettledBytes)"])
+        }
         var count = 0
         var frame = amqp_frame_t()
         var zero = timeval(tv_sec: 0, tv_usec: 0)
-        while count < 1024, let conn {
+        let budget = configuration.maximumUnsettledBytes
+        while count < 1024, unsettledBytes <= budget, let conn {
             let rc = amqp_simple_wait_frame_noblock(conn, &frame, &zero)
             if rc == AMQP_STATUS_TIMEOUT.rawValue { break }
             if rc != AMQP_STATUS_OK.rawValue {
@@ -372,26 +451,62 @@ final class ConnectionCore: @unchecked Sendable {
         return count
     }
 
+    /// While reading is paused librabbitmq does not run its heartbeat timer (it does so when
+    /// waiting for frames), so the loop sends them.
+    private func sendHeartbeatIfDue() {
+        guard let conn, configuration.heartbeat > 0 else { return }
+        let now = ContinuousClock.now
+        guard now - lastHeartbeatSent >= .seconds(max(1, configuration.heartbeat / 2)) else { return }
+        lastHeartbeatSent = now
+        var frame = amqp_frame_t()
+        frame.frame_type = UInt8(AMQP_FRAME_HEARTBEAT)
+        frame.channel = 0
+        let rc = amqp_send_frame(conn, &frame)
+        if rc != AMQP_STATUS_OK.rawValue { connectionLost(CRead.statusError(rc, "heartbeat")) }
+    }
+
     private func dispatch(_ frame: inout amqp_frame_t) {
         let channel = frame.channel
         switch Int32(frame.frame_type) {
         case AMQP_FRAME_METHOD:
             method(channel: channel, id: crmq_frame_method_id(&frame), decoded: crmq_frame_method_decoded(&frame))
         case AMQP_FRAME_HEADER:
+            // Every header frame takes its record from the guard, in stream order.
+            let capped = crmq_guard_take_header(socket, channel) != 0
             guard var p = partial[channel], !p.headerSeen else { return }
-            if let props = crmq_frame_properties(&frame) { p.properties = CRead.properties(props) }
+            if capped { p.defect = .headersTooDeep(limit: CRead.maximumTableDepth) }
+            if let props = crmq_frame_properties(&frame) {
+                var reading = CRead.TableReading()
+                p.properties = CRead.properties(props, &reading)
+                if reading.tooDeep || capped { p.defect = .headersTooDeep(limit: CRead.maximumTableDepth) }
+            }
             p.bodySize = crmq_frame_body_size(&frame)
             p.headerSeen = true
-            p.body.reserveCapacity(Int(p.bodySize))
+            // The announced size is checked before anything is reserved: an oversized body
+            // keeps only its first bytes (for the rejection copy), the rest is read and dropped.
+            let limit = configuration.maximumMessageSize
+            if p.bodySize > UInt64(limit) {
+                let kept = min(AMQPConfiguration.keptPrefixOfOversized, limit)
+                p.defect = .bodyTooLarge(announced: p.bodySize, limit: limit, kept: kept)
+                p.body.reserveCapacity(kept)
+                statistics.oversizedDeliveries.add(1, ordering: .relaxed)
+            } else {
+                p.body.reserveCapacity(Int(p.bodySize))
+            }
             partial[channel] = p
             if p.bodySize == 0 { completeContent(channel) }
         case AMQP_FRAME_BODY:
             guard partial[channel]?.headerSeen == true else { return }
             let fragment = crmq_frame_body_fragment(&frame)
             if fragment.len > 0, let bytes = fragment.bytes {
-                partial[channel]!.body.append(bytes.assumingMemoryBound(to: UInt8.self), count: fragment.len)
+                partial[channel]!.received += UInt64(fragment.len)
+                var room = fragment.len
+                if case .bodyTooLarge(_, _, let kept)? = partial[channel]!.defect {
+                    room = max(0, min(fragment.len, kept - partial[channel]!.body.count))
+                }
+                if room > 0 { partial[channel]!.body.append(bytes.assumingMemoryBound(to: UInt8.self), count: room) }
             }
-            if UInt64(partial[channel]!.body.count) >= partial[channel]!.bodySize { completeContent(channel) }
+            if partial[channel]!.received >= partial[channel]!.bodySize { completeContent(channel) }
         default:
             break
         }
@@ -466,9 +581,11 @@ final class ConnectionCore: @unchecked Sendable {
         case .delivery(let consumerTag, let deliveryTag, let redelivered):
             guard let c = consumers[channel], c.tag == consumerTag, let epoch = channelEpoch[channel] else { return }
             statistics.delivered.add(1, ordering: .relaxed)
+            unsettled[channel, default: [:]][deliveryTag] = p.body.count
+            unsettledBytes += p.body.count
             c.yield(AMQPDelivery(
                 message: message, exchange: p.exchange, routingKey: p.routingKey, redelivered: redelivered,
-                deliveryTag: deliveryTag, consumerTag: consumerTag,
+                deliveryTag: deliveryTag, consumerTag: consumerTag, defect: p.defect,
                 settler: DeliverySettler(core: self, channel: channel, epoch: epoch)))
         case .returned(let code, let text):
             // A mandatory message came back; its basic.ack follows. Match it by message id when it
@@ -492,6 +609,7 @@ final class ConnectionCore: @unchecked Sendable {
         var ok = amqp_channel_close_ok_t(dummy: 0)
         let rc = amqp_send_method(conn, channel, AMQPMethod.channelCloseOK, &ok)
         channelEpoch[channel] = nil
+        releaseAll(channel: channel)
         if rc != AMQP_STATUS_OK.rawValue { connectionLost(CRead.statusError(rc, "channel.close-ok")) }
     }
 
@@ -540,10 +658,13 @@ final class ConnectionCore: @unchecked Sendable {
     private func teardown() {
         connectedFlag.store(false, ordering: .releasing)
         channelEpoch.removeAll()
+        releaseAll()
+        readingPaused = false
         if let conn {
             amqp_destroy_connection(conn)
         }
         conn = nil
+        socket = nil
         socketFD = -1
     }
 
@@ -599,6 +720,13 @@ final class ConnectionCore: @unchecked Sendable {
             socket = amqp_tcp_socket_new(conn)
             guard socket != nil else { throw AMQPError(.connectionFailed, "cannot create a TCP socket") }
         }
+        // librabbitmq decodes header tables recursively without a limit: cap the nesting in
+        // the bytes it reads, so that no message can exhaust this thread's stack.
+        let guarded = crmq_guard_install(socket, Int32(CRead.maximumTableDepth))
+        guard guarded == 0 else {
+            throw AMQPError(.connectionFailed, "cannot install the header-nesting guard (code \(guarded); librabbitmq \(String(cString: amqp_version())))")
+        }
+        self.socket = socket
         let (secs, attos) = configuration.connectTimeout.components
         var timeout = timeval(tv_sec: Int(secs), tv_usec: Int(attos / 1_000_000_000_000))
         let rc = amqp_socket_open_noblock(socket, configuration.host, Int32(configuration.port), &timeout)
@@ -635,6 +763,7 @@ final class ConnectionCore: @unchecked Sendable {
             throw e
         }
         socketFD = amqp_get_sockfd(conn)
+        limits = AMQPMessageLimits(frameMax: Int(amqp_get_frame_max(conn)), maximumBodyBytes: configuration.maximumMessageSize)
 
         try openChannel(Self.controlChannel)
         try openPublishChannel()

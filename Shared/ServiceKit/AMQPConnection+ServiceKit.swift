@@ -4,7 +4,7 @@ extension AMQPConnection: MessagePublisher {}
 
 extension AMQPDelivery: AcknowledgeableDelivery {
     public var inbound: InboundMessage {
-        InboundMessage(message: message, exchange: exchange, routingKey: routingKey, redelivered: redelivered)
+        InboundMessage(message: message, exchange: exchange, routingKey: routingKey, redelivered: redelivered, defect: defect)
     }
 
     public func ack() {

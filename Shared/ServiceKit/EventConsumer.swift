@@ -136,17 +136,38 @@ public final class EventConsumer: Service, Sendable {
         let queue = configuration.queue
         let inbound = batch.map(\.inbound)
         let start = ContinuousClock.now
+        // What the client could not take whole is rejected without the handler.
+        let defective = inbound.map { message -> Disposition? in
+            message.defect.map { .invalid(reasonCode: $0.reasonCode, message: $0.description) }
+        }
+        var dispositions: [Disposition?]
+        if defective.allSatisfy({ $0 == nil }) {
+            dispositions = await handle(inbound)
+        } else {
+            let sound = inbound.indices.filter { defective[$0] == nil }
+            let handled = sound.isEmpty ? [] : await handle(sound.map { inbound[$0] })
+            dispositions = defective
+            for (i, index) in sound.enumerated() { dispositions[index] = handled[i] }
+        }
+        metrics?.handlerDuration(queue: queue).record(ContinuousClock.now - start)
+        metrics?.handlerBatchSize(queue: queue).record(Double(batch.count))
+        await settle(batch, inbound: inbound, dispositions: dispositions)
+    }
+
+    /// The handler's dispositions for `inbound` (nil: it threw for that delivery even alone).
+    private func handle(_ inbound: [InboundMessage]) async -> [Disposition?] {
+        let queue = configuration.queue
         var dispositions: [Disposition?]
         do {
             let result = try await handler.handle(inbound)
-            guard result.count == batch.count else {
-                throw HandlerContractError(expected: batch.count, got: result.count)
+            guard result.count == inbound.count else {
+                throw HandlerContractError(expected: inbound.count, got: result.count)
             }
             dispositions = result
         } catch {
             logger.warning(
                 "batch handler failed; handling one by one",
-                metadata: ["queue": "\(queue)", "batch": "\(batch.count)", "error": "\(error)"])
+                metadata: ["queue": "\(queue)", "batch": "\(inbound.count)", "error": "\(error)"])
             dispositions = []
             for message in inbound {
                 do {
@@ -162,9 +183,11 @@ public final class EventConsumer: Service, Sendable {
                 }
             }
         }
-        metrics?.handlerDuration(queue: queue).record(ContinuousClock.now - start)
-        metrics?.handlerBatchSize(queue: queue).record(Double(batch.count))
+        return dispositions
+    }
 
+    private func settle(_ batch: [any AcknowledgeableDelivery], inbound: [InboundMessage], dispositions: [Disposition?]) async {
+        let queue = configuration.queue
         // Rejections are made durable (outbox) before the originals are acked.
         let rejections = zip(inbound, dispositions).compactMap { message, disposition -> AMQPMessage? in
             guard case .invalid(let code, let reason)? = disposition else { return nil }
@@ -206,15 +229,15 @@ public final class EventConsumer: Service, Sendable {
         var description: String { "the handler returned \(got) dispositions for \(expected) deliveries" }
     }
 
-    /// The original message, unchanged, with the reason headers added.
+    /// The original message, unchanged, with the reason headers added; cut to what AMQP can
+    /// carry where it could not (``RejectedCopy``).
     func rejection(of message: InboundMessage, code: String, reason: String) -> AMQPMessage {
-        var rejected = message.message
-        rejected.properties.headers[ITRNames.reasonCodeHeader] = .string(code)
-        rejected.properties.headers[ITRNames.reasonHeader] = .string(reason)
-        rejected.properties.headers[ITRNames.originalExchangeHeader] = .string(message.exchange)
-        rejected.properties.headers[ITRNames.originalRoutingKeyHeader] = .string(message.routingKey)
-        rejected.properties.headers[ITRNames.serviceHeader] = .string(service)
-        return rejected
+        RejectedCopy.make(
+            message.message, code: code, reason: reason, service: service,
+            originalExchange: message.exchange, originalRoutingKey: message.routingKey,
+            announcedBodySize: message.defect.flatMap {
+                if case .bodyTooLarge(let announced, _, _) = $0 { return announced } else { return nil }
+            })
     }
 
     /// Writes the rejections to the outbox, retrying while the database is unavailable.
@@ -226,7 +249,7 @@ public final class EventConsumer: Service, Sendable {
             do {
                 try await store.pool.write { db in
                     for message in rejections {
-                        try Outbox.enqueue(db, message: message, exchange: target.exchange, routingKey: target.routingKey)
+                        try Outbox.enqueue(db, message: message, exchange: target.exchange, routingKey: target.routingKey, fitting: true)
                     }
                 }
                 return true

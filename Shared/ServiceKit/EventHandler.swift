@@ -6,12 +6,19 @@ public struct InboundMessage: Sendable, Hashable {
     public var exchange: String
     public var routingKey: String
     public var redelivered: Bool
+    /// Set when the AMQP client could not take the message whole (body over the size limit,
+    /// headers nested too deep): ``EventConsumer`` rejects it without calling the handler.
+    public var defect: AMQPDeliveryDefect?
 
-    public init(message: AMQPMessage, exchange: String, routingKey: String, redelivered: Bool = false) {
+    public init(
+        message: AMQPMessage, exchange: String, routingKey: String, redelivered: Bool = false,
+        defect: AMQPDeliveryDefect? = nil
+    ) {
         self.message = message
         self.exchange = exchange
         self.routingKey = routingKey
         self.redelivered = redelivered
+        self.defect = defect
     }
 
     /// How many times the broker delivered this message before: the quorum queue's

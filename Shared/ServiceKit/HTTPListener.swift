@@ -22,9 +22,12 @@ public enum HTTPListener {
     /// - `GET /healthz` → 200 `{"status":"alive"}`
     /// - `GET /readyz` → 200 `{"status":"ready",...}` or 503 `{"status":"not ready","not_ready":[...],...}`
     /// - `GET /metrics` → Prometheus text format 0.0.4
+    /// - `GET /v1/outbox/parked` (with a store) → `{"count":N,"parked":[...]}`: the outbox rows
+    ///   that cannot be published, with why (``Outbox/Parked``), oldest first, at most 1,000
     public static func makeRouter(
         metrics: ServiceMetrics,
         readiness: @escaping @Sendable () async -> ReadinessReport,
+        store: ServiceStore? = nil,
         routes: (Router<BasicRequestContext>) -> Void = { _ in }
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
@@ -40,6 +43,20 @@ public enum HTTPListener {
             var headers = HTTPFields()
             headers[.contentType] = ServiceMetrics.contentType
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
+        }
+        if let store {
+            router.get("/v1/outbox/parked") { _, _ in
+                struct Body: Encodable {
+                    var count: Int
+                    var parked: [Outbox.Parked]
+                }
+                let body = try await store.pool.read { db in
+                    Body(count: try Outbox.parkedCount(db), parked: try Outbox.parked(db))
+                }
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                return jsonResponse(.ok, try encoder.encode(body))
+            }
         }
         routes(router)
         return router

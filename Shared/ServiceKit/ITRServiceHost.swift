@@ -13,7 +13,7 @@ import Glibc
 /// Runs one ITR service: logging and metrics bootstrap, the SQLite store, the broker
 /// connection and topology, then a `ServiceGroup` with, in start order,
 ///
-///   broker connection → outbox relay → retention → the service's background services → consumers → HTTP → SIGHUP reload
+///   broker connections (consuming, publishing) → outbox relay → retention → the service's background services → consumers → HTTP → SIGHUP reload
 ///
 /// stopped in reverse on SIGTERM/SIGINT: HTTP stops taking requests, consumers finish and settle
 /// the batch in hand, the relay publishes what is pending, the connection closes last.
@@ -61,21 +61,27 @@ public struct ITRServiceHost: Sendable {
                 "accelerated clock: business time runs faster than wall time",
                 metadata: ["speed": "\(scaled.speed)", "epoch": "\(Int(scaled.epoch.timeIntervalSince1970))"])
         }
+        // Two connections: a publisher the broker blocks (resource alarm) or TCP holds back
+        // must never stop the consumer's deliveries, acks and heartbeats.
         var configuration = try AMQPConfiguration(url: settings.amqpURL)
         configuration.connectionName = product
         let connection = try await AMQPConnection.connectWithRetry(configuration, logger: logger)
         try await connection.declare(topology)
+        configuration.connectionName = "\(product)-publish"
+        let publishConnection = try await AMQPConnection.connectWithRetry(configuration, logger: logger)
         let health = HealthState()
         health.addCheck("amqp") {
-            let connected = connection.isConnected
+            let connected = connection.isConnected && publishConnection.isConnected
             metrics.amqpConnected.set(connected ? 1.0 : 0.0)
-            return (connected, connected ? nil : "broker connection down, recovering")
+            let down = [connection.isConnected ? nil : "consuming", publishConnection.isConnected ? nil : "publishing"]
+                .compactMap { $0 }
+            return (connected, connected ? nil : "broker connection down (\(down.joined(separator: ", "))), recovering")
         }
         let relay = OutboxRelay(
-            store: store, publisher: connection, metrics: metrics, logger: logger.labelled("outbox-relay"))
+            store: store, publisher: publishConnection, metrics: metrics, logger: logger.labelled("outbox-relay"))
         return ServiceRuntime(
-            product: product, settings: settings, logger: logger, store: store, connection: connection, relay: relay,
-            metrics: metrics, health: health, clock: settings.clock)
+            product: product, settings: settings, logger: logger, store: store, connection: connection,
+            publishConnection: publishConnection, relay: relay, metrics: metrics, health: health, clock: settings.clock)
     }
 
     /// The service group, in start order (see the type's documentation).
@@ -84,7 +90,9 @@ public struct ITRServiceHost: Sendable {
             store: runtime.store, steps: [.inbox(retention: settings.inboxRetention)] + components.retention,
             clock: runtime.clock, metrics: runtime.metrics, logger: runtime.logger.labelled("retention"))
         var services: [any Service] = [
-            ConnectionService(connection: runtime.connection, metrics: runtime.metrics), runtime.relay, retention,
+            ConnectionService(
+                connections: [runtime.publishConnection, runtime.connection], metrics: runtime.metrics),
+            runtime.relay, retention,
         ]
         services += components.services
         for consumer in components.consumers {
@@ -98,7 +106,7 @@ public struct ITRServiceHost: Sendable {
         let router = HTTPListener.makeRouter(
             metrics: runtime.metrics,
             readiness: { ReadinessReport(ready: health.isReady, components: health.snapshot()) },
-            routes: components.routes)
+            store: runtime.store, routes: components.routes)
         services.append(
             HTTPListener.makeApplication(
                 router: router, host: settings.httpHost, port: settings.httpPort, serverName: product,
@@ -161,7 +169,8 @@ public enum MallocTuning {
 /// `itr_amqp_connected` every second and trims malloc's free pages every
 /// ``MallocTuning/trimInterval``.
 struct ConnectionService: Service {
-    let connection: AMQPConnection
+    /// Closed in this order at the end (the publisher first: the relay has finished by then).
+    let connections: [AMQPConnection]
     let metrics: ServiceMetrics
 
     func run() async throws {
@@ -170,7 +179,7 @@ struct ConnectionService: Service {
         await withGracefulShutdownHandler {
             var lastTrim = ContinuousClock.now
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                gauge.set(connection.isConnected ? 1.0 : 0.0)
+                gauge.set(connections.allSatisfy(\.isConnected) ? 1.0 : 0.0)
                 if ContinuousClock.now - lastTrim >= MallocTuning.trimInterval {
                     MallocTuning.trim()
                     lastTrim = .now
@@ -180,7 +189,7 @@ struct ConnectionService: Service {
         } onGracefulShutdown: {
             wake.signal()
         }
-        await connection.close()
+        for connection in connections { await connection.close() }
         gauge.set(0.0)
     }
 }

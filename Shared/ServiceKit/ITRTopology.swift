@@ -11,30 +11,61 @@ public enum ITRTopology {
     }
 
     public static let defaultDeliveryLimit = 5
+    /// Messages a kept-input queue (`itr.rejected`, every `.dlq`) holds at most. Past it the
+    /// broker refuses new ones (`x-overflow: reject-publish`): the publisher gets a nack and
+    /// parks the row in its outbox, so nothing vanishes; `itrctl dlq` drains them.
+    public static let keptQueueMaximumLength = 100_000
+    /// How long and how much `itr.unrouted` keeps (a stream: documented retention, not loss
+    /// on arrival).
+    public static let unroutedMaximumAge = "7D"
+    public static let unroutedMaximumBytes: Int64 = 1 << 30
+
+    /// A queue that keeps input for people: bounded, and refusing (not dropping) past the bound.
+    static func keptQueue(_ name: String) -> AMQPQueue {
+        .quorum(
+            name,
+            arguments: [
+                "x-max-length": .int64(Int64(keptQueueMaximumLength)), "x-overflow": .string("reject-publish"),
+            ])
+    }
+
+    /// Every exchange's alternate exchange: what no binding takes goes to `itr.unrouted`.
+    static var alternate: AMQPTable { ["alternate-exchange": .string(ITRNames.unroutedExchange)] }
 
     /// Exchanges and queues shared by every service: `itr.ingress`, `itr.events`, `itr.dlx`
     /// (topic), the feeds and `itr.rejected`.
     public static var shared: AMQPTopology {
         AMQPTopology(
             exchanges: [
-                AMQPExchange(name: ITRNames.ingressExchange, type: .topic),
-                AMQPExchange(name: ITRNames.eventsExchange, type: .topic),
-                AMQPExchange(name: ITRNames.deadLetterExchange, type: .topic),
+                AMQPExchange(name: ITRNames.unroutedExchange, type: .fanout),
+                AMQPExchange(name: ITRNames.ingressExchange, type: .topic, arguments: alternate),
+                AMQPExchange(name: ITRNames.eventsExchange, type: .topic, arguments: alternate),
+                AMQPExchange(name: ITRNames.deadLetterExchange, type: .topic, arguments: alternate),
             ],
             queues: [
+                AMQPQueue(
+                    name: ITRNames.unroutedQueue,
+                    arguments: [
+                        "x-queue-type": .string("stream"), "x-max-age": .string(unroutedMaximumAge),
+                        "x-max-length-bytes": .int64(unroutedMaximumBytes),
+                        "x-stream-max-segment-size-bytes": .int64(64 << 20),
+                    ]),
                 .quorum(ITRNames.defectFeedQueue),
                 .quorum(ITRNames.opportunityFeedQueue),
-                .quorum(ITRNames.rejectedQueue),
+                keptQueue(ITRNames.rejectedQueue),
             ],
             bindings: [
+                AMQPBinding(queue: ITRNames.unroutedQueue, exchange: ITRNames.unroutedExchange, routingKey: ""),
                 AMQPBinding(queue: ITRNames.defectFeedQueue, exchange: ITRNames.eventsExchange, routingKey: "itr.defect.#"),
                 AMQPBinding(
                     queue: ITRNames.opportunityFeedQueue, exchange: ITRNames.eventsExchange, routingKey: "itr.opportunity.#"),
             ])
     }
 
-    /// A service's quorum queue (delivery limit, dead-lettering to `itr.dlx` with `<name>.dlq`),
-    /// its bindings, and its `<name>.dlq` queue bound to `itr.dlx`.
+    /// A service's quorum queue (delivery limit, dead-lettering to `itr.dlx` with `<name>.dlq`
+    /// at least once: the broker keeps a dead letter until the `.dlq` confirmed it, which
+    /// RabbitMQ allows only with `x-overflow: reject-publish`), its bindings, and its bounded
+    /// `<name>.dlq` queue bound to `itr.dlx`.
     public static func serviceQueue(
         name: String, bindings: [(exchange: String, routingKey: String)], deliveryLimit: Int = defaultDeliveryLimit
     ) -> AMQPTopology {
@@ -43,8 +74,11 @@ public enum ITRTopology {
             queues: [
                 .quorum(
                     name, deliveryLimit: deliveryLimit, deadLetterExchange: ITRNames.deadLetterExchange,
-                    deadLetterRoutingKey: dlq),
-                .quorum(dlq),
+                    deadLetterRoutingKey: dlq,
+                    arguments: [
+                        "x-dead-letter-strategy": .string("at-least-once"), "x-overflow": .string("reject-publish"),
+                    ]),
+                keptQueue(dlq),
             ],
             bindings: bindings.map { AMQPBinding(queue: name, exchange: $0.exchange, routingKey: $0.routingKey) }
                 + [AMQPBinding(queue: dlq, exchange: ITRNames.deadLetterExchange, routingKey: dlq)])

@@ -4,49 +4,189 @@ import GRDB
 
 /// Messages to publish, written in the same transaction as the state change that caused them
 /// and published later by ``OutboxRelay`` (transactional outbox).
+///
+/// A row that cannot be published is **parked**, never dropped and never allowed to hold up
+/// the rows behind it: it stays in the table with `parked_at` and `parked_reason` set, is
+/// counted by `itr_outbox_parked`, listed by `GET /v1/outbox/parked` (and `itrctl status`,
+/// `itrctl dlq`), and published again only when someone asks (``unpark(_:seqs:)``). Parked are
+/// rows the wire cannot carry, rows whose stored message cannot be decoded, messages no queue
+/// took (not even the alternate exchange's) and rows the broker refused
+/// ``maximumAttempts`` times in a row.
 public enum Outbox {
+    /// What every outgoing message is checked against where it is made: AMQP 0-9-1's short
+    /// strings, a content header well under the default `frame_max` (128 KiB), a body under
+    /// the `max_message_size` this project configures (16 MiB). The relay's connection checks
+    /// again against what it negotiated.
+    public static let limits = AMQPMessageLimits()
+    /// Broker refusals (nacks, closed channels) of one row before it is parked.
+    public static let maximumAttempts = 5
+
     /// A pending row.
     public struct Entry: Sendable, Hashable {
         public var seq: Int64
         public var exchange: String
         public var routingKey: String
         public var message: AMQPMessage
+        /// Broker refusals so far.
+        public var attempts: Int = 0
+    }
+
+    /// A parked row: what it was for and why it is parked.
+    public struct Parked: Sendable, Hashable, Codable {
+        public var seq: Int64
+        public var exchange: String
+        public var routingKey: String
+        public var reason: String
+        /// Unix seconds.
+        public var parkedAt: Double
+        public var attempts: Int
+        public var messageID: String?
+        public var type: String?
+        public var bodyBytes: Int
+    }
+
+    /// A message refused where it was made: it can never be published as it is. Thrown by
+    /// ``enqueue(_:message:exchange:routingKey:fitting:)``; the error says which field.
+    public struct RefusedMessage: Error, CustomStringConvertible, Sendable {
+        public var exchange: String
+        public var routingKey: String
+        public var error: AMQPError
+        public var description: String {
+            "outbox: refused a message for '\(exchange)' with routing key '\(routingKey.prefix(80))': \(error.message)"
+        }
     }
 
     /// Adds a message to publish once the surrounding transaction commits. Returns its sequence number.
+    ///
+    /// - Parameter fitting: the message copies outside input and may be cut to fit
+    ///   (``AMQPWire/fitted(_:limits:)``); otherwise a message that does not fit is refused
+    ///   with ``RefusedMessage``.
     @discardableResult
-    public static func enqueue(_ db: Database, message: AMQPMessage, exchange: String, routingKey: String) throws -> Int64 {
+    public static func enqueue(
+        _ db: Database, message: AMQPMessage, exchange: String, routingKey: String, fitting: Bool = false
+    ) throws -> Int64 {
+        let message = fitting ? AMQPWire.fitted(message, limits: limits) : message
+        do {
+            try AMQPWire.check(message, exchange: exchange, routingKey: routingKey, limits: limits)
+        } catch {
+            throw RefusedMessage(exchange: exchange, routingKey: routingKey, error: error)
+        }
         // created_at as Unix seconds: a number, no date formatting per event.
         try db.cachedStatement(sql: "INSERT INTO outbox (exchange, routing_key, message, created_at) VALUES (?, ?, ?, ?)")
             .execute(arguments: [exchange, routingKey, AMQPMessageCodec.encode(message), Date().timeIntervalSince1970])
         return db.lastInsertedRowID
     }
 
-    /// Up to `limit` pending rows with `seq > after`, in sequence order.
+    /// Up to `limit` pending (not parked) rows with `seq > after`, in sequence order.
+    /// Throws when a row cannot be decoded (the relay uses ``nextRows(_:after:limit:)``).
     public static func pending(_ db: Database, after: Int64 = 0, limit: Int) throws -> [Entry] {
-        let rows = try Row.fetchAll(
-            db, sql: "SELECT seq, exchange, routing_key, message FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
-            arguments: [after, limit])
-        return try rows.map { row in
-            let data: Data = row["message"]
-            return Entry(
-                seq: row["seq"], exchange: row["exchange"], routingKey: row["routing_key"],
-                message: try AMQPMessageCodec.decode(data))
+        let rows = try nextRows(db, after: after, limit: limit)
+        if let bad = rows.undecodable.first {
+            throw DatabaseError(message: "outbox row \(bad.seq) cannot be decoded: \(bad.reason)")
         }
+        return rows.entries
+    }
+
+    /// Up to `limit` pending rows with `seq > after`: those that decode, and those that do not
+    /// (with why), so that one bad row holds up nothing.
+    public static func nextRows(
+        _ db: Database, after: Int64, limit: Int
+    ) throws -> (entries: [Entry], undecodable: [(seq: Int64, reason: String)]) {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT seq, exchange, routing_key, message, attempts FROM outbox
+                WHERE seq > ? AND parked_at IS NULL ORDER BY seq LIMIT ?
+                """,
+            arguments: [after, limit])
+        var entries: [Entry] = []
+        var undecodable: [(Int64, String)] = []
+        entries.reserveCapacity(rows.count)
+        for row in rows {
+            let seq: Int64 = row[0]
+            do {
+                guard let data = row[3] as Data? else { throw AMQPMessageCodec.DecodingError(offset: 0, message: "no message") }
+                entries.append(
+                    Entry(seq: seq, exchange: row[1], routingKey: row[2], message: try AMQPMessageCodec.decode(data), attempts: row[4]))
+            } catch {
+                undecodable.append((seq, "the stored message cannot be decoded: \(error)"))
+            }
+        }
+        return (entries, undecodable)
     }
 
     /// Deletes published rows.
     public static func delete(_ db: Database, seqs: [Int64]) throws {
-        guard !seqs.isEmpty else { return }
-        for chunk in stride(from: 0, to: seqs.count, by: 500) {
-            let part = Array(seqs[chunk..<min(chunk + 500, seqs.count)])
-            let placeholders = Array(repeating: "?", count: part.count).joined(separator: ",")
+        try chunked(seqs) { placeholders, part in
             try db.execute(sql: "DELETE FROM outbox WHERE seq IN (\(placeholders))", arguments: StatementArguments(part))
         }
     }
 
-    /// How many rows are pending.
+    /// Parks a row with its reason (it stays, but is not published again until unparked).
+    public static func park(_ db: Database, seq: Int64, reason: String, now: Date = Date()) throws {
+        try db.execute(
+            sql: "UPDATE outbox SET parked_at = ?, parked_reason = ? WHERE seq = ?",
+            arguments: [now.timeIntervalSince1970, String(reason.prefix(2000)), seq])
+    }
+
+    /// Counts one more broker refusal of each row.
+    public static func countAttempt(_ db: Database, seqs: [Int64]) throws {
+        try chunked(seqs) { placeholders, part in
+            try db.execute(
+                sql: "UPDATE outbox SET attempts = attempts + 1 WHERE seq IN (\(placeholders))", arguments: StatementArguments(part))
+        }
+    }
+
+    /// Makes parked rows pending again (all of them when `seqs` is nil); returns how many.
+    @discardableResult
+    public static func unpark(_ db: Database, seqs: [Int64]? = nil) throws -> Int {
+        if let seqs {
+            var changed = 0
+            try chunked(seqs) { placeholders, part in
+                try db.execute(
+                    sql: "UPDATE outbox SET parked_at = NULL, parked_reason = NULL, attempts = 0 WHERE parked_at IS NOT NULL AND seq IN (\(placeholders))",
+                    arguments: StatementArguments(part))
+                changed += db.changesCount
+            }
+            return changed
+        }
+        try db.execute(sql: "UPDATE outbox SET parked_at = NULL, parked_reason = NULL, attempts = 0 WHERE parked_at IS NOT NULL")
+        return db.changesCount
+    }
+
+    /// The parked rows, oldest first.
+    public static func parked(_ db: Database, limit: Int = 1000) throws -> [Parked] {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT seq, exchange, routing_key, parked_reason, parked_at, attempts, message FROM outbox
+                WHERE parked_at IS NOT NULL ORDER BY seq LIMIT ?
+                """,
+            arguments: [limit])
+        return rows.map { row in
+            let data = row[6] as Data? ?? Data()
+            let message = try? AMQPMessageCodec.decode(data)
+            return Parked(
+                seq: row[0], exchange: row[1], routingKey: row[2], reason: row[3] ?? "", parkedAt: row[4] ?? 0,
+                attempts: row[5], messageID: message?.properties.messageID, type: message?.properties.type,
+                bodyBytes: message?.body.count ?? data.count)
+        }
+    }
+
+    /// How many rows are pending (parked ones not included).
     public static func count(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE parked_at IS NULL") ?? 0
+    }
+
+    /// How many rows are parked.
+    public static func parkedCount(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE parked_at IS NOT NULL") ?? 0
+    }
+
+    private static func chunked(_ seqs: [Int64], _ body: (String, [Int64]) throws -> Void) throws {
+        for chunk in stride(from: 0, to: seqs.count, by: 500) {
+            let part = Array(seqs[chunk..<min(chunk + 500, seqs.count)])
+            try body(Array(repeating: "?", count: part.count).joined(separator: ","), part)
+        }
     }
 }

@@ -34,6 +34,13 @@ import Synchronization
 /// flight or confirmed and awaiting their delete. While a backlog fills whole reads (or after
 /// failures) it is a `COUNT(*)`, at most once per second.
 ///
+/// A row that cannot be published is parked (``Outbox``), and the relay goes on with the
+/// next at once: a row the wire cannot carry (`.unencodable`) or whose stored message does
+/// not decode, a message no queue took (`.unroutable`: mandatory, and not even the alternate
+/// exchange's queue took it), and a row the broker refused (nack, closed channel)
+/// ``Outbox/maximumAttempts`` times. Only connection trouble (lost, closed, timeouts) makes
+/// the relay back off and retry everything; it never parks for that.
+///
 /// Graceful shutdown: waits for what is in flight, publishes what is pending (the consumer,
 /// stopped before, may just have enqueued) until the table is empty or a publish fails, then
 /// returns; what is left stays in the table for the next start.
@@ -43,7 +50,12 @@ public final class OutboxRelay: Service, Sendable {
         public var pollInterval: Duration = .milliseconds(500)
         public var initialBackoff: Duration = .milliseconds(100)
         public var maximumBackoff: Duration = .seconds(5)
-        public var mandatory: Bool = false
+        /// Publish with the mandatory flag, so that a message no queue takes comes back
+        /// (`.unroutable`) and is parked instead of confirmed and lost. The services' exchanges
+        /// have an alternate exchange, so this only happens when even that has no queue.
+        public var mandatory: Bool = true
+        /// Broker refusals of one row before it is parked.
+        public var maximumAttempts: Int = Outbox.maximumAttempts
 
         public init() {}
     }
@@ -84,13 +96,16 @@ public final class OutboxRelay: Service, Sendable {
     /// Completions of the publishes in flight, handed from their tasks to the loop, and how
     /// many are still outstanding.
     private struct Completions {
-        var done: [(seq: Int64, exchange: String, error: (any Error)?)] = []
+        var done: [(seq: Int64, exchange: String, attempts: Int, error: (any Error)?)] = []
         var outstanding = 0
     }
 
     private let completions = Mutex(Completions())
 
     private func loop() async throws {
+        if let metrics, let parked = try? await store.pool.read({ db in try Outbox.parkedCount(db) }) {
+            metrics.outboxParkedRows.set(Double(parked))
+        }
         var backoff = configuration.initialBackoff
         var state = PassState()
         while !Task.isCancelled {
@@ -113,6 +128,9 @@ public final class OutboxRelay: Service, Sendable {
             case .empty:
                 backoff = configuration.initialBackoff
                 if shutdown { return }
+                // Nothing in flight and nothing confirmed left undeleted: read from the start
+                // next time, so that rows made pending again (unparked) are seen.
+                state.lastStarted = 0
                 await wake.wait(timeout: configuration.pollInterval)
             case .failed:
                 if shutdown { return }
@@ -136,6 +154,25 @@ public final class OutboxRelay: Service, Sendable {
         case failed
     }
 
+    /// What a failed publish means for its row.
+    enum FailureKind: Equatable {
+        /// It can never succeed as it is: park it now.
+        case permanent
+        /// The broker refused it: count an attempt, park after ``Configuration/maximumAttempts``.
+        case refused
+        /// Connection trouble: back off and retry, never park.
+        case transient
+    }
+
+    static func classify(_ error: any Error) -> FailureKind {
+        guard let amqp = error as? AMQPError else { return .transient }
+        switch amqp.code {
+        case .unencodable, .unroutable: return .permanent
+        case .publishNacked, .channelClosed: return .refused
+        default: return .transient
+        }
+    }
+
     struct PassState {
         /// The highest `seq` handed to the publisher since the last (re)start.
         var lastStarted: Int64 = 0
@@ -157,25 +194,45 @@ public final class OutboxRelay: Service, Sendable {
         }
         state.inFlight -= done.count
         var failures = 0
+        var park: [(seq: Int64, reason: String)] = []
+        var refused: [Int64] = []
         for completion in done {
-            if let error = completion.error {
-                failures += 1
+            guard let error = completion.error else {
+                state.confirmed.append(completion.seq)
+                metrics?.eventsPublished(exchange: completion.exchange).increment()
+                continue
+            }
+            failures += 1
+            switch Self.classify(error) {
+            case .permanent:
+                park.append((completion.seq, "\(error)"))
+            case .refused where completion.attempts + 1 >= configuration.maximumAttempts:
+                park.append((completion.seq, "refused by the broker \(completion.attempts + 1) times; last: \(error)"))
+            case .refused:
+                refused.append(completion.seq)
+                fallthrough
+            case .transient:
                 if !state.failing {
                     logger.warning(
                         "outbox publish failed; will retry",
                         metadata: ["seq": "\(completion.seq)", "error": "\(error)"])
                 }
                 state.failing = true
-            } else {
-                state.confirmed.append(completion.seq)
-                metrics?.eventsPublished(exchange: completion.exchange).increment()
             }
         }
         if failures > 0 { metrics?.outboxPublishFailures.increment(by: Int64(failures)) }
-        if !state.confirmed.isEmpty && (state.inFlight == 0 || state.confirmed.count >= max(1, window / 2)) {
-            let seqs = state.confirmed
-            try await store.pool.write { db in try Outbox.delete(db, seqs: seqs) }
-            state.confirmed.removeAll(keepingCapacity: true)
+        let deleteDue = !state.confirmed.isEmpty && (state.inFlight == 0 || state.confirmed.count >= max(1, window / 2))
+        if deleteDue || !park.isEmpty || !refused.isEmpty {
+            let seqs = deleteDue ? state.confirmed : []
+            let parkNow = park
+            let refusedNow = refused
+            try await store.pool.write { db in
+                try Outbox.delete(db, seqs: seqs)
+                for row in parkNow { try Outbox.park(db, seq: row.seq, reason: row.reason) }
+                try Outbox.countAttempt(db, seqs: refusedNow)
+            }
+            if deleteDue { state.confirmed.removeAll(keepingCapacity: true) }
+            recordParked(park)
         }
         if state.failing {
             if state.inFlight > 0 { return .waiting }
@@ -185,11 +242,20 @@ public final class OutboxRelay: Service, Sendable {
         let room = window - state.inFlight
         guard room > 0 else { return .waiting }
         let after = state.lastStarted
-        let entries = try await store.pool.read { db in try Outbox.pending(db, after: after, limit: room) }
+        let rows = try await store.pool.read { db in try Outbox.nextRows(db, after: after, limit: room) }
+        let entries = rows.entries
+        if !rows.undecodable.isEmpty {
+            let bad = rows.undecodable
+            try await store.pool.write { db in
+                for row in bad { try Outbox.park(db, seq: row.seq, reason: row.reason) }
+            }
+            recordParked(bad)
+        }
         start(entries)
-        if let last = entries.last { state.lastStarted = last.seq }
+        let lastRead = max(entries.last?.seq ?? 0, rows.undecodable.last?.seq ?? 0)
+        if lastRead > 0 { state.lastStarted = max(state.lastStarted, lastRead) }
         state.inFlight += entries.count
-        if entries.count == room {
+        if entries.count + rows.undecodable.count == room {
             try await updatePendingByCount(&state, force: false)
             return state.inFlight < window ? .moreWaiting : .waiting
         }
@@ -218,13 +284,25 @@ public final class OutboxRelay: Service, Sendable {
                     failure = error
                 }
                 let wake = self.completions.withLock { state -> Bool in
-                    state.done.append((entry.seq, entry.exchange, failure))
+                    state.done.append((entry.seq, entry.exchange, entry.attempts, failure))
                     state.outstanding -= 1
                     return state.outstanding == 0 || failure != nil || state.outstanding == window - 1
                 }
                 if wake { self.wake.signal() }
             }
         }
+    }
+
+    /// Logs and counts parked rows (one line each: they need someone's attention).
+    private func recordParked(_ rows: [(seq: Int64, reason: String)]) {
+        guard !rows.isEmpty else { return }
+        for row in rows {
+            logger.error(
+                "outbox row parked: it will not be published until unparked",
+                metadata: ["seq": "\(row.seq)", "reason": "\(row.reason.prefix(500))"])
+        }
+        metrics?.outboxParked.increment(by: Int64(rows.count))
+        metrics?.outboxParkedRows.increment(by: Double(rows.count))
     }
 
     /// `itr_outbox_pending` by `COUNT(*)`: always when `force`, else at most once per second.

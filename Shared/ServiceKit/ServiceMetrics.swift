@@ -19,6 +19,8 @@ import Synchronization
 /// | `itr_handler_batch_size` | histogram | service, queue |
 /// | `itr_outbox_pending` | gauge | service |
 /// | `itr_outbox_publish_failures_total` | counter | service |
+/// | `itr_outbox_parked_total` | counter | service |
+/// | `itr_outbox_parked` | gauge | service |
 /// | `itr_amqp_connected` | gauge | service |
 /// | `itr_consumer_ready` | gauge | service, queue |
 /// | `itr_retention_pruned_rows_total` | counter | service, table |
@@ -104,6 +106,14 @@ public final class ServiceMetrics: Sendable {
 
     public var outboxPublishFailures: Prometheus.Counter {
         counter("itr_outbox_publish_failures", "Outbox publish attempts that failed and will be retried.", [])
+    }
+
+    public var outboxParked: Prometheus.Counter {
+        counter("itr_outbox_parked", "Outbox rows parked: they cannot be published and wait for someone (GET /v1/outbox/parked).", [])
+    }
+
+    public var outboxParkedRows: Prometheus.Gauge {
+        gauge("itr_outbox_parked", "Outbox rows parked now.", [])
     }
 
     public var amqpConnected: Prometheus.Gauge {

@@ -9,7 +9,11 @@ public struct ServiceRuntime: Sendable {
     public let settings: ServiceSettings
     public let logger: Logger
     public let store: ServiceStore
+    /// The consuming connection: deliveries, acks, heartbeats. Never blocked by publishing.
     public let connection: AMQPConnection
+    /// The publishing connection (the outbox relay's): when the broker blocks publishers
+    /// (`connection.blocked`: a memory or disk alarm) or TCP pushes back, only this one waits.
+    public let publishConnection: AMQPConnection
     public let relay: OutboxRelay
     public let metrics: ServiceMetrics
     public let health: HealthState

@@ -18,7 +18,7 @@ import GRDB
 /// (``defaultWriterCacheKiB``) and each reader with ``defaultReaderCacheKiB``.
 ///
 /// The shared `inbox` and `outbox` tables are created by the first migration
-/// (`servicekit-v1`); each service registers its own migrations after it.
+/// (`servicekit-v1`, and `servicekit-v2` for the outbox's parking columns); each service registers its own migrations after them.
 public final class ServiceStore: Sendable {
     public let pool: DatabasePool
     public let path: String
@@ -49,6 +49,16 @@ public final class ServiceStore: Sendable {
                         message BLOB NOT NULL,
                         created_at DATETIME NOT NULL
                     );
+                    """)
+        }
+        // Parking (rows that cannot be published stay, with why, and hold up nothing).
+        migrator.registerMigration("servicekit-v2") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE outbox ADD COLUMN parked_at REAL;
+                    ALTER TABLE outbox ADD COLUMN parked_reason TEXT;
+                    CREATE INDEX outbox_parked ON outbox (seq) WHERE parked_at IS NOT NULL;
                     """)
         }
         return migrator

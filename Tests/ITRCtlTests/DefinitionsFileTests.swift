@@ -29,7 +29,8 @@ import Testing
                 })
             }
         }
-        #expect(Set(definitions.exchanges.map(\.name)) == ["itr.ingress", "itr.events", "itr.dlx"])
+        #expect(Set(definitions.exchanges.map(\.name)) == ["itr.ingress", "itr.events", "itr.dlx", "itr.unrouted"])
+        #expect(queues.contains("itr.unrouted"))
         #expect(queues.isSuperset(of: ["feed.defects", "feed.opportunities", "itr.rejected"]))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import ITREvents
+import ITRTestSupport
 import Testing
 
 /// The JSON Schemas and the AsyncAPI document agree with the Swift types.
@@ -8,25 +9,8 @@ import Testing
         .deletingLastPathComponent()
     static let eventsDir = packageRoot.appendingPathComponent("Shared/ITREvents")
 
-    /// `.venv-test/bin/python` under the package root, else `python3` from PATH.
-    static var python: (URL, [String]) {
-        let venv = packageRoot.appendingPathComponent(".venv-test/bin/python")
-        if FileManager.default.isExecutableFile(atPath: venv.path) { return (venv, []) }
-        return (URL(fileURLWithPath: "/usr/bin/env"), ["python3"])
-    }
-
     static func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let (exe, prefix) = python
-        let process = Process()
-        process.executableURL = exe
-        process.arguments = prefix + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        try TestEnvironment.runPython(arguments)
     }
 
     @Test func everyTypeHasASchemaAndAnAsyncAPIMessage() throws {

@@ -26,29 +26,35 @@ final class FakePublisher: MessagePublisher {
         var attempts = 0
         var failNextAttempts = 0
         var failWhen: (@Sendable (AMQPMessage) -> Bool)?
+        var failure: any Error = Failure()
     }
 
     private let state = Mutex(State())
 
     func publish(_ message: AMQPMessage, exchange: String, routingKey: String, mandatory: Bool) async throws {
-        let fail = state.withLock { state -> Bool in
+        let failure = state.withLock { state -> (any Error)? in
             state.attempts += 1
             if state.failNextAttempts > 0 {
                 state.failNextAttempts -= 1
-                return true
+                return state.failure
             }
-            if let failWhen = state.failWhen, failWhen(message) { return true }
+            if let failWhen = state.failWhen, failWhen(message) { return state.failure }
             state.published.append(Published(message: message, exchange: exchange, routingKey: routingKey))
-            return false
+            return nil
         }
         await Task.yield()
-        if fail { throw Failure() }
+        if let failure { throw failure }
     }
 
     var published: [Published] { state.withLock { $0.published } }
     var attempts: Int { state.withLock { $0.attempts } }
     func failNext(_ count: Int) { state.withLock { $0.failNextAttempts = count } }
-    func failWhen(_ predicate: (@Sendable (AMQPMessage) -> Bool)?) { state.withLock { $0.failWhen = predicate } }
+    func failWhen(_ predicate: (@Sendable (AMQPMessage) -> Bool)?, with error: any Error = Failure()) {
+        state.withLock {
+            $0.failWhen = predicate
+            $0.failure = error
+        }
+    }
 }
 
 /// Polls `condition` until it holds or `timeout` passes. The timeout is generous: the whole

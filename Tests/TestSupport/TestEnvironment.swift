@@ -30,6 +30,21 @@ public enum TestEnvironment {
         return FileManager.default.isExecutableFile(atPath: venv) ? venv : "/usr/bin/env python3"
     }
 
+    /// Runs ``python`` with `arguments`; its exit status and what it printed (stdout and stderr).
+    public static func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let command = python.split(separator: " ").map(String.init)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst()) + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
     public static func portOpen(_ port: UInt16, host: String = "127.0.0.1") -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }

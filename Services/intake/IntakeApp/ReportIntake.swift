@@ -231,11 +231,13 @@ public final class ReportIntake: Sendable {
         }
         if event.extensions.keys.contains(where: { !CloudEvent.isValidExtensionName($0) }) { event.extensions = [:] }
         try publish(db, event)
-        if var kept = item.original {
-            kept.properties.headers[ITRNames.reasonCodeHeader] = .string(rejection.reasonCode)
-            kept.properties.headers[ITRNames.reasonHeader] = .string(rejection.message)
-            kept.properties.headers[ITRNames.serviceHeader] = .string("intake")
-            try Outbox.enqueue(db, message: kept, exchange: RejectionTarget.rejectedQueue.exchange, routingKey: RejectionTarget.rejectedQueue.routingKey)
+        if let original = item.original {
+            // A copy of outside input: cut to what AMQP carries where it must be (a content
+            // type over 255 bytes, huge or deep headers), never refused.
+            let kept = RejectedCopy.make(original, code: rejection.reasonCode, reason: rejection.message, service: "intake")
+            try Outbox.enqueue(
+                db, message: kept, exchange: RejectionTarget.rejectedQueue.exchange,
+                routingKey: RejectionTarget.rejectedQueue.routingKey, fitting: true)
         }
         logger.info(
             "report rejected",

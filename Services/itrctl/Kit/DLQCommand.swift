@@ -27,8 +27,21 @@ struct DLQCommand: AsyncParsableCommand {
             let amqp = try await connection.connect()
             let reports = await QueueInventory.inspect(QueueInventory.deadLetterQueueNames, on: amqp)
             await amqp.close()
+            // Messages that never reached the broker: the services' parked outbox rows.
+            let fetcher = HTTPFetcher(timeout: 2)
+            var parked: [(product: String, rows: ParkedRows?)] = []
+            for (product, url) in connection.endpoints.all {
+                parked.append((product, try? await fetcher.getJSON(ParkedRows.self, "\(url)/v1/outbox/parked")))
+            }
             if output.json {
-                Console.printJSON(reports)
+                struct Listing: Encodable {
+                    var queues: [QueueReport]
+                    var parked: [String: ParkedRows]
+                }
+                Console.printJSON(
+                    Listing(
+                        queues: reports,
+                        parked: Dictionary(parked.compactMap { p in p.rows.map { (p.product, $0) } }, uniquingKeysWith: { a, _ in a })))
             } else {
                 print(
                     Console.table(
@@ -36,6 +49,18 @@ struct DLQCommand: AsyncParsableCommand {
                         reports.map { [$0.name, $0.messages.map(String.init) ?? ($0.error ?? "?"), $0.consumers.map(String.init) ?? "?"] }))
                 let total = reports.reduce(0) { $0 + ($1.messages ?? 0) }
                 print("\n\(total) dead letter\(total == 1 ? "" : "s") waiting.")
+                let rows = parked.flatMap { p in (p.rows?.parked ?? []).map { (p.product, $0) } }
+                print("\nOutbox rows parked (not published; they stay in the service's outbox):")
+                if rows.isEmpty {
+                    print("  none" + (parked.contains { $0.rows == nil } ? " (some services did not answer)" : ""))
+                } else {
+                    print(
+                        Console.table(
+                            ["service", "seq", "exchange", "routing key", "type", "reason"],
+                            rows.map { product, row in
+                                [product, String(row.seq), row.exchange, row.routingKey, row.type ?? "", String(row.reason.prefix(120))]
+                            }))
+                }
             }
         }
     }

@@ -1,5 +1,6 @@
 import AMQPClient
 import Foundation
+import ServiceKit
 
 /// What `itrctl status` reports: each service's health and readiness, each queue's depth.
 public struct StatusReport: Codable, Sendable {
@@ -11,6 +12,8 @@ public struct StatusReport: Codable, Sendable {
         /// HTTP status of GET /readyz (nil: no answer).
         public var readyz: Int?
         public var error: String?
+        /// Outbox rows the service parked (GET /v1/outbox/parked; nil: no answer).
+        public var parked: Int?
         public var healthy: Bool { healthz == 200 }
         public var ready: Bool { readyz == 200 }
     }
@@ -25,6 +28,9 @@ public struct StatusReport: Codable, Sendable {
         queues.filter { $0.kind == .deadLetter || $0.kind == .rejected }.reduce(0) { $0 + ($1.messages ?? 0) }
     }
 
+    /// Outbox rows parked in all services: messages that could not be published and wait.
+    public var parkedRows: Int { services.reduce(0) { $0 + ($1.parked ?? 0) } }
+
     /// Everything ready, and the broker reachable.
     public var ok: Bool { brokerError == nil && services.allSatisfy(\.ready) }
 
@@ -38,6 +44,7 @@ public struct StatusReport: Codable, Sendable {
             do {
                 s.healthz = try await fetcher.get("\(url)/healthz").status
                 s.readyz = try await fetcher.get("\(url)/readyz").status
+                s.parked = try? await fetcher.getJSON(ParkedRows.self, "\(url)/v1/outbox/parked").count
             } catch {
                 s.error = "\(error)"
             }
@@ -58,9 +65,12 @@ public struct StatusReport: Codable, Sendable {
     public var text: String {
         var out = "Services\n"
         out += Console.table(
-            ["service", "url", "healthz", "readyz", "note"],
+            ["service", "url", "healthz", "readyz", "parked", "note"],
             services.map {
-                [$0.product, $0.url, $0.healthz.map(String.init) ?? "-", $0.readyz.map(String.init) ?? "-", $0.error ?? ""]
+                [
+                    $0.product, $0.url, $0.healthz.map(String.init) ?? "-", $0.readyz.map(String.init) ?? "-",
+                    $0.parked.map(String.init) ?? "-", $0.error ?? "",
+                ]
             })
         out += "\n\nBroker \(broker)"
         if let brokerError {
@@ -75,6 +85,14 @@ public struct StatusReport: Codable, Sendable {
             })
         out += "\n\nDead letters waiting: \(deadLetters)"
         if deadLetters > 0 { out += "  (see: itrctl dlq list)" }
+        out += "\nOutbox rows parked: \(parkedRows)"
+        if parkedRows > 0 { out += "  (see: itrctl dlq list; they stay in the service's outbox)" }
         return out
     }
+}
+
+/// The answer of a service's `GET /v1/outbox/parked`.
+public struct ParkedRows: Codable, Sendable, Hashable {
+    public var count: Int
+    public var parked: [Outbox.Parked]
 }

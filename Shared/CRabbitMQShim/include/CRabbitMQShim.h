@@ -2,7 +2,8 @@
 //
 // Everything here is prefixed `crmq_` and holds no logic beyond what Swift cannot express:
 // the variadic login, building field values (a C union), reading frame payload unions,
-// and poll(2) on the socket plus a wake-up eventfd.
+// and poll(2) on the socket plus a wake-up eventfd; and the header-nesting guard (guard.c),
+// which caps what librabbitmq's recursive table decoder would otherwise overflow the stack on.
 #pragma once
 #include "../../CRabbitMQ/CRabbitMQ.h"
 #include <stdint.h>
@@ -73,6 +74,19 @@ int crmq_eventfd_open(void);
 void crmq_eventfd_signal(int fd);
 void crmq_eventfd_drain(int fd);
 void crmq_fd_close(int fd);
+
+/// Installs the header-nesting guard on a connection's socket (see guard.c): tables and
+/// arrays nested deeper than `max_depth` reach librabbitmq as opaque byte arrays. Call after
+/// the socket is created and before it is opened. 0 = installed; negative = not (unsupported
+/// librabbitmq version, out of memory).
+int crmq_guard_install(amqp_socket_t *socket, int max_depth);
+/// For the next content header frame in stream order (on `channel`): 1 if the guard capped
+/// its headers. Call once per header frame dispatched, in order.
+int crmq_guard_take_header(amqp_socket_t *socket, uint16_t channel);
+/// Bytes the guard holds that librabbitmq has not read yet (poll does not see them).
+size_t crmq_guard_buffered(amqp_socket_t *socket);
+/// Header frames capped on this socket so far.
+uint64_t crmq_guard_capped_total(amqp_socket_t *socket);
 
 #ifdef __cplusplus
 }
