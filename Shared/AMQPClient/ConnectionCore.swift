@@ -8,6 +8,11 @@ import Synchronization
 /// Other threads hand it `Command`s through a locked queue and wake it with an eventfd; it
 /// answers through continuations and the consumers' streams. Everything below `// MARK: IO
 /// thread` runs on that thread only, which is why the class is `@unchecked Sendable`.
+///
+/// Three layers: ``ConnectionStateMachine`` decides the connection's life (connect, recover
+/// with back-off, blocked publishing, close with a deadline) as a pure value; ``RabbitWire``
+/// is the thin throwing layer over the raw `amqp_*` calls; this class is the loop between
+/// them, with the bookkeeping of channels, consumers and confirms.
 final class ConnectionCore: @unchecked Sendable {
     static let controlChannel: UInt16 = 1
     static let publishChannel: UInt16 = 2
@@ -61,7 +66,8 @@ final class ConnectionCore: @unchecked Sendable {
         let fd = crmq_eventfd_open()
         guard fd >= 0 else { throw AMQPError(.connectionFailed, "cannot create the wake-up eventfd (errno \(errno))") }
         self.wakeFD = fd
-        self.backoff = ReconnectBackoff(initial: configuration.reconnectInitialDelay, maximum: configuration.reconnectMaxDelay)
+        self.machine = ConnectionStateMachine(
+            backoff: ReconnectBackoff(initial: configuration.reconnectInitialDelay, maximum: configuration.reconnectMaxDelay))
     }
 
     deinit { crmq_fd_close(wakeFD) }
@@ -99,8 +105,8 @@ final class ConnectionCore: @unchecked Sendable {
     /// The connection's socket, with the header-nesting guard installed (guard.c).
     private var socket: OpaquePointer?
     private let arena = CArena()
-    private var backoff: ReconnectBackoff
-    private var nextReconnect: ContinuousClock.Instant?
+    private var machine: ConnectionStateMachine
+    private var wire: RabbitWire? { conn.map(RabbitWire.init(conn:)) }
     private var epochCounter: UInt64 = 0
     private var channelEpoch: [UInt16: UInt64] = [:]
     private var topology = AMQPTopology()
@@ -112,8 +118,8 @@ final class ConnectionCore: @unchecked Sendable {
     private var partial: [UInt16: PartialContent] = [:]
     private var pendingAcks: [UInt16: [UInt64]] = [:]
     private var settledTags: [UInt16: SettledTags] = [:]
-    private var blocked = false
-    private var closing: (deadline: ContinuousClock.Instant, continuations: [CheckedContinuation<Void, Never>])?
+    /// Who waits for the close to finish.
+    private var closeWaiters: [CheckedContinuation<Void, Never>] = []
 
     private struct PartialContent {
         enum Kind {
@@ -145,9 +151,11 @@ final class ConnectionCore: @unchecked Sendable {
     private func threadMain(_ onFirstConnect: @escaping @Sendable (AMQPError?) -> Void) {
         do {
             try establish()
+            machine.connected()
             onFirstConnect(nil)
         } catch {
             teardown()
+            _ = machine.connectFailed(now: .now)  // the first attempt is the caller's to retry
             queue.withLock { $0.stopped = true }
             onFirstConnect(error)
             return
@@ -166,41 +174,41 @@ final class ConnectionCore: @unchecked Sendable {
         for command in commands { execute(command) }
         flushAcks()
 
-        if conn == nil {
-            if let closing { finishClose(closing.continuations); return false }
-            let now = ContinuousClock.now
-            if let next = nextReconnect, now < next {
-                sleep(until: next)
-                return true
-            }
+        let step = machine.nextStep(
+            now: .now, hasConnection: conn != nil, outstanding: !(confirms.isEmpty && waitingPublishes.isEmpty))
+        switch step {
+        case .stop:
+            return false
+        case .finishClose:
+            finishClose()
+            return false
+        case .sleep(let until):
+            sleep(until: until)
+            return true
+        case .connect:
             do {
                 try establish()
-                backoff.reset()
-                nextReconnect = nil
+                machine.connected()
                 logger.info("amqp connection recovered", metadata: ["connection": "\(configuration.connectionName)", "broker": "\(configuration.redactedURL)"])
             } catch {
                 teardown()
-                let delay = backoff.nextDelay()
-                nextReconnect = .now + delay
-                logger.warning("amqp reconnect failed", metadata: ["error": "\(error)", "retry_in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"])
+                if case .retry(let at) = machine.connectFailed(now: .now) {
+                    let delay = at - .now
+                    logger.warning("amqp reconnect failed", metadata: ["error": "\(error)", "retry_in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"])
+                }
+            }
+            return true
+        case .work(let publish):
+            if publish { flushPublishes() }
+            let frames = readFrames()
+            if frames == 0, conn != nil {
+                let heartbeatMs = configuration.heartbeat > 0 ? max(50, configuration.heartbeat * 250) : 1000
+                let closing = if case .closing = machine.state { true } else { false }
+                // While reading is paused only commands (settlements) can change anything.
+                idleWait(timeoutMs: Int32(min(heartbeatMs, closing ? 20 : 1000)), watchSocket: !readingPaused)
             }
             return true
         }
-
-        flushPublishes()
-        let frames = readFrames()
-        if let closing {
-            if (confirms.isEmpty && waitingPublishes.isEmpty) || ContinuousClock.now >= closing.deadline || conn == nil {
-                finishClose(closing.continuations)
-                return false
-            }
-        }
-        if frames == 0, conn != nil {
-            let heartbeatMs = configuration.heartbeat > 0 ? max(50, configuration.heartbeat * 250) : 1000
-            // While reading is paused only commands (settlements) can change anything.
-            idleWait(timeoutMs: Int32(min(heartbeatMs, closing == nil ? 1000 : 20)), watchSocket: !readingPaused)
-        }
-        return true
     }
 
     private func sleep(until instant: ContinuousClock.Instant) {
@@ -232,7 +240,7 @@ final class ConnectionCore: @unchecked Sendable {
     private func execute(_ command: Command) {
         switch command {
         case .publish(let p):
-            if closing != nil && conn == nil {
+            if case .closing = machine.state, conn == nil {
                 p.fail(AMQPError(.closed, "the connection is closed"))
             } else {
                 waitingPublishes.append(p)
@@ -285,8 +293,11 @@ final class ConnectionCore: @unchecked Sendable {
                 if error.code == .connectionLost { connectionLost(error) }
             }
         case .close(let cont):
-            if closing == nil {
-                closing = (.now + .seconds(5), [cont])
+            closeWaiters.append(cont)
+            switch machine.closeRequested(now: .now) {
+            case .alreadyClosing:
+                break
+            case .drain, .finishClose:
                 // Stop deliveries first; in-flight deliveries may still be acked until the connection closes.
                 for c in consumers.values {
                     execute(.cancel(c))
@@ -295,8 +306,6 @@ final class ConnectionCore: @unchecked Sendable {
                 pendingConsumes.removeAll()
                 for (_, dc) in pendingDeclares { dc.resume(throwing: AMQPError(.closed, "the connection is closed")) }
                 pendingDeclares.removeAll()
-            } else {
-                closing!.continuations.append(cont)
             }
         }
     }
@@ -312,18 +321,21 @@ final class ConnectionCore: @unchecked Sendable {
             pendingAcks[s.channel, default: []].append(s.deliveryTag)
             return
         }
-        let rc: Int32
-        switch s.kind {
-        case .ack: rc = amqp_basic_ack(conn, s.channel, s.deliveryTag, 1)
-        case .nack: rc = amqp_basic_nack(conn, s.channel, s.deliveryTag, s.multiple ? 1 : 0, s.requeue ? 1 : 0)
-        case .reject: rc = amqp_basic_reject(conn, s.channel, s.deliveryTag, s.requeue ? 1 : 0)
-        }
+        let wire = RabbitWire(conn: conn)
         if s.multiple {
             settledTags[s.channel, default: SettledTags()].settleThrough(s.deliveryTag)
         } else {
             settledTags[s.channel, default: SettledTags()].settle(s.deliveryTag)
         }
-        if rc != AMQP_STATUS_OK.rawValue { connectionLost(CRead.statusError(rc, "basic.ack")) }
+        do {
+            switch s.kind {
+            case .ack: try wire.ack(channel: s.channel, tag: s.deliveryTag, multiple: true)
+            case .nack: try wire.nack(channel: s.channel, tag: s.deliveryTag, multiple: s.multiple, requeue: s.requeue)
+            case .reject: try wire.reject(channel: s.channel, tag: s.deliveryTag, requeue: s.requeue)
+            }
+        } catch {
+            connectionLost(error)
+        }
     }
 
     /// A settled delivery's bytes no longer count against ``AMQPConfiguration/maximumUnsettledBytes``.
@@ -361,24 +373,23 @@ final class ConnectionCore: @unchecked Sendable {
             var tracker = settledTags[channel, default: SettledTags()]
             for t in tags { tracker.settle(t) }
             settledTags[channel] = tracker
-            var rc = AMQP_STATUS_OK.rawValue
+            let wire = RabbitWire(conn: conn)
             let floor = tracker.floor
-            if tags.contains(where: { $0 <= floor }) {
-                rc = amqp_basic_ack(conn, channel, floor, 1)
-                statistics.acksCoalesced.add(tags.count(where: { $0 <= floor }) - 1, ordering: .relaxed)
-            }
-            for t in tags where t > floor && rc == AMQP_STATUS_OK.rawValue {
-                rc = amqp_basic_ack(conn, channel, t, 0)
-            }
-            if rc != AMQP_STATUS_OK.rawValue {
-                connectionLost(CRead.statusError(rc, "basic.ack"))
+            do {
+                if tags.contains(where: { $0 <= floor }) {
+                    try wire.ack(channel: channel, tag: floor, multiple: true)
+                    statistics.acksCoalesced.add(tags.count(where: { $0 <= floor }) - 1, ordering: .relaxed)
+                }
+                for t in tags where t > floor { try wire.ack(channel: channel, tag: t, multiple: false) }
+            } catch {
+                connectionLost(error)
                 return
             }
         }
     }
 
     private func flushPublishes() {
-        guard let conn, !blocked else { return }
+        guard let wire, machine.mayPublish else { return }
         while confirms.count < configuration.confirmWindow, let p = waitingPublishes.popFirst() {
             // A message the wire cannot carry fails alone, before anything is sent.
             do {
@@ -390,14 +401,14 @@ final class ConnectionCore: @unchecked Sendable {
             }
             let sequence = confirms.register(p)
             var props = arena.properties(p.message.properties)
-            let rc: Int32 = p.message.body.withUnsafeBytes { body in
-                let bodyBytes = amqp_bytes_t(len: body.count, bytes: UnsafeMutableRawPointer(mutating: body.baseAddress))
-                return amqp_basic_publish(conn, Self.publishChannel, arena.bytes(p.exchange), arena.bytes(p.routingKey),
-                                          p.mandatory ? 1 : 0, 0, &props, bodyBytes)
-            }
-            arena.reset()
-            if rc != AMQP_STATUS_OK.rawValue {
-                let error = CRead.statusError(rc, "basic.publish to '\(p.exchange)' with routing key '\(p.routingKey)'")
+            do {
+                try wire.publish(
+                    channel: Self.publishChannel, exchange: arena.bytes(p.exchange), routingKey: arena.bytes(p.routingKey),
+                    mandatory: p.mandatory, properties: &props, body: p.message.body,
+                    context: "to '\(p.exchange)' with routing key '\(p.routingKey)'")
+                arena.reset()
+            } catch {
+                arena.reset()
                 if error.code == .unencodable {
                     // librabbitmq refused to encode what the check let through. Only this
                     // message fails (it is not published again); the method frame may already
@@ -435,13 +446,12 @@ final class ConnectionCore: @unchecked Sendable {
         }
         var count = 0
         var frame = amqp_frame_t()
-        var zero = timeval(tv_sec: 0, tv_usec: 0)
         let budget = configuration.maximumUnsettledBytes
-        while count < 1024, unsettledBytes <= budget, let conn {
-            let rc = amqp_simple_wait_frame_noblock(conn, &frame, &zero)
-            if rc == AMQP_STATUS_TIMEOUT.rawValue { break }
-            if rc != AMQP_STATUS_OK.rawValue {
-                connectionLost(CRead.statusError(rc, "reading from the broker"))
+        while count < 1024, unsettledBytes <= budget, let wire {
+            do {
+                guard try wire.nextFrame(&frame) else { break }
+            } catch {
+                connectionLost(error)
                 return count
             }
             count += 1
@@ -454,15 +464,11 @@ final class ConnectionCore: @unchecked Sendable {
     /// While reading is paused librabbitmq does not run its heartbeat timer (it does so when
     /// waiting for frames), so the loop sends them.
     private func sendHeartbeatIfDue() {
-        guard let conn, configuration.heartbeat > 0 else { return }
+        guard let wire, configuration.heartbeat > 0 else { return }
         let now = ContinuousClock.now
         guard now - lastHeartbeatSent >= .seconds(max(1, configuration.heartbeat / 2)) else { return }
         lastHeartbeatSent = now
-        var frame = amqp_frame_t()
-        frame.frame_type = UInt8(AMQP_FRAME_HEARTBEAT)
-        frame.channel = 0
-        let rc = amqp_send_frame(conn, &frame)
-        if rc != AMQP_STATUS_OK.rawValue { connectionLost(CRead.statusError(rc, "heartbeat")) }
+        do { try wire.heartbeat() } catch { connectionLost(error) }
     }
 
     private func dispatch(_ frame: inout amqp_frame_t) {
@@ -558,17 +564,14 @@ final class ConnectionCore: @unchecked Sendable {
             var code: UInt16 = 0
             var text = amqp_bytes_t()
             _ = crmq_close_reason(id, decoded, &code, &text)
-            if let conn {
-                var ok = amqp_connection_close_ok_t(dummy: 0)
-                _ = amqp_send_method(conn, 0, AMQPMethod.connectionCloseOK, &ok)
-            }
+            try? wire?.connectionCloseOK()
             connectionLost(AMQPError(.connectionLost, "the broker closed the connection", replyCode: code, replyText: CRead.string(text)))
         case AMQPMethod.connectionBlocked:
-            blocked = true
-            logger.warning("amqp connection blocked by the broker (resource alarm); publishing paused")
+            if machine.brokerBlocked() {
+                logger.warning("amqp connection blocked by the broker (resource alarm); publishing paused")
+            }
         case AMQPMethod.connectionUnblocked:
-            blocked = false
-            logger.info("amqp connection unblocked; publishing resumed")
+            if machine.brokerUnblocked() { logger.info("amqp connection unblocked; publishing resumed") }
         default:
             logger.debug("amqp: ignoring method", metadata: ["method": "0x\(String(id, radix: 16))", "channel": "\(channel)"])
         }
@@ -605,12 +608,10 @@ final class ConnectionCore: @unchecked Sendable {
     // MARK: Channel and connection failures
 
     private func acknowledgeChannelClose(_ channel: UInt16) {
-        guard let conn else { return }
-        var ok = amqp_channel_close_ok_t(dummy: 0)
-        let rc = amqp_send_method(conn, channel, AMQPMethod.channelCloseOK, &ok)
+        guard let wire else { return }
         channelEpoch[channel] = nil
         releaseAll(channel: channel)
-        if rc != AMQP_STATUS_OK.rawValue { connectionLost(CRead.statusError(rc, "channel.close-ok")) }
+        do { try wire.channelCloseOK(channel) } catch { connectionLost(error) }
     }
 
     private func channelClosedByBroker(_ channel: UInt16, _ error: AMQPError) {
@@ -651,8 +652,9 @@ final class ConnectionCore: @unchecked Sendable {
         let unconfirmed = confirms.reset()
         waitingPublishes.prepend(contentsOf: unconfirmed)
         partial.removeAll()
-        blocked = false
-        nextReconnect = .now + backoff.nextDelay()
+        if case .recover(let at) = machine.lost(now: .now) {
+            logger.debug("amqp reconnect scheduled", metadata: ["in_ms": "\((at - .now).components.seconds * 1000)"])
+        }
     }
 
     private func teardown() {
@@ -668,11 +670,12 @@ final class ConnectionCore: @unchecked Sendable {
         socketFD = -1
     }
 
-    private func finishClose(_ continuations: [CheckedContinuation<Void, Never>]) {
-        if let conn {
-            _ = amqp_connection_close(conn, Int32(AMQP_REPLY_SUCCESS))
-        }
+    private func finishClose() {
+        wire?.close()
         teardown()
+        machine.finished()
+        let continuations = closeWaiters
+        closeWaiters.removeAll()
         let leftovers = queue.withLock { q -> [Command] in
             q.stopped = true
             let c = q.commands
@@ -782,10 +785,17 @@ final class ConnectionCore: @unchecked Sendable {
     }
 
     private func rpcCheck(_ result: UnsafeMutableRawPointer?, _ context: @autoclosure () -> String, channel: UInt16) throws(AMQPError) {
-        guard result == nil, let conn else { return }
-        let reply = amqp_get_rpc_reply(conn)
-        if reply.reply_type == AMQP_RESPONSE_NORMAL { return }
-        let error = CRead.error(reply, context())
+        guard let wire else { return }
+        do {
+            try wire.rpc(result, context())
+        } catch {
+            try recoverChannel(after: error, channel: channel)
+        }
+    }
+
+    /// After a failed RPC: a channel the broker closed is acknowledged (and the control
+    /// channel reopened for what follows); the error is passed on.
+    private func recoverChannel(after error: AMQPError, channel: UInt16) throws(AMQPError) {
         if error.code == .channelClosed {
             acknowledgeChannelClose(channel)
             // Keep the channel usable for what follows.
