@@ -15,7 +15,10 @@ Usage: deploy/scripts/run.sh [up|stop|status|summary]
           (itrctl sample --replay: AMQP itr.ingress + intake HTTP, service-desk
           actions), wait until the queues drain, print what happened (itrctl
           summary) and where to look. Running it again keeps what is already
-          running (and does not replay the same day twice).
+          running (and does not replay the same day twice). When the services
+          refused a report or an action the day meant to be accepted (HTTP or
+          AMQP), it says which and why, reports the loop as NOT healthy and
+          exits non-zero.
   stop    stop the services (SIGTERM, then SIGKILL after a timeout) and the broker
   status  show the broker and each service (pid, /readyz)
   summary [--json]  print the summary again (itrctl summary)
@@ -155,7 +158,7 @@ start_service() { # product port
             DATA_DIR="$RUN_DIR/data/$product" \
             CONFIG_DIR="$ROOT/deploy/config" \
             LOG_LEVEL="${LOG_LEVEL:-info}" \
-            API_TOKENS="$(api_tokens_entry)" \
+            API_TOKENS="$API_TOKENS_ENTRY" \
             ITR_CLOCK_SPEED="$CLOCK_SPEED" \
             ITR_CLOCK_EPOCH="$(clock_epoch)" \
             "$BIN_DIR/$product" </dev/null >>"$log" 2>&1
@@ -191,12 +194,24 @@ wait_ready() { # product port
 # running services (itrctl sample --replay), waits until they have caught up and prints
 # what happened (itrctl summary). Replayed once per data directory (.run/sample-replayed);
 # ITR_RUN_SAMPLE_AGAIN=1 replays another day (new event ids) on top.
+# The token is made ONCE, before any service starts (ensure_api_token in cmd_up): the services
+# start in background subshells, and each making its own on a fresh machine was a race that left
+# intake with one token and the replay with another (every HTTP report refused with 401).
+ensure_api_token() {
+    local file="$RUN_DIR/api-token" tmp
+    [ -s "$file" ] && return 0
+    mkdir -p "$RUN_DIR"
+    tmp=$(mktemp "$RUN_DIR/.api-token.XXXXXX")
+    (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp")
+    chmod 600 "$tmp"
+    # first writer wins (ln fails when the file exists), so every reader sees one token
+    ln "$tmp" "$file" 2>/dev/null || true
+    rm -f "$tmp"
+}
+
 api_token() {
     local file="$RUN_DIR/api-token"
-    if [ ! -s "$file" ]; then
-        mkdir -p "$RUN_DIR"
-        (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$file")
-    fi
+    [ -s "$file" ] || die "no $file: the token is made by 'run.sh up' before the services start"
     cat "$file"
 }
 
@@ -205,8 +220,10 @@ api_tokens_entry() {
     printf '%s //portal.example.com,//api.partner.example.com' "$(printf %s "$(api_token)" | sha256sum | cut -d' ' -f1)"
 }
 
+# itrctl runs on the deployment's clock too (the service-desk actions of the replay carry it).
 itrctl() {
-    AMQP_URL="$AMQP_URL" CONFIG_DIR="$ROOT/deploy/config" ITR_API_TOKEN="$(api_token)" "$BIN_DIR/itrctl" "$@"
+    AMQP_URL="$AMQP_URL" CONFIG_DIR="$ROOT/deploy/config" ITR_API_TOKEN="$(cat "$RUN_DIR/api-token" 2>/dev/null || true)" \
+        ITR_CLOCK_SPEED="$CLOCK_SPEED" ITR_CLOCK_EPOCH="$(clock_epoch)" "$BIN_DIR/itrctl" "$@"
 }
 
 run_sample() {
@@ -220,11 +237,22 @@ run_sample() {
         say "sample day already replayed on $(cat "$marker") (ITR_RUN_SAMPLE_AGAIN=1 replays another)"
     else
         say "sample day: itrctl sample --replay --summary --seed ${ITR_RUN_SEED:-7} --reports ${ITR_RUN_REPORTS:-3000}"
-        # replays, waits until the queues drain, then prints what happened
+        # replays, waits until the queues drain, then prints what happened; fails (status 3) when
+        # the services refused a report or an action the day meant to be accepted
+        local rc=0
         itrctl sample --replay --summary --seed "${ITR_RUN_SEED:-7}" --reports "${ITR_RUN_REPORTS:-3000}" \
-            --drain-timeout "${ITR_RUN_DRAIN_TIMEOUT:-300}"
+            --drain-timeout "${ITR_RUN_DRAIN_TIMEOUT:-300}" || rc=$?
         date -u +%Y-%m-%dT%H:%M:%SZ >"$marker"
+        if [ "$rc" -ne 0 ]; then
+            SAMPLE_FAILED="itrctl sample exited $rc"
+            echo "$SAMPLE_FAILED" >"$RUN_DIR/sample-failed"
+        else
+            rm -f "$RUN_DIR/sample-failed"
+        fi
         return 0
+    fi
+    if [ -s "$RUN_DIR/sample-failed" ]; then
+        SAMPLE_FAILED="the replay of $(cat "$marker") was not clean ($(cat "$RUN_DIR/sample-failed"))"
     fi
     say "what happened (itrctl summary)"
     itrctl summary --wait "${ITR_RUN_DRAIN_TIMEOUT:-300}" || echo "(summary incomplete; see above)" >&2
@@ -233,6 +261,15 @@ run_sample() {
 # ---------------------------------------------------------------------------------
 
 print_where() {
+    if [ -n "$SAMPLE_FAILED" ]; then
+        cat >&2 <<EOF
+
+ITR is running, but the closed loop is NOT healthy: $SAMPLE_FAILED.
+The services refused input the sample day meant to be accepted: see REPLAY NOT CLEAN above
+and the services' logs in .run/logs/. 'deploy/scripts/run.sh stop' stops everything.
+EOF
+        return 0
+    fi
     cat <<EOF
 
 ITR is running.
@@ -254,10 +291,14 @@ ITR is running.
 EOF
 }
 
+SAMPLE_FAILED=""
 cmd_up() {
     broker_up
     export AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
     build
+    ensure_api_token
+    API_TOKENS_ENTRY=$(api_tokens_entry)
+    clock_epoch >/dev/null
     say "services"
     local entry product port failed=0
     for entry in "${SERVICES[@]}"; do
@@ -277,6 +318,7 @@ cmd_up() {
     fi
     run_sample
     print_where
+    [ -z "$SAMPLE_FAILED" ]
 }
 
 cmd_summary() {
