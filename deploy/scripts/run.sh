@@ -40,6 +40,11 @@ Settings (environment):
                           so breaches and escalations happen; 1 = wall time). Every service
                           gets the same ITR_CLOCK_SPEED and ITR_CLOCK_EPOCH (kept in
                           .run/data/clock-epoch, so a restart continues the same timeline)
+  ITR_RUN_CLOCK_START     what the deployment's clock reads at the epoch (RFC 3339; default: the
+                          latest weekday 07:00 UTC, when the China and Europe coverage calendars
+                          are both open, so the replay's response clocks run; "wall" for wall
+                          time). Kept in .run/data/clock-start; the sample day is the 24 hours
+                          before it
   ITR_RUN_REPORTS         report messages in the sample day (default 3000)
   ITR_RUN_DRAIN_TIMEOUT   seconds to wait for the queues to drain (default 300)
   ITR_RUN_BROKER_NAME     broker.sh node name (default itr)
@@ -133,6 +138,42 @@ clock_epoch() {
     cat "$f"
 }
 
+# What the deployment's clock reads at the epoch (Unix seconds; empty: wall time). By default the
+# latest weekday 07:00 UTC (15:00 in Shanghai, 08:00/09:00 in Berlin): the tickets of the replay
+# open inside the coverage hours of every package, so response and resolution clocks run during
+# the replay (run at night on wall time, the business-hours packages' clocks stood still and
+# every response took 0 business seconds).
+clock_start() {
+    local f="$RUN_DIR/data/clock-start" wanted=${ITR_RUN_CLOCK_START:-} now day i ts
+    if [ ! -e "$f" ]; then
+        mkdir -p "$(dirname "$f")"
+        if [ "$wanted" = wall ]; then
+            : >"$f"
+        elif [ -n "$wanted" ]; then
+            date -u -d "$wanted" +%s >"$f" || die "ITR_RUN_CLOCK_START is not a date: $wanted"
+        else
+            now=$(date -u +%s)
+            for i in 0 1 2 3 4 5 6 7; do
+                day=$(date -u -d "@$((now - i * 86400))" +%F)
+                ts=$(date -u -d "$day 07:00:00" +%s)
+                if [ "$(date -u -d "$day" +%u)" -le 5 ] && [ "$ts" -le "$now" ]; then
+                    echo "$ts" >"$f"
+                    break
+                fi
+            done
+        fi
+    fi
+    cat "$f"
+}
+
+# The deployment's clock for a process: ITR_CLOCK_SPEED, ITR_CLOCK_EPOCH and ITR_CLOCK_START.
+clock_env() {
+    local start
+    start=$(clock_start)
+    printf '%s\n' "ITR_CLOCK_SPEED=$CLOCK_SPEED" "ITR_CLOCK_EPOCH=$(clock_epoch)"
+    [ -z "$start" ] || printf '%s\n' "ITR_CLOCK_START=$start"
+}
+
 start_service() { # product port
     local product=$1 port=$2 pid
     pid=$(service_pid "$product")
@@ -159,8 +200,7 @@ start_service() { # product port
             CONFIG_DIR="$ROOT/deploy/config" \
             LOG_LEVEL="${LOG_LEVEL:-info}" \
             API_TOKENS="$API_TOKENS_ENTRY" \
-            ITR_CLOCK_SPEED="$CLOCK_SPEED" \
-            ITR_CLOCK_EPOCH="$(clock_epoch)" \
+            "${CLOCK_ENV[@]}" \
             "$BIN_DIR/$product" </dev/null >>"$log" 2>&1
     ) &
     echo $! >"$RUN_DIR/$product.pid"
@@ -222,8 +262,8 @@ api_tokens_entry() {
 
 # itrctl runs on the deployment's clock too (the service-desk actions of the replay carry it).
 itrctl() {
-    AMQP_URL="$AMQP_URL" CONFIG_DIR="$ROOT/deploy/config" ITR_API_TOKEN="$(cat "$RUN_DIR/api-token" 2>/dev/null || true)" \
-        ITR_CLOCK_SPEED="$CLOCK_SPEED" ITR_CLOCK_EPOCH="$(clock_epoch)" "$BIN_DIR/itrctl" "$@"
+    env AMQP_URL="$AMQP_URL" CONFIG_DIR="$ROOT/deploy/config" ITR_API_TOKEN="$(cat "$RUN_DIR/api-token" 2>/dev/null || true)" \
+        "${CLOCK_ENV[@]}" "$BIN_DIR/itrctl" "$@"
 }
 
 run_sample() {
@@ -239,9 +279,12 @@ run_sample() {
         say "sample day: itrctl sample --replay --summary --seed ${ITR_RUN_SEED:-7} --reports ${ITR_RUN_REPORTS:-3000}"
         # replays, waits until the queues drain, then prints what happened; fails (status 3) when
         # the services refused a report or an action the day meant to be accepted
-        local rc=0
+        local rc=0 start_args=() start
+        start=$(clock_start)
+        # the day before the deployment's clock starts (no report lies after the tickets open)
+        [ -z "$start" ] || start_args=(--start "$(date -u -d "@$((start - 86400))" +%Y-%m-%dT%H:%M:%SZ)")
         itrctl sample --replay --summary --seed "${ITR_RUN_SEED:-7}" --reports "${ITR_RUN_REPORTS:-3000}" \
-            --drain-timeout "${ITR_RUN_DRAIN_TIMEOUT:-300}" || rc=$?
+            "${start_args[@]}" --drain-timeout "${ITR_RUN_DRAIN_TIMEOUT:-300}" || rc=$?
         date -u +%Y-%m-%dT%H:%M:%SZ >"$marker"
         if [ "$rc" -ne 0 ]; then
             SAMPLE_FAILED="itrctl sample exited $rc"
@@ -298,7 +341,7 @@ cmd_up() {
     build
     ensure_api_token
     API_TOKENS_ENTRY=$(api_tokens_entry)
-    clock_epoch >/dev/null
+    mapfile -t CLOCK_ENV < <(clock_env)
     say "services"
     local entry product port failed=0
     for entry in "${SERVICES[@]}"; do
@@ -323,6 +366,7 @@ cmd_up() {
 
 cmd_summary() {
     export AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
+    mapfile -t CLOCK_ENV < <(clock_env)
     itrctl summary "$@"
 }
 
