@@ -308,8 +308,9 @@ print_where() {
         cat >&2 <<EOF
 
 ITR is running, but the closed loop is NOT healthy: $SAMPLE_FAILED.
-The services refused input the sample day meant to be accepted: see REPLAY NOT CLEAN above
-and the services' logs in .run/logs/. 'deploy/scripts/run.sh stop' stops everything.
+Status 3: the services refused input the sample day meant to be accepted (REPLAY NOT CLEAN
+above says which and why); any other: the replay itself failed (see above). The services'
+logs are in .run/logs/; 'deploy/scripts/run.sh stop' stops everything.
 EOF
         return 0
     fi
