@@ -295,6 +295,32 @@ struct SampleDayEndToEndTests {
         #expect(summary.opportunities.count == Self.expected.opportunities)
     }
 
+    /// The first run's failure (issue 13): intake kept one token, the replay sent another, every
+    /// HTTP report was refused with 401 and the replay still exited 0. Now `itrctl sample
+    /// --replay` says which reports and actions were refused and why, and exits 3.
+    @Test(.enabled(if: TestEnvironment.serviceTestsEnabled), .timeLimit(.minutes(10)))
+    func aReplayWhoseReportsAreRefusedSaysSoAndFails() async throws {
+        let fleet = try await Fleet.start(name: "itrctl-e2e-refused", clock: Self.pinnedClock())
+        do {
+            let itrctl = TestEnvironment.packageRoot.appendingPathComponent(".build/debug/itrctl").path
+            let (status, output) = try await runCommand(
+                [
+                    itrctl, "sample", "--replay", "--seed", "3", "--reports", "200", "--start", "2026-11-22T00:00:00Z",
+                    "--amqp-url", fleet.url, "--intake-url", fleet.endpoints.intake, "--router-url", fleet.endpoints.router,
+                    "--ltc-url", fleet.endpoints.ltc, "--ipd-url", fleet.endpoints.ipd, "--ticket-timeout", "20",
+                ],
+                environment: ["ITR_API_TOKEN": "not-the-token-intake-has", "CONFIG_DIR": TestEnvironment.packageRoot.appendingPathComponent("deploy/config").path])
+            #expect(status == 3, "\(output.suffix(3000))")
+            #expect(output.contains("REPLAY NOT CLEAN"))
+            #expect(output.contains("refused over HTTP: HTTP 401"), "\(output.suffix(3000))")
+            #expect(output.contains("service-desk actions not sent"), "\(output.suffix(3000))")
+            await fleet.stop()
+        } catch {
+            await fleet.stop()
+            throw error
+        }
+    }
+
     /// Seed 7, 600 reports, day 2026-11-22, every service's clock pinned to 2026-11-23 01:00 UTC
     /// (renewal opportunities depend on "today" against contracts.yaml's validity).
     static let expected = (correlated: 107, closed: 113, problems: 39, defects: 9, opportunities: 46)
