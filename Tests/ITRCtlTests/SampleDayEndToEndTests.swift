@@ -124,11 +124,14 @@ struct SampleDayEndToEndTests {
         func checkConsistency(summary: SummaryReport, observer: EventObserver, quiet: Bool) async throws {
             let fetcher = HTTPFetcher(timeout: 10)
             let reportURL = "\(endpoints.router)/v1/service-levels?groupBy=serviceType,priority"
-            // The API and the counters from one instant: two reports naming the same cut around a scrape.
+            // The API and the counters from one instant: two reports naming the same cut around a
+            // scrape (the second a little later: the counters count inside a transaction, which
+            // would have committed by then and moved the cut).
             var cut: (report: JSONValue, metrics: PrometheusText)?
             for _ in 0..<300 {
                 let before = try await fetcher.getJSON(JSONValue.self, reportURL)
                 let metrics = PrometheusText(try await fetcher.get("\(endpoints.router)/metrics").text)
+                try await Task.sleep(for: .milliseconds(50))
                 let after = try await fetcher.getJSON(JSONValue.self, reportURL)
                 if let n = before["eventsEmitted"]?.int, n == after["eventsEmitted"]?.int {
                     cut = (after, metrics)

@@ -88,9 +88,9 @@ public enum TicketRepository {
     /// Writes the ticket row (inserted when new, its changing columns updated otherwise), its new
     /// history lines, its OLA stints and its due moments.
     ///
-    /// Due moments: the ones due at or before ``asOf(_:now:)`` stay (the scheduler fires them,
-    /// checking they still hold); the later ones are replaced by a fresh plan. Returns the
-    /// earliest moment stored. `clocks`: the ticket's clocks at ``asOf(_:now:)`` when the caller
+    /// Due moments: the ones due at or before ``asOf(_:now:)`` (to `ClockStatus.tolerance`) stay
+    /// (the scheduler fires them, checking they still hold); the later ones are replaced by a
+    /// fresh plan. Returns the earliest moment stored. `clocks`: the ticket's clocks at ``asOf(_:now:)`` when the caller
     /// has them already.
     @discardableResult
     public static func save(
