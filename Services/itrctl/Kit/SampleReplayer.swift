@@ -286,10 +286,8 @@ public struct SampleReplayer: Sendable {
         let count = max(ids.count, 1)
         result.httpPosted += count
         result.httpStatuses["\(response.status)", default: 0] += 1
-        if malformed {
-            if (400..<500).contains(response.status) { result.malformedRefused += 1 }
-            return
-        }
+        // A malformed report is meant to be refused (intake says so on itr.events too, counted there).
+        if malformed { return }
         guard !(200..<300).contains(response.status) else { return }
         let title = (try? JSONDecoder().decode([String: JSONValue].self, from: response.body))?["title"]?.string
         let reason = "HTTP \(response.status)" + (title.map { " \($0)" } ?? "")
