@@ -102,7 +102,7 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .target(name: "ITRTestSupport", dependencies: ["AMQPClient"], path: "Tests/TestSupport"),
+        .target(name: "ITRTestSupport", dependencies: ["AMQPClient", "ITREvents"], path: "Tests/TestSupport"),
         .testTarget(name: "AMQPClientTests", dependencies: ["ITRTestSupport", "AMQPClient"], path: "Tests/AMQPClientTests"),
         .testTarget(name: "ITREventsTests", dependencies: ["ITRTestSupport", "ITREvents", "AMQPClient"], path: "Tests/ITREventsTests"),
         .testTarget(name: "ITRConfigTests", dependencies: ["ITRConfig"], path: "Tests/ITRConfigTests"),
@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "LTCTests", dependencies: ["ITRTestSupport", "LTCApp"], path: "Tests/LTCTests"),
         .testTarget(name: "IPDTests", dependencies: ["ITRTestSupport", "IPDApp"], path: "Tests/IPDTests"),
         .testTarget(
-            name: "ITRCtlTests", dependencies: ["ITRTestSupport", "ITRCtlKit", "AMQPClient", .product(name: "Yams", package: "Yams")],
+            name: "ITRCtlTests", dependencies: ["ITRTestSupport", "ITRCtlKit", "ITREvents", "AMQPClient", .product(name: "Yams", package: "Yams")],
             path: "Tests/ITRCtlTests"),
         .testTarget(name: "SystemTests", dependencies: ["ITRTestSupport", "ITREvents", "AMQPClient"], path: "Tests/SystemTests"),
     ]

@@ -36,8 +36,10 @@ func openedEvent(
     return event
 }
 
-func actionEvent(_ action: ITREvents.TicketAction, id: String = CloudEvent.newID()) throws -> CloudEvent {
-    try CloudEvent(source: "//desk/test", payload: action, id: id)
+/// A service-desk action; `time`: when it happened (nil: no `time`, the router takes the instant
+/// it processes it, as for an HTTP action).
+func actionEvent(_ action: ITREvents.TicketAction, id: String = CloudEvent.newID(), time: Date? = nil) throws -> CloudEvent {
+    try CloudEvent(source: "//desk/test", payload: action, id: id, time: time)
 }
 
 let engineer = Actor(id: "eng-7", name: "王工", role: "engineer")
@@ -68,4 +70,45 @@ func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -
         try? await Task.sleep(for: .milliseconds(20))
     }
     return try await condition()
+}
+
+/// A deterministic generator (SplitMix64), so a failure reproduces.
+struct SeededRandom {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func uniform(_ range: ClosedRange<Double>) -> Double {
+        range.lowerBound + Double(next() >> 11) / Double(1 << 53) * (range.upperBound - range.lowerBound)
+    }
+    mutating func int(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
+    mutating func chance(_ p: Double) -> Bool { uniform(0...1) < p }
+    mutating func pick<T>(_ items: [T]) -> T { items[int(0...(items.count - 1))] }
+}
+
+/// The router without a broker: a fresh store, the rules of `directory`, a manual clock at
+/// `start`, the scheduler and the handler.
+struct RouterHarness {
+    let store: ServiceStore
+    let rules: RulesHolder
+    let clock: ManualClock
+    let scheduler: DueScheduler
+    let handler: RouterHandler
+
+    init(start: Date, directory: String = configDirectory) throws {
+        store = try makeRouterStore()
+        rules = RulesHolder(try RouterRules.load(directory: directory), directory: directory)
+        clock = ManualClock(start)
+        scheduler = DueScheduler(store: store, rules: rules, clock: clock, relay: nil)
+        handler = RouterHandler(store: store, rules: rules, clock: clock, scheduler: scheduler)
+    }
+
+    /// Fires everything due at the clock's instant (and what that makes due).
+    func fireAllDue(dueBy: Date? = nil) async throws {
+        while try await scheduler.fireDue(now: clock.now(), dueBy: dueBy) > 0 {}
+    }
 }

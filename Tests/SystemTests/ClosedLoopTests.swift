@@ -9,14 +9,14 @@ import Testing
 /// released → problem resolved, incidents moved on → customer confirmation; opportunities for
 /// sales on the side. Driven only through the contract (`itr.ingress`), observed only through
 /// it (`itr.events`, `feed.defects`, `feed.opportunities`).
-@Suite("ITR closed loop across the four services", .serialized, .enabled(if: TestEnvironment.brokerTestsEnabled))
+@Suite("ITR closed loop across the four services", .serialized, .enabled(if: TestEnvironment.serviceTestsEnabled))
 struct ClosedLoopTests {
     static let product = Product(line: "routers", model: "RX8000", version: "V8R12", component: "MPU")
     static let rootCause = "V8R12 主控板软件内存泄漏 / memory leak in the MPU software of V8R12"
     static let workaround = "关闭 LLDP 自动协商后主备倒换 / disable LLDP auto-negotiation, then switch over to the standby MPU"
     static let fixVersion = "V8R12SPC300"
 
-    @Test(.enabled(if: SystemFleet.built), .timeLimit(.minutes(10)))
+    @Test(.timeLimit(.minutes(10)))
     func reportsToFixAndBack() async throws {
         let url = try await TestEnvironment.makeVhost("system")
         let fleet = try await SystemFleet.start(url: url)

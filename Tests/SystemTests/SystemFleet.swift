@@ -7,18 +7,15 @@ import Glibc
 /// The four built service executables running as child processes on one virtual host, each
 /// with a DATA_DIR of its own and a free HTTP port, the shipped configuration.
 struct SystemFleet: Sendable {
-    static let products = ["intake", "itr-router", "ltc-extractor", "ipd-feedback"]
+    static let products = TestEnvironment.serviceProducts
 
     let url: String
     let dataRoot: URL
     let services: [(product: String, port: Int, process: ServiceProcess)]
 
-    static var built: Bool {
-        products.allSatisfy { FileManager.default.isExecutableFile(atPath: ServiceProcess.executablePath(product: $0)) }
-    }
-
     /// Starts all four and waits until each answers `/readyz` with 200 (connected and consuming).
     static func start(url: String) async throws -> SystemFleet {
+        try TestEnvironment.requireServiceBinaries()
         let dataRoot = FileManager.default.temporaryDirectory.appendingPathComponent("itr-system-\(UUID().uuidString.prefix(8))")
         var services: [(product: String, port: Int, process: ServiceProcess)] = []
         for product in products {

@@ -19,6 +19,29 @@ public enum TestEnvironment {
     /// Broker tests run when a broker answers on 127.0.0.1:5672, or when they are required.
     public static let brokerTestsEnabled: Bool = brokerRequired || portOpen(5672)
 
+    /// The four service executables the end-to-end tests start.
+    public static let serviceProducts = ["intake", "itr-router", "ltc-extractor", "ipd-feedback"]
+
+    /// Whether the four service executables are built (`.build/debug`).
+    public static var serviceBinariesBuilt: Bool {
+        serviceProducts.allSatisfy { FileManager.default.isExecutableFile(atPath: ServiceProcess.executablePath(product: $0)) }
+    }
+
+    /// Tests that start the built services: they run where broker tests run and the binaries are
+    /// built, and ALWAYS when the broker is required (`ITR_TEST_BROKER=1`, the test command):
+    /// then a missing binary fails the test (``requireServiceBinaries()``) instead of skipping it.
+    public static var serviceTestsEnabled: Bool { brokerRequired || (brokerTestsEnabled && serviceBinariesBuilt) }
+
+    /// Throws, naming what is missing, unless the four service executables are built.
+    public static func requireServiceBinaries() throws {
+        let missing = serviceProducts.filter { !FileManager.default.isExecutableFile(atPath: ServiceProcess.executablePath(product: $0)) }
+        guard missing.isEmpty else {
+            throw CommandFailed(
+                command: missing.map { ServiceProcess.executablePath(product: $0) }, status: -1,
+                output: "service executables not built (ITR_TEST_BROKER=1 says they should be): swift build --build-tests")
+        }
+    }
+
     public static var brokerScript: String {
         ProcessInfo.processInfo.environment["ITR_BROKER_SCRIPT"]
             ?? packageRoot.appendingPathComponent("deploy/scripts/broker.sh").path

@@ -15,7 +15,10 @@ Usage: deploy/scripts/run.sh [up|stop|status|summary]
           (itrctl sample --replay: AMQP itr.ingress + intake HTTP, service-desk
           actions), wait until the queues drain, print what happened (itrctl
           summary) and where to look. Running it again keeps what is already
-          running (and does not replay the same day twice).
+          running (and does not replay the same day twice). When the services
+          refused a report or an action the day meant to be accepted (HTTP or
+          AMQP), it says which and why, reports the loop as NOT healthy and
+          exits non-zero.
   stop    stop the services (SIGTERM, then SIGKILL after a timeout) and the broker
   status  show the broker and each service (pid, /readyz)
   summary [--json]  print the summary again (itrctl summary)
@@ -37,6 +40,11 @@ Settings (environment):
                           so breaches and escalations happen; 1 = wall time). Every service
                           gets the same ITR_CLOCK_SPEED and ITR_CLOCK_EPOCH (kept in
                           .run/data/clock-epoch, so a restart continues the same timeline)
+  ITR_RUN_CLOCK_START     what the deployment's clock reads at the epoch (RFC 3339; default: the
+                          latest weekday 07:00 UTC, when the China and Europe coverage calendars
+                          are both open, so the replay's response clocks run; "wall" for wall
+                          time). Kept in .run/data/clock-start; the sample day is the 24 hours
+                          before it
   ITR_RUN_REPORTS         report messages in the sample day (default 3000)
   ITR_RUN_DRAIN_TIMEOUT   seconds to wait for the queues to drain (default 300)
   ITR_RUN_BROKER_NAME     broker.sh node name (default itr)
@@ -130,6 +138,42 @@ clock_epoch() {
     cat "$f"
 }
 
+# What the deployment's clock reads at the epoch (Unix seconds; empty: wall time). By default the
+# latest weekday 07:00 UTC (15:00 in Shanghai, 08:00/09:00 in Berlin): the tickets of the replay
+# open inside the coverage hours of every package, so response and resolution clocks run during
+# the replay (run at night on wall time, the business-hours packages' clocks stood still and
+# every response took 0 business seconds).
+clock_start() {
+    local f="$RUN_DIR/data/clock-start" wanted=${ITR_RUN_CLOCK_START:-} now day i ts
+    if [ ! -e "$f" ]; then
+        mkdir -p "$(dirname "$f")"
+        if [ "$wanted" = wall ]; then
+            : >"$f"
+        elif [ -n "$wanted" ]; then
+            date -u -d "$wanted" +%s >"$f" || die "ITR_RUN_CLOCK_START is not a date: $wanted"
+        else
+            now=$(date -u +%s)
+            for i in 0 1 2 3 4 5 6 7; do
+                day=$(date -u -d "@$((now - i * 86400))" +%F)
+                ts=$(date -u -d "$day 07:00:00" +%s)
+                if [ "$(date -u -d "$day" +%u)" -le 5 ] && [ "$ts" -le "$now" ]; then
+                    echo "$ts" >"$f"
+                    break
+                fi
+            done
+        fi
+    fi
+    cat "$f"
+}
+
+# The deployment's clock for a process: ITR_CLOCK_SPEED, ITR_CLOCK_EPOCH and ITR_CLOCK_START.
+clock_env() {
+    local start
+    start=$(clock_start)
+    printf '%s\n' "ITR_CLOCK_SPEED=$CLOCK_SPEED" "ITR_CLOCK_EPOCH=$(clock_epoch)"
+    [ -z "$start" ] || printf '%s\n' "ITR_CLOCK_START=$start"
+}
+
 start_service() { # product port
     local product=$1 port=$2 pid
     pid=$(service_pid "$product")
@@ -155,9 +199,8 @@ start_service() { # product port
             DATA_DIR="$RUN_DIR/data/$product" \
             CONFIG_DIR="$ROOT/deploy/config" \
             LOG_LEVEL="${LOG_LEVEL:-info}" \
-            API_TOKENS="$(api_tokens_entry)" \
-            ITR_CLOCK_SPEED="$CLOCK_SPEED" \
-            ITR_CLOCK_EPOCH="$(clock_epoch)" \
+            API_TOKENS="$API_TOKENS_ENTRY" \
+            "${CLOCK_ENV[@]}" \
             "$BIN_DIR/$product" </dev/null >>"$log" 2>&1
     ) &
     echo $! >"$RUN_DIR/$product.pid"
@@ -191,12 +234,24 @@ wait_ready() { # product port
 # running services (itrctl sample --replay), waits until they have caught up and prints
 # what happened (itrctl summary). Replayed once per data directory (.run/sample-replayed);
 # ITR_RUN_SAMPLE_AGAIN=1 replays another day (new event ids) on top.
+# The token is made ONCE, before any service starts (ensure_api_token in cmd_up): the services
+# start in background subshells, and each making its own on a fresh machine was a race that left
+# intake with one token and the replay with another (every HTTP report refused with 401).
+ensure_api_token() {
+    local file="$RUN_DIR/api-token" tmp
+    [ -s "$file" ] && return 0
+    mkdir -p "$RUN_DIR"
+    tmp=$(mktemp "$RUN_DIR/.api-token.XXXXXX")
+    (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp")
+    chmod 600 "$tmp"
+    # first writer wins (ln fails when the file exists), so every reader sees one token
+    ln "$tmp" "$file" 2>/dev/null || true
+    rm -f "$tmp"
+}
+
 api_token() {
     local file="$RUN_DIR/api-token"
-    if [ ! -s "$file" ]; then
-        mkdir -p "$RUN_DIR"
-        (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$file")
-    fi
+    [ -s "$file" ] || die "no $file: the token is made by 'run.sh up' before the services start"
     cat "$file"
 }
 
@@ -205,8 +260,10 @@ api_tokens_entry() {
     printf '%s //portal.example.com,//api.partner.example.com' "$(printf %s "$(api_token)" | sha256sum | cut -d' ' -f1)"
 }
 
+# itrctl runs on the deployment's clock too (the service-desk actions of the replay carry it).
 itrctl() {
-    AMQP_URL="$AMQP_URL" CONFIG_DIR="$ROOT/deploy/config" ITR_API_TOKEN="$(api_token)" "$BIN_DIR/itrctl" "$@"
+    env AMQP_URL="$AMQP_URL" CONFIG_DIR="$ROOT/deploy/config" ITR_API_TOKEN="$(cat "$RUN_DIR/api-token" 2>/dev/null || true)" \
+        "${CLOCK_ENV[@]}" "$BIN_DIR/itrctl" "$@"
 }
 
 run_sample() {
@@ -220,11 +277,25 @@ run_sample() {
         say "sample day already replayed on $(cat "$marker") (ITR_RUN_SAMPLE_AGAIN=1 replays another)"
     else
         say "sample day: itrctl sample --replay --summary --seed ${ITR_RUN_SEED:-7} --reports ${ITR_RUN_REPORTS:-3000}"
-        # replays, waits until the queues drain, then prints what happened
+        # replays, waits until the queues drain, then prints what happened; fails (status 3) when
+        # the services refused a report or an action the day meant to be accepted
+        local rc=0 start_args=() start
+        start=$(clock_start)
+        # the day before the deployment's clock starts (no report lies after the tickets open)
+        [ -z "$start" ] || start_args=(--start "$(date -u -d "@$((start - 86400))" +%Y-%m-%dT%H:%M:%SZ)")
         itrctl sample --replay --summary --seed "${ITR_RUN_SEED:-7}" --reports "${ITR_RUN_REPORTS:-3000}" \
-            --drain-timeout "${ITR_RUN_DRAIN_TIMEOUT:-300}"
+            "${start_args[@]}" --drain-timeout "${ITR_RUN_DRAIN_TIMEOUT:-300}" || rc=$?
         date -u +%Y-%m-%dT%H:%M:%SZ >"$marker"
+        if [ "$rc" -ne 0 ]; then
+            SAMPLE_FAILED="itrctl sample exited $rc"
+            echo "$SAMPLE_FAILED" >"$RUN_DIR/sample-failed"
+        else
+            rm -f "$RUN_DIR/sample-failed"
+        fi
         return 0
+    fi
+    if [ -s "$RUN_DIR/sample-failed" ]; then
+        SAMPLE_FAILED="the replay of $(cat "$marker") was not clean ($(cat "$RUN_DIR/sample-failed"))"
     fi
     say "what happened (itrctl summary)"
     itrctl summary --wait "${ITR_RUN_DRAIN_TIMEOUT:-300}" || echo "(summary incomplete; see above)" >&2
@@ -233,6 +304,16 @@ run_sample() {
 # ---------------------------------------------------------------------------------
 
 print_where() {
+    if [ -n "$SAMPLE_FAILED" ]; then
+        cat >&2 <<EOF
+
+ITR is running, but the closed loop is NOT healthy: $SAMPLE_FAILED.
+Status 3: the services refused input the sample day meant to be accepted (REPLAY NOT CLEAN
+above says which and why); any other: the replay itself failed (see above). The services'
+logs are in .run/logs/; 'deploy/scripts/run.sh stop' stops everything.
+EOF
+        return 0
+    fi
     cat <<EOF
 
 ITR is running.
@@ -254,10 +335,14 @@ ITR is running.
 EOF
 }
 
+SAMPLE_FAILED=""
 cmd_up() {
     broker_up
     export AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
     build
+    ensure_api_token
+    API_TOKENS_ENTRY=$(api_tokens_entry)
+    mapfile -t CLOCK_ENV < <(clock_env)
     say "services"
     local entry product port failed=0
     for entry in "${SERVICES[@]}"; do
@@ -277,10 +362,12 @@ cmd_up() {
     fi
     run_sample
     print_where
+    [ -z "$SAMPLE_FAILED" ]
 }
 
 cmd_summary() {
     export AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
+    mapfile -t CLOCK_ENV < <(clock_env)
     itrctl summary "$@"
 }
 

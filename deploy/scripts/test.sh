@@ -17,7 +17,9 @@ Runs the whole test suite on a Debian machine with Swift installed:
   6. Tests/interop/*.sh, each with bash
 The broker is stopped at the end if this script started it; a broker that was
 already running (your own) is used and left running. Exit code is non-zero if any
-step failed.
+step failed. Every step says what it ran: swift test how many tests ran and which
+were skipped (a run of 0 tests fails), each interop script how many checks passed
+(a script that reports no passed check fails, and so does a step 6 with no script).
 
 Environment given to the tests:
   AMQP_URL            amqp://guest:guest@127.0.0.1:<port>/%2f
@@ -187,7 +189,9 @@ step "swift test${*:+ $*}"
 test_timeout=${ITR_TEST_TIMEOUT:-1800}
 rc=0
 timed_out=""
-setsid swift test "$@" &
+mkdir -p "$ROOT/.run"
+TEST_LOG="$ROOT/.run/swift-test.log"
+setsid bash -o pipefail -c 'swift test "$@" 2>&1 | tee "$0"' "$TEST_LOG" "$@" &
 TEST_SID=$!
 deadline=$((SECONDS + test_timeout))
 while kill -0 "$TEST_SID" 2>/dev/null; do
@@ -201,12 +205,24 @@ while kill -0 "$TEST_SID" 2>/dev/null; do
 done
 wait "$TEST_SID" || rc=$?
 TEST_SID=""
+# What ran: swift-testing's closing line ("Test run with N tests in M suites ..."), XCTest's
+# "Executed N tests", and every skipped test or suite by name.
+ran=$(grep -aoE 'Test run with [0-9]+ tests?' "$TEST_LOG" | tail -n 1 | grep -oE '[0-9]+' || true)
+xctests=$(grep -aoE 'Executed [0-9]+ tests?' "$TEST_LOG" | tail -n 1 | grep -oE '[0-9]+' || true)
+total=$(( ${ran:-0} + ${xctests:-0} ))
+skipped=$(grep -aE '(Test|Suite) .* skipped' "$TEST_LOG" | sed -E 's/^[^A-Za-z]*//' || true)
+nskipped=$(printf '%s' "$skipped" | grep -c . || true)
+echo "swift test ran $total test(s) (swift-testing ${ran:-0}, XCTest ${xctests:-0}); skipped $nskipped"
+[ -z "$skipped" ] || printf '  skipped: %s\n' "$skipped" | head -n 50
+what="swift test${*:+ $*}: $total tests, $nskipped skipped"
 if [ -n "$timed_out" ]; then
-    record FAIL "swift test${*:+ $*} (timed out after ${test_timeout}s)"
-elif [ $rc -eq 0 ]; then
-    record ok "swift test${*:+ $*}"
+    record FAIL "$what (timed out after ${test_timeout}s)"
+elif [ $rc -ne 0 ]; then
+    record FAIL "$what"
+elif [ "$total" -eq 0 ]; then
+    record FAIL "$what (ran nothing)"
 else
-    record FAIL "swift test${*:+ $*}"
+    record ok "$what"
 fi
 
 # --- 6. interop -------------------------------------------------------------------
@@ -215,14 +231,25 @@ interop=("$ROOT"/Tests/interop/*.sh)
 shopt -u nullglob
 if [ "${ITR_TEST_SKIP_INTEROP:-0}" = 1 ]; then
     record skip "interop (ITR_TEST_SKIP_INTEROP=1)"
-elif [ ${#interop[@]} -gt 0 ]; then
+elif [ ${#interop[@]} -eq 0 ]; then
+    step "interop"
+    echo "no Tests/interop/*.sh: the interop step has nothing to run" >&2
+    record FAIL "interop (no Tests/interop/*.sh)"
+else
     for script in "${interop[@]}"; do
         rel=${script#"$ROOT"/}
         step "interop: $rel"
-        if bash "$script"; then
-            record ok "$rel"
+        log="$ROOT/.run/interop-$(basename "$script" .sh).log"
+        src=0
+        bash "$script" 2>&1 | tee "$log" || src=$?
+        # Each script ends with "checks: N passed, M failed".
+        passed=$(grep -aoE '^checks: [0-9]+ passed' "$log" | tail -n 1 | grep -oE '[0-9]+' || true)
+        if [ "$src" -ne 0 ]; then
+            record FAIL "$rel: ${passed:-0} checks passed, exit $src"
+        elif [ "${passed:-0}" -eq 0 ]; then
+            record FAIL "$rel: ran no check"
         else
-            record FAIL "$rel"
+            record ok "$rel: $passed checks"
         fi
     done
 fi

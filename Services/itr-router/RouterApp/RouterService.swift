@@ -4,7 +4,8 @@ import Logging
 import ServiceKit
 
 /// Assembles and runs `itr-router`: rules (validated at start-up, reloaded on SIGHUP), the
-/// consumer of `itr-router.inbox`, the due-moment scheduler, and the HTTP API.
+/// consumer of `itr-router.inbox`, the due-moment scheduler, the re-planner of due moments
+/// after a rules change, and the HTTP API.
 public enum RouterService {
     public static let product = "itr-router"
     public static let queue = "itr-router.inbox"
@@ -13,6 +14,7 @@ public enum RouterService {
     public struct Parts: Sendable {
         public var components: ServiceComponents
         public var scheduler: DueScheduler
+        public var replanner: RulesReplanner
         public var api: RouterAPI
     }
 
@@ -23,6 +25,8 @@ public enum RouterService {
         let logger = runtime.logger
         let scheduler = DueScheduler(
             store: runtime.store, rules: rules, clock: clock, relay: runtime.relay, logger: logger)
+        let replanner = RulesReplanner(
+            store: runtime.store, rules: rules, clock: clock, scheduler: scheduler, logger: logger)
         let handler = RouterHandler(store: runtime.store, rules: rules, clock: clock, scheduler: scheduler, logger: logger)
         let api = RouterAPI(
             store: runtime.store, rules: rules, clock: clock, authenticator: authenticator, relay: runtime.relay,
@@ -36,6 +40,8 @@ public enum RouterService {
                 switch rules.reload() {
                 case .success(let version):
                     logger.info("rules reloaded", metadata: ["rules_version": "\(version)"])
+                    // Open tickets' due moments follow the new targets (in batches, in the background).
+                    replanner.rulesChanged()
                     scheduler.poke()
                 case .failure(let errors):
                     logger.error(
@@ -43,8 +49,8 @@ public enum RouterService {
                         metadata: ["rules_version": "\(rules.current.version)", "errors": "\(errors)"])
                 }
             },
-            services: [scheduler])
-        return Parts(components: components, scheduler: scheduler, api: api)
+            services: [scheduler, replanner])
+        return Parts(components: components, scheduler: scheduler, replanner: replanner, api: api)
     }
 
     /// The executable's entry point; returns the exit status.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ITRConfig
+import ServiceKit
 
 struct SampleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,9 +16,16 @@ struct SampleCommand: AsyncParsableCommand {
             acknowledge, resolve and close tickets.
 
             Times: the day starts at --start (default: 24 hours ago), so no event lies
-            in the future; every event carries its moment of that day (CloudEvent
-            time, occurredAt). The services' SLA/OLA clocks run on wall-clock time
-            from when they receive it (see README, "The sample day").
+            in the future; every report carries its moment of that day (CloudEvent
+            time, occurredAt). Tickets open when intake receives them; each
+            service-desk action carries the instant it is sent on the deployment's
+            clock (ITR_CLOCK_SPEED, ITR_CLOCK_EPOCH, ITR_CLOCK_START, as the services
+            read them), which the router records (see README, "The sample day").
+
+            A replay in which the services refused a report or an action the day
+            meant to be accepted (HTTP 4xx/5xx, itr.report.rejected,
+            itr.ticket.action-rejected), or in which actions found no ticket, says
+            which and why and exits with status 3.
 
               itrctl sample --out day.jsonl               the messages, one JSON per line
               itrctl sample --replay --token $TOKEN       send them (AMQP + intake HTTP)
@@ -83,11 +91,18 @@ struct SampleCommand: AsyncParsableCommand {
         }
         if replay {
             let json = output.json
+            let clock: any ServiceClock
+            do {
+                clock = try ServiceSettings(product: "itrctl", arguments: ["itrctl"]).clock
+            } catch {
+                throw ValidationError("the deployment's clock: \(error)")
+            }
             let replayer = SampleReplayer(
                 options: .init(
                     amqpURL: connection.resolvedAMQPURL, intakeURL: connection.endpoints.intake,
                     token: token ?? ProcessInfo.processInfo.environment["ITR_API_TOKEN"], speed: speed,
-                    ticketTimeout: .seconds(ticketTimeout), drainTimeout: summary ? .seconds(drainTimeout) : .zero),
+                    ticketTimeout: .seconds(ticketTimeout), drainTimeout: summary ? .seconds(drainTimeout) : .zero,
+                    clock: clock),
                 progress: { if !json { print("  \($0)") } })
             if !json { print("replaying sample day (seed \(seed), \(day.composition.reportMessages) reports, \(day.items.count - day.composition.reportMessages) actions)") }
             let result = try await replayer.replay(day)
@@ -108,6 +123,12 @@ struct SampleCommand: AsyncParsableCommand {
             }
         }
         if output.json { Console.printJSON(report) }
+        if let replayed = report.replay, !replayed.isHealthy {
+            let lines = ["", "REPLAY NOT CLEAN: the services refused what the sample day meant to be accepted:"]
+                + replayed.problems.map { "  - \($0)" }
+            FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+            throw ExitCode(3)
+        }
     }
 }
 

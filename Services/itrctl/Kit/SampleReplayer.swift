@@ -23,12 +23,16 @@ public struct SampleReplayer: Sendable {
         public var httpBatchSize: Int
         /// After the actions, keep counting events until the services' queues are empty (0: don't wait).
         public var drainTimeout: Duration = .zero
+        /// The deployment's clock (the services' `ITR_CLOCK_*`): a service-desk action carries the
+        /// instant it is sent on this clock as its CloudEvent `time`, which the router records.
+        public var clock: any ServiceClock
 
         public init(
             amqpURL: String, intakeURL: String, token: String?, speed: Double = 0, ticketTimeout: Duration = .seconds(180),
-            drainTimeout: Duration = .zero, httpBatchSize: Int = 50
+            drainTimeout: Duration = .zero, httpBatchSize: Int = 50, clock: any ServiceClock = SystemClock()
         ) {
             self.drainTimeout = drainTimeout
+            self.clock = clock
             self.amqpURL = amqpURL
             self.intakeURL = intakeURL
             self.token = token
@@ -36,6 +40,20 @@ public struct SampleReplayer: Sendable {
             self.ticketTimeout = ticketTimeout
             self.httpBatchSize = httpBatchSize
         }
+    }
+
+    /// Input of the day the services refused although it was meant to be accepted (the day's
+    /// malformed reports are meant to be refused and are not counted here).
+    public struct Refusal: Codable, Sendable, Hashable {
+        /// `report` or `action`.
+        public var kind: String
+        /// `http` or `amqp`.
+        public var route: String
+        /// Why: the HTTP status and problem title, or the reason code of the rejection event.
+        public var reason: String
+        public var count: Int
+        /// A few of the refused events' ids.
+        public var examples: [String]
     }
 
     public struct Result: Codable, Sendable {
@@ -51,6 +69,24 @@ public struct SampleReplayer: Sendable {
         /// Every event the services emitted on `itr.events` while the replay listened, by type.
         public var observedEvents: [String: Int] = [:]
         public var drained: Bool?
+        /// Reports and actions refused that the day meant to be accepted, by kind, route and reason.
+        public var refusals: [Refusal] = []
+        /// The day's malformed reports, refused as they should be.
+        public var malformedRefused = 0
+        /// HTTP refusals while sending, by reason (folded into `refusals` at the end).
+        var httpRefusals: [String: Refusal] = [:]
+
+        /// True when nothing meant to be accepted was refused and every action found its ticket.
+        public var isHealthy: Bool { refusals.isEmpty && actionsWithoutTicket == 0 }
+
+        /// What went wrong, one line each (empty when healthy).
+        public var problems: [String] {
+            refusals.map { refusal in
+                "\(refusal.count) \(refusal.kind)\(refusal.count == 1 ? "" : "s") refused over \(refusal.route.uppercased()): \(refusal.reason)"
+                    + (refusal.examples.isEmpty ? "" : " (e.g. \(refusal.examples.joined(separator: ", ")))")
+            } + (actionsWithoutTicket > 0
+                ? ["\(actionsWithoutTicket) service-desk actions not sent: their report never opened a ticket"] : [])
+        }
     }
 
     public let options: Options
@@ -93,11 +129,27 @@ public struct SampleReplayer: Sendable {
         let listener = Task {
             for try await delivery in consumer {
                 await tickets.count(type: delivery.routingKey)
-                if delivery.routingKey == EventType.ticketOpened.rawValue,
-                    let event = try? AMQPCloudEventCodec.decode(delivery.message),
-                    let opened = try? event.decodeData(TicketOpened.self)
-                {
-                    await tickets.record(report: opened.reportId, ticket: opened.ticketId)
+                switch delivery.routingKey {
+                case EventType.ticketOpened.rawValue:
+                    if let event = try? AMQPCloudEventCodec.decode(delivery.message),
+                        let opened = try? event.decodeData(TicketOpened.self)
+                    {
+                        await tickets.record(report: opened.reportId, ticket: opened.ticketId)
+                    }
+                case EventType.reportRejected.rawValue:
+                    if let event = try? AMQPCloudEventCodec.decode(delivery.message),
+                        let rejected = try? event.decodeData(ReportRejected.self)
+                    {
+                        await tickets.rejected(report: rejected.originalId, reason: rejected.reasonCode)
+                    }
+                case EventType.ticketActionRejected.rawValue:
+                    if let event = try? AMQPCloudEventCodec.decode(delivery.message),
+                        let rejected = try? event.decodeData(TicketActionRejected.self)
+                    {
+                        await tickets.rejected(action: rejected.actionId, reason: "\(rejected.action): \(rejected.reasonCode)")
+                    }
+                default:
+                    break
                 }
                 delivery.ack()
             }
@@ -134,7 +186,7 @@ public struct SampleReplayer: Sendable {
                 } else if let body = item.rawBody {
                     var headers = item.rawHeaders
                     headers["Content-Type"] = item.rawContentType ?? "application/json"
-                    try await send(headers: headers, body: body, count: 1, via: http, into: &result)
+                    try await send(headers: headers, body: body, ids: [], malformed: item.role == .malformed, via: http, into: &result)
                 }
             }
             if (index + 1) % 500 == 0 { progress("reports: \(index + 1)/\(reports.count) sent") }
@@ -162,14 +214,24 @@ public struct SampleReplayer: Sendable {
         }
         result.ticketsLearned = await tickets.count
 
-        // 3. Service-desk actions, in time order.
-        for item in actions {
+        // 3. Service-desk actions, in time order, one ticket's back to back (a desk works one
+        // ticket at a time): on an accelerated clock an automatic escalation between two actions
+        // of a ticket could make the second one refused (a pause of a ticket no longer acknowledged).
+        var firstAction: [String: Int] = [:]
+        for (index, item) in actions.enumerated() {
+            if let report = item.reportID, firstAction[report] == nil { firstAction[report] = index }
+        }
+        let ordered = actions.enumerated().map { (rank: firstAction[$0.element.reportID ?? ""] ?? $0.offset, index: $0.offset, item: $0.element) }
+            .sorted { ($0.rank, $0.index) < ($1.rank, $1.index) }.map(\.item)
+        for item in ordered {
             guard let report = item.reportID, let ticket = await tickets.ticket(for: report),
-                let event = try item.actionEvent(ticketID: ticket, source: SampleDay.actionSource)
+                var event = try item.actionEvent(ticketID: ticket, source: SampleDay.actionSource)
             else {
                 result.actionsWithoutTicket += 1
                 continue
             }
+            // The action happens now, on the deployment's clock (the router records this instant).
+            event.time = options.clock.now()
             try await connection.publish(AMQPCloudEventCodec.encode(event), exchange: ITRNames.ingressExchange, routingKey: item.routingKey)
             result.actionsPublished += 1
         }
@@ -179,6 +241,23 @@ public struct SampleReplayer: Sendable {
             try await Task.sleep(for: .seconds(1))
         }
         result.observedEvents = await tickets.types
+        // Rejections seen on itr.events: of the day's valid reports (malformed ones are meant to be refused).
+        let malformed = Set(day.items.filter { $0.role == .malformed }.compactMap { $0.event?.id ?? $0.rawHeaders["ce-id"] })
+        let valid = Set(reports.filter { $0.role != .malformed }.compactMap { $0.event?.id })
+        for (reason, ids) in await tickets.rejectedReports.sorted(by: { $0.key < $1.key }) {
+            let refused = ids.filter { id in id.map { valid.contains($0) || !malformed.contains($0) } ?? false }
+            result.malformedRefused += ids.count - refused.count
+            if !refused.isEmpty {
+                result.refusals.append(Refusal(
+                    kind: "report", route: "amqp", reason: reason, count: refused.count,
+                    examples: Array(refused.compactMap { $0 }.sorted().prefix(3))))
+            }
+        }
+        for (reason, ids) in await tickets.rejectedActions.sorted(by: { $0.key < $1.key }) {
+            result.refusals.append(Refusal(
+                kind: "action", route: "amqp", reason: reason, count: ids.count, examples: Array(ids.compactMap { $0 }.sorted().prefix(3))))
+        }
+        result.refusals.append(contentsOf: result.httpRefusals.values.sorted { $0.reason < $1.reason })
         result.seconds = Double((ContinuousClock.now - started).components.seconds)
             + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
         return result
@@ -194,15 +273,28 @@ public struct SampleReplayer: Sendable {
 
     private func post(_ events: [CloudEvent], via http: HTTPFetcher, into result: inout Result) async throws {
         let encoded = HTTPCloudEventCodec.encodeBatch(events)
-        try await send(headers: encoded.headers, body: encoded.body, count: events.count, via: http, into: &result)
+        try await send(headers: encoded.headers, body: encoded.body, ids: events.map(\.id), malformed: false, via: http, into: &result)
     }
 
-    private func send(headers: [String: String], body: Data, count: Int, via http: HTTPFetcher, into result: inout Result) async throws {
+    /// POSTs one request of `ids.count` events (1 for a raw body); a refusal of a valid one is recorded.
+    private func send(
+        headers: [String: String], body: Data, ids: [String], malformed: Bool, via http: HTTPFetcher, into result: inout Result
+    ) async throws {
         var headers = headers
         if let token = options.token { headers["Authorization"] = "Bearer \(token)" }
         let response = try await http.post("\(options.intakeURL)/v1/reports", headers: headers, body: body)
+        let count = max(ids.count, 1)
         result.httpPosted += count
         result.httpStatuses["\(response.status)", default: 0] += 1
+        // A malformed report is meant to be refused (intake says so on itr.events too, counted there).
+        if malformed { return }
+        guard !(200..<300).contains(response.status) else { return }
+        let title = (try? JSONDecoder().decode([String: JSONValue].self, from: response.body))?["title"]?.string
+        let reason = "HTTP \(response.status)" + (title.map { " \($0)" } ?? "")
+        var refusal = result.httpRefusals[reason] ?? Refusal(kind: "report", route: "http", reason: reason, count: 0, examples: [])
+        refusal.count += count
+        refusal.examples = Array((refusal.examples + ids).prefix(3))
+        result.httpRefusals[reason] = refusal
     }
 }
 
@@ -210,6 +302,11 @@ public struct SampleReplayer: Sendable {
 actor TicketDirectory {
     private var tickets: [String: String] = [:]
     private(set) var types: [String: Int] = [:]
+    /// Rejected reports' and actions' event ids, by reason.
+    private(set) var rejectedReports: [String: [String?]] = [:]
+    private(set) var rejectedActions: [String: [String?]] = [:]
+    func rejected(report id: String?, reason: String) { rejectedReports[reason, default: []].append(id) }
+    func rejected(action id: String?, reason: String) { rejectedActions[reason, default: []].append(id) }
     var count: Int { tickets.count }
     func count(type: String) { types[type, default: 0] += 1 }
     func record(report: String, ticket: String) { tickets[report] = ticket }

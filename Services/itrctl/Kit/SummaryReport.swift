@@ -23,6 +23,14 @@ public struct SummaryReport: Codable, Sendable {
         public var slaResolutionAttainment: Double?
         public var olaOnTimeRate: Double?
         public var olaDecided = 0
+        public var olaOnTime = 0
+        public var slaResponseDecided = 0
+        public var slaResolutionDecided = 0
+        /// Decided and on-time OLA stints per tier.
+        public var olaDecidedByTier: [String: Int] = [:]
+        public var olaOnTimeByTier: [String: Int] = [:]
+        /// How many of the router's events these figures reflect (`GET /v1/service-levels`).
+        public var eventsEmitted: Int?
     }
 
     public struct Flow: Codable, Sendable {
@@ -156,31 +164,45 @@ public struct SummaryReport: Codable, Sendable {
             score: d["impact"]?["score"]?.double ?? 0, status: d["status"]?.string ?? "")
     }
 
+    /// One `GET /v1/service-levels?groupBy=serviceType,priority`, so every figure comes from one
+    /// snapshot of the router (`eventsEmitted` says which prefix of its events it reflects).
     mutating func collectServiceLevels(_ fetcher: HTTPFetcher) async {
-        let base = "\(endpoints.router)/v1/service-levels"
         do {
-            let overall = try await fetcher.getJSON(JSONValue.self, base)
-            let groups = overall["groups"]?.array ?? []
-            serviceLevels.tickets = groups.reduce(0) { $0 + ($1["tickets"]?.int ?? 0) }
-            serviceLevels.backlog = groups.reduce(0) { $0 + ($1["backlog"]?.int ?? 0) }
-            serviceLevels.slaResponseAttainment = Self.weighted(groups, "slaResponseAttainment", "slaResponseDecided")
-            serviceLevels.slaResolutionAttainment = Self.weighted(groups, "slaResolutionAttainment", "slaResolutionDecided")
-            let ola = overall["ola"]?.array ?? []
-            let decided = ola.reduce(0) { $0 + ($1["decided"]?.int ?? 0) }
-            let onTime = ola.reduce(0) { $0 + ($1["onTime"]?.int ?? 0) }
-            serviceLevels.olaDecided = decided
-            serviceLevels.olaOnTimeRate = decided > 0 ? Double(onTime) / Double(decided) : nil
-            for (dimension, keyPath) in [("serviceType", \ServiceLevels.byServiceType), ("priority", \ServiceLevels.byPriority)] {
-                let grouped = try await fetcher.getJSON(JSONValue.self, "\(base)?groupBy=\(dimension)")
-                var counts: [String: Int] = [:]
-                for g in grouped["groups"]?.array ?? [] {
-                    counts[g["key"]?[dimension]?.string ?? "?", default: 0] += g["tickets"]?.int ?? 0
-                }
-                serviceLevels[keyPath: keyPath] = counts
-            }
+            let report = try await fetcher.getJSON(
+                JSONValue.self, "\(endpoints.router)/v1/service-levels?groupBy=serviceType,priority")
+            serviceLevels = Self.serviceLevels(report)
         } catch {
             errors.append("itr-router service levels: \(error)")
         }
+    }
+
+    /// The summary's figures from a service-level report grouped by service type and priority.
+    static func serviceLevels(_ report: JSONValue) -> ServiceLevels {
+        var levels = ServiceLevels()
+        let groups = report["groups"]?.array ?? []
+        levels.tickets = groups.reduce(0) { $0 + ($1["tickets"]?.int ?? 0) }
+        levels.backlog = groups.reduce(0) { $0 + ($1["backlog"]?.int ?? 0) }
+        levels.slaResponseAttainment = weighted(groups, "slaResponseAttainment", "slaResponseDecided")
+        levels.slaResolutionAttainment = weighted(groups, "slaResolutionAttainment", "slaResolutionDecided")
+        levels.slaResponseDecided = groups.reduce(0) { $0 + ($1["slaResponseDecided"]?.int ?? 0) }
+        levels.slaResolutionDecided = groups.reduce(0) { $0 + ($1["slaResolutionDecided"]?.int ?? 0) }
+        for g in groups {
+            levels.byServiceType[g["key"]?["serviceType"]?.string ?? "?", default: 0] += g["tickets"]?.int ?? 0
+            levels.byPriority[g["key"]?["priority"]?.string ?? "?", default: 0] += g["tickets"]?.int ?? 0
+        }
+        let ola = report["ola"]?.array ?? []
+        let decided = ola.reduce(0) { $0 + ($1["decided"]?.int ?? 0) }
+        let onTime = ola.reduce(0) { $0 + ($1["onTime"]?.int ?? 0) }
+        levels.olaDecided = decided
+        levels.olaOnTime = onTime
+        levels.olaOnTimeRate = decided > 0 ? Double(onTime) / Double(decided) : nil
+        for o in ola {
+            guard let tier = o["tier"]?.string else { continue }
+            levels.olaDecidedByTier[tier, default: 0] += o["decided"]?.int ?? 0
+            levels.olaOnTimeByTier[tier, default: 0] += o["onTime"]?.int ?? 0
+        }
+        levels.eventsEmitted = report["eventsEmitted"]?.int
+        return levels
     }
 
     static func weighted(_ groups: [JSONValue], _ rate: String, _ weight: String) -> Double? {
@@ -234,8 +256,8 @@ public struct SummaryReport: Codable, Sendable {
         out.append("Tickets by service type: " + serviceLevels.byServiceType.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         out.append("Tickets by priority:     " + serviceLevels.byPriority.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         out.append("Backlog (open):          \(serviceLevels.backlog)")
-        out.append("SLA attainment:          response \(Self.percent(serviceLevels.slaResponseAttainment)), resolution \(Self.percent(serviceLevels.slaResolutionAttainment))")
-        out.append("OLA on-time rate:        \(Self.percent(serviceLevels.olaOnTimeRate)) of \(serviceLevels.olaDecided) decided tier stints")
+        out.append("SLA attainment:          response \(Self.percent(serviceLevels.slaResponseAttainment)) of \(serviceLevels.slaResponseDecided) decided, resolution \(Self.percent(serviceLevels.slaResolutionAttainment)) of \(serviceLevels.slaResolutionDecided) decided")
+        out.append("OLA on-time rate:        \(Self.percent(serviceLevels.olaOnTimeRate)) of \(serviceLevels.olaDecided) decided tier stints (\(serviceLevels.olaDecided - serviceLevels.olaOnTime) breached)")
         let seen = { (type: String, n: Int) in observedEvents || flow.events[type] != nil ? "\(n)" : "n/a" }
         out.append("Resolved / closed / reopened: \(flow.resolved) / \(seen("itr.ticket.closed", flow.closed)) / \(seen("itr.ticket.reopened", flow.reopened))")
         out.append("Escalations:             \(seen("itr.ticket.escalated", flow.escalations))"

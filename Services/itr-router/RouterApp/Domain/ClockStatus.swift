@@ -15,7 +15,10 @@ public struct ClockStatus: Sendable, Hashable, Codable {
     public var stoppedAt: Date?
     public var isRunning: Bool
     public var isPaused: Bool
-    /// Running clocks are breached when `elapsed >= target`; stopped ones when `elapsed > target`.
+    /// Breached when `elapsed >= target` (a clock with no target is never breached), running or
+    /// stopped alike: a clock stopped at the very instant its target runs out (a tier stint ended
+    /// by the escalation its own OLA breach caused) is breached, not met. The store, the
+    /// service-level report and the counters all take this value; none decides it again.
     public var isBreached: Bool
     /// The instant the elapsed time crossed the target.
     public var breachedAt: Date?
@@ -23,6 +26,23 @@ public struct ClockStatus: Sendable, Hashable, Codable {
     public var shareConsumed: Double
 
     public var isStopped: Bool { stoppedAt != nil }
+
+    /// The one rule: a clock is breached when its elapsed time reaches its target, to the
+    /// millisecond (business time is summed from `Date`s, whose arithmetic is not exact: a clock
+    /// stopped at its computed breach instant may add up to a hair under its target).
+    public static func isBreached(elapsed: TimeInterval, target: TimeInterval) -> Bool {
+        target > 0 && elapsed + tolerance >= target
+    }
+
+    /// How close to its target a clock counts as having reached it.
+    public static let tolerance: TimeInterval = 0.001
+
+    /// The stored outcome of a decided clock: false breached, true met (stopped within its
+    /// target), nil while it may still go either way.
+    public var outcome: Bool? {
+        if isBreached { return false }
+        return isStopped ? true : nil
+    }
 }
 
 /// A clock as a list of counting segments, turned into a `ClockStatus`.
@@ -72,13 +92,15 @@ struct ClockSegments {
             let end = min(segment.end ?? now, now)
             guard end > segment.start else { continue }
             let part = calendar.businessTime(from: segment.start, to: end)
-            if breachedAt == nil, target > 0, elapsed < target, elapsed + part >= target {
+            if breachedAt == nil, target > 0, !ClockStatus.isBreached(elapsed: elapsed, target: target),
+                ClockStatus.isBreached(elapsed: elapsed + part, target: target)
+            {
                 breachedAt = calendar.date(adding: target - elapsed, to: segment.start)
             }
             elapsed += part
         }
         let running = isOpen && stoppedAt == nil
-        let breached = running ? elapsed >= target : elapsed > target
+        let breached = ClockStatus.isBreached(elapsed: elapsed, target: target)
         if !breached { breachedAt = nil }
         let due: Date?
         if breached {

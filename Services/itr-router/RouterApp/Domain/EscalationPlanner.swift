@@ -57,7 +57,8 @@ public struct EscalationPlanner: Sendable {
             functionalChain: assignment.functionalChain)
     }
 
-    /// Moments strictly after `now`, sorted by instant (ties in a fixed kind order).
+    /// Moments after `now` (by more than `ClockStatus.tolerance`), sorted by instant (ties in a
+    /// fixed kind order).
     /// Paused and stopped clocks plan nothing; their moments come back when they run again.
     public func plan(
         sla: SLAStatus, ola: OLAStint?, calendar: BusinessCalendar, autoCloseAt: Date? = nil, now: Date
@@ -90,7 +91,10 @@ public struct EscalationPlanner: Sendable {
         if let autoCloseAt, autoCloseAt > now {
             moments.append(PlannedMoment(at: autoCloseAt, kind: .autoClose))
         }
-        return moments.filter { $0.at > now }.sorted { ($0.at, $0.kind.order) < ($1.at, $1.kind.order) }
+        // Strictly after `now` by more than the clocks' tolerance: a moment that falls on `now`
+        // (summed business time is not exact) is due already, not planned again.
+        return moments.filter { $0.at > now.addingTimeInterval(ClockStatus.tolerance) }
+            .sorted { ($0.at, $0.kind.order) < ($1.at, $1.kind.order) }
     }
 
     public func nextTier(after tier: String) -> String? {

@@ -53,6 +53,10 @@ public struct ServiceLevelReport: Sendable, Codable {
     public var to: Date?
     public var groups: [Group]
     public var ola: [OLAGroup]
+    /// How many events the router had emitted on `itr.events` when these figures were read (same
+    /// snapshot): the figures are those of the router's first `eventsEmitted` events, in the
+    /// order it published them, so a consumer of `itr.events` can check them against the stream.
+    public var eventsEmitted: Int
 
     public struct BadQuery: Error, CustomStringConvertible {
         public var description: String
@@ -166,6 +170,8 @@ public struct ServiceLevelReport: Sendable, Codable {
                 key: key(row), tier: row["tier"], stints: row["stints"], decided: decided, onTime: onTime,
                 onTimeRate: rate(onTime, decided))
         }
-        return ServiceLevelReport(groupBy: groupBy, period: period, from: from, to: to, groups: groups, ola: ola)
+        let emitted = try Int.fetchOne(db, sql: "SELECT value FROM router_counters WHERE key = 'events_emitted'") ?? 0
+        return ServiceLevelReport(
+            groupBy: groupBy, period: period, from: from, to: to, groups: groups, ola: ola, eventsEmitted: emitted)
     }
 }

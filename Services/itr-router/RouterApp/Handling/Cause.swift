@@ -1,19 +1,24 @@
+import Foundation
 import ITREvents
 
-/// What caused an emitted event: the causing event's id and trace context.
+/// What caused an emitted event: the causing event's id, its occurrence time and trace context.
 public struct Cause: Sendable, Hashable {
     public var id: String?
     public var traceparent: String?
     public var tracestate: String?
+    /// When the cause happened (the CloudEvent `time`), the instant of the facts it records;
+    /// nil when it carries none (an HTTP action, a due moment): then the processing instant.
+    public var time: Date?
 
-    public init(id: String?, traceparent: String? = nil, tracestate: String? = nil) {
+    public init(id: String?, traceparent: String? = nil, tracestate: String? = nil, time: Date? = nil) {
         self.id = id
         self.traceparent = traceparent
         self.tracestate = tracestate
+        self.time = time
     }
 
     public init(_ event: CloudEvent) {
-        self.init(id: event.id, traceparent: event.traceparent, tracestate: event.tracestate)
+        self.init(id: event.id, traceparent: event.traceparent, tracestate: event.tracestate, time: event.time)
     }
 }
 

@@ -12,7 +12,7 @@ extension RouterEngine {
             throw ActionRefusal(code: "unknown-ticket", message: "no ticket \(action.ticketId)", status: 404)
         }
         let version = rules.version
-        let at = factTime(ticket)
+        let at = factTime(ticket, preferred: cause.time)
         let ruleId = "action.\(action.action.rawValue)"
         let by = "by \(action.actor.id)" + (action.actor.role.map { " (\($0))" } ?? "")
         func apply(_ domain: TicketAction, detail: String? = nil) throws -> TicketLifecycle.Transition {
@@ -64,7 +64,7 @@ extension RouterEngine {
                 ticket.decide(
                     "escalated-hierarchical", at: at, detail: "\(escalation.reason); notify \(roles.joined(separator: ", ")); \(by)",
                     ruleId: ruleId, rulesVersion: version, causeId: cause.id)
-                let share = ticket.clocks(rules: rules, now: now).sla.resolution.shareConsumed
+                let share = ticket.clocks(rules: rules, now: at).sla.resolution.shareConsumed
                 let event = TicketEscalated(
                     ticketId: ticket.id, kind: .hierarchical, fromTier: ticket.lifecycle.tier.flatMap(Tier.init(rawValue:)),
                     step: ticket.hierarchicalCount, group: ticket.lifecycle.group, notifyRoles: roles,
@@ -77,7 +77,7 @@ extension RouterEngine {
                 let group = escalationGroup(ticket, to: target)
                 _ = try apply(.escalate(target, reason: reason, group: group), detail: escalation.reason)
                 ticket.escalationCount += 1
-                let share = ticket.clocks(rules: rules, now: now).sla.resolution.shareConsumed
+                let share = ticket.clocks(rules: rules, now: at).sla.resolution.shareConsumed
                 let event = TicketEscalated(
                     ticketId: ticket.id, kind: .functional, fromTier: from.flatMap(Tier.init(rawValue:)),
                     toTier: ticket.lifecycle.tier.flatMap(Tier.init(rawValue:)), step: ticket.escalationCount,
@@ -102,7 +102,6 @@ extension RouterEngine {
                 rulesVersion: judgement.rulesVersion, causeId: cause.id)
             let event = resolvedEvent(ticket, resolution: domain, responsibility: judgement.responsibility, spareParts: resolution.spareParts, actor: action.actor, at: at)
             events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
-            ServiceLevelMetrics.recordResolution(ticket.clocks(rules: rules, now: at))
             if let problemId = ticket.problemId, let root = resolution.rootCause, !root.isEmpty,
                let workaround = resolution.workaround, !workaround.isEmpty
             {
@@ -175,12 +174,12 @@ extension RouterEngine {
         problem.state = .knownError
         problem.rootCause = rootCause
         problem.workaround = workaround
-        problem.knownErrorAt = now
+        problem.knownErrorAt = min(cause.time ?? now, now)
         try problem.save(db)
         let ids = try TicketRepository.ticketIds(db, problemId: problemId)
         if var ticket = try load(db, ticketId) {
             ticket.decide(
-                "problem-known-error", at: factTime(ticket), detail: "problem \(problemId) documented as a known error",
+                "problem-known-error", at: factTime(ticket, preferred: cause.time), detail: "problem \(problemId) documented as a known error",
                 ruleId: "problem.known-error.on-resolution", rulesVersion: rules.version, causeId: cause.id)
             try save(db, &ticket, cause: cause)
         }

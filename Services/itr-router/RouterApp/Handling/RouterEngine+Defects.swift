@@ -22,14 +22,14 @@ extension RouterEngine {
         for problemId in problemIds.sorted() {
             guard var problem = try ProblemRecord.load(db, id: problemId), problem.state != .resolved else { continue }
             problem.state = .resolved
-            problem.resolvedAt = now
+            problem.resolvedAt = min(cause.time ?? now, now)
             problem.fixVersion = fixVersion
             problem.defectId = fixed.defectId
             try problem.save(db)
             let ticketIds = try TicketRepository.ticketIds(db, problemId: problemId)
             for ticketId in ticketIds {
                 guard var ticket = try load(db, ticketId) else { continue }
-                let at = factTime(ticket)
+                let at = factTime(ticket, preferred: cause.time)
                 ticket.decide(
                     "fix-released", at: at,
                     detail: "defect \(fixed.defectId) fixed in \(fixVersion): problem \(problemId) resolved",

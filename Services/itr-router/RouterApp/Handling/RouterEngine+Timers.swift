@@ -5,13 +5,25 @@ import ITREvents
 
 extension RouterEngine {
     /// Fires one due moment, after checking against the ticket's clocks at `now` that it still
-    /// holds (a moment planned before a pause, a resolution or a rules change may not).
+    /// holds and was not announced already (a moment planned before a pause, a resolution or a
+    /// rules change may not hold). A moment that does not hold re-plans the ticket's moments under
+    /// the current rules, so a target a rules change lengthened is still announced, later.
     /// Returns true when something was emitted.
     @discardableResult
     public mutating func fire(
         _ db: Database, ticketId: String, kind: PlannedMoment.Kind, dueAt: Date, cause: Cause
     ) throws -> Bool {
         guard var ticket = try load(db, ticketId) else { return false }
+        if try fire(db, &ticket, kind: kind, dueAt: dueAt, cause: cause) { return true }
+        if let due = try TicketRepository.replan(db, ticket, rules: rules, now: now, after: dueAt, cause: cause) {
+            earliestDue = min(earliestDue ?? due, due)
+        }
+        return false
+    }
+
+    private mutating func fire(
+        _ db: Database, _ ticket: inout TicketRecord, kind: PlannedMoment.Kind, dueAt: Date, cause: Cause
+    ) throws -> Bool {
         let clocks = ticket.clocks(rules: rules, now: now)
         let priority = ticket.lifecycle.priority ?? .p3
         let package = ticket.contractPackage ?? "uncontracted"
@@ -23,6 +35,10 @@ extension RouterEngine {
             default: true
             }
         }()
+        let log = ticket.log
+        func announced(_ kind: String, detail: String? = nil, ruleId: String? = nil) -> Bool {
+            log.contains { $0.kind == kind && (detail == nil || $0.detail == detail) && (ruleId == nil || $0.ruleId == ruleId) }
+        }
         func clockEvent<K: EventKind>(_: K.Type, _ clock: ITREvents.SLAClock, _ status: ClockStatus) -> SLAClockEvent<K> {
             SLAClockEvent<K>(
                 ticketId: ticket.id, clock: clock, priority: priority, targetMinutes: Self.minutes(status.target),
@@ -31,16 +47,19 @@ extension RouterEngine {
         }
         switch kind {
         case .responseBreach:
-            guard sla.response.isBreached else { return false }
+            guard sla.response.isBreached, !announced("sla-breached", detail: Self.responseMissed) else { return false }
             ticket.decide(
-                "sla-breached", at: factTime(ticket, preferred: dueAt), detail: "response target missed",
+                "sla-breached", at: factTime(ticket, preferred: sla.response.breachedAt ?? dueAt), detail: Self.responseMissed,
                 ruleId: "catalogue.\(package).\(priority.rawValue).response", rulesVersion: version, causeId: cause.id)
             try save(db, &ticket, cause: cause)
             try emit(db, clockEvent(SLABreachedKind.self, .response, sla.response), cause: cause, correlation: ticket.id)
-            ServiceLevelMetrics.recordBreach(sla: "response")
 
         case .slaWarning(let share):
-            guard active, sla.resolution.shareConsumed + 1e-9 >= share, !sla.resolution.isBreached else { return false }
+            // Not when the target ran out at or before the warning's own instant (the breach says it).
+            let breachedFirst = sla.resolution.breachedAt.map { $0 <= dueAt } ?? false
+            guard active, sla.resolution.shareConsumed + 1e-9 >= share, !breachedFirst, !announced("sla-warning") else {
+                return false
+            }
             ticket.decide(
                 "sla-warning", at: factTime(ticket, preferred: dueAt),
                 detail: "\(Int((share * 100).rounded())) % of the resolution target used",
@@ -51,16 +70,18 @@ extension RouterEngine {
             try emit(db, event, cause: cause, correlation: ticket.id)
 
         case .slaBreach:
-            guard sla.resolution.isBreached else { return false }
+            guard sla.resolution.isBreached, !announced("sla-breached", detail: Self.resolutionMissed) else { return false }
             ticket.decide(
-                "sla-breached", at: factTime(ticket, preferred: dueAt), detail: "resolution target missed",
+                "sla-breached", at: factTime(ticket, preferred: sla.resolution.breachedAt ?? dueAt),
+                detail: Self.resolutionMissed,
                 ruleId: "catalogue.\(package).\(priority.rawValue).resolution", rulesVersion: version, causeId: cause.id)
             try save(db, &ticket, cause: cause)
             try emit(db, clockEvent(SLABreachedKind.self, .resolution, sla.resolution), cause: cause, correlation: ticket.id)
-            ServiceLevelMetrics.recordBreach(sla: "resolution")
 
         case let .hierarchical(stepId, share, notify):
-            guard active, sla.resolution.shareConsumed + 1e-9 >= share else { return false }
+            guard active, sla.resolution.shareConsumed + 1e-9 >= share, !announced("escalated-hierarchical", ruleId: stepId) else {
+                return false
+            }
             ticket.hierarchicalCount += 1
             ticket.decide(
                 "escalated-hierarchical", at: factTime(ticket, preferred: dueAt),
@@ -77,8 +98,15 @@ extension RouterEngine {
                     slaShare: min(sla.resolution.shareConsumed, 100)),
                 cause: cause, correlation: ticket.id)
 
-        case let .olaBreach(tier, _):
-            guard active, let stint = clocks.currentStint, stint.tier == tier, stint.clock.isBreached else { return false }
+        case .olaBreach:
+            // Every breached stint is announced once, in order, even when it ended (resolved, or
+            // escalated by hand) before this moment fired; only the current one escalates.
+            let breached = clocks.ola.enumerated().filter { $0.element.clock.isBreached }
+            let announcedCount = log.filter { $0.kind == "ola-breached" }.count
+            guard announcedCount < breached.count else { return false }
+            let (index, stint) = breached[announcedCount]
+            let tier = stint.tier
+            let isCurrent = active && index == clocks.ola.count - 1 && stint.isCurrent
             let breachedAt = stint.clock.breachedAt ?? dueAt
             let group = ticket.lifecycle.group ?? ""
             ticket.decide(
@@ -89,7 +117,7 @@ extension RouterEngine {
                 ticketId: ticket.id, tier: Tier(rawValue: tier) ?? .l1, group: group,
                 budgetMinutes: Self.minutes(stint.clock.target), dueAt: breachedAt, breachedAt: breachedAt)
             var escalation: TicketEscalated?
-            if let next = rules.planner.nextTier(after: tier), ticket.lifecycle.state != .resolved {
+            if isCurrent, let next = rules.planner.nextTier(after: tier) {
                 let at = factTime(ticket, preferred: breachedAt)
                 let nextGroup = escalationGroup(ticket, to: .tier(next))
                 if let transition = try? ticket.lifecycle.apply(.escalate(.tier(next), reason: .olaBreach, group: nextGroup), at: at) {
@@ -105,7 +133,6 @@ extension RouterEngine {
             }
             try save(db, &ticket, cause: cause)
             try emit(db, breach, cause: cause, correlation: ticket.id)
-            ServiceLevelMetrics.recordBreach(ola: tier)
             if let escalation { try emit(db, escalation, cause: cause, correlation: ticket.id) }
 
         case .autoClose:
@@ -122,4 +149,7 @@ extension RouterEngine {
         }
         return true
     }
+
+    static let responseMissed = "response target missed"
+    static let resolutionMissed = "resolution target missed"
 }

@@ -15,7 +15,7 @@ public struct RouterEngine {
     public let now: Date
     /// The earliest due moment stored by this engine (the scheduler is woken when it is earlier
     /// than what it waits for).
-    public private(set) var earliestDue: Date?
+    public internal(set) var earliestDue: Date?
     public private(set) var emittedCount = 0
 
     public init(rules: RouterRules, now: Date) {
@@ -36,13 +36,17 @@ public struct RouterEngine {
         try Outbox.enqueue(
             db, message: AMQPCloudEventCodec.encode(event, now: now), exchange: ITRNames.eventsExchange,
             routingKey: event.type)
+        // Counted in the same transaction: a report read in one snapshot knows how many of the
+        // router's events (in outbox order) its figures reflect.
+        try db.cachedStatement(sql: "UPDATE router_counters SET value = value + 1 WHERE key = 'events_emitted'").execute()
         emittedCount += 1
     }
 
-    /// Saves the ticket; returns its clocks at `now` (computed once for the save and the caller).
+    /// Saves the ticket; returns its clocks at the instant of its history (computed once for the
+    /// save and the caller), see ``TicketRepository/asOf(_:now:)``.
     @discardableResult
     mutating func save(_ db: Database, _ ticket: inout TicketRecord, cause: Cause) throws -> TicketClocks {
-        let clocks = ticket.clocks(rules: rules, now: now)
+        let clocks = ticket.clocks(rules: rules, now: TicketRepository.asOf(ticket, now: now))
         if let due = try TicketRepository.save(
             db, &ticket, rules: rules, now: now, causeId: cause.id, traceparent: cause.traceparent, clocks: clocks)
         {
@@ -55,9 +59,13 @@ public struct RouterEngine {
         try TicketRepository.load(db, id: id, policy: rules.policy)
     }
 
-    /// The instant for facts recorded now: never before the ticket's last fact.
+    /// The instant of a fact: the time of the event that caused it when it carries one
+    /// (`preferred`: the opening, the action's `time`, the due moment), else `now`; never after
+    /// `now` (a cause stamped in the future by a skewed clock) and never before the ticket's last
+    /// line. So the history, and the clocks computed from it, depend on the events and not on
+    /// when they were processed: a replay of the same events gives the same clocks.
     func factTime(_ ticket: TicketRecord, preferred: Date? = nil) -> Date {
-        let wanted = preferred ?? now
+        let wanted = min(preferred ?? now, now)
         return max(wanted, ticket.log.last?.at ?? wanted)
     }
 
@@ -95,7 +103,7 @@ public struct RouterEngine {
                 detail: "report \(opened.reportId) from \(opened.sourceSystem) via \(opened.channel.rawValue)",
                 causeId: cause.id)],
             storedLogCount: 0, isStored: false)
-        let at = factTime(ticket, preferred: max(opened.openedAt, now))
+        let at = factTime(ticket, preferred: opened.openedAt)
         ticket.decide(
             "contract", at: at,
             detail: contract.contractId.map { "contract \($0): package \(contract.package ?? "-")" }
@@ -192,11 +200,12 @@ public struct RouterEngine {
             productLine: parts[safe: 0] ?? "", model: parts[safe: 1] ?? "", version: parts[safe: 2] ?? "",
             component: parts[safe: 3] ?? "", symptom: parts[safe: 4] ?? "")
         let major = decision.ruleId == rules.detector.rules.majorIncidentRuleId
-        let id = "PRB-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).uppercased()
+        // Named after what opened it (a ticket opens at most one problem), so a replay names it alike.
+        let id = ProblemRecord.id(trigger: trigger.id, fingerprint: key)
         let problem = ProblemRecord(
             id: id, fingerprint: fingerprint, state: .open, title: String(trigger.summary.prefix(200)),
             trigger: major ? ProblemTrigger.major.rawValue : ProblemTrigger.recurring.rawValue,
-            ruleId: decision.ruleId ?? "", rulesVersion: decision.rulesVersion, openedAt: now)
+            ruleId: decision.ruleId ?? "", rulesVersion: decision.rulesVersion, openedAt: factTime(trigger, preferred: cause.time))
         try problem.save(db)
         let detail = major
             ? "problem \(id) opened for a major incident"
@@ -205,7 +214,7 @@ public struct RouterEngine {
             guard var ticket = try load(db, ticketId) else { continue }
             ticket.problemId = id
             ticket.decide(
-                "problem-linked", at: factTime(ticket), detail: detail, ruleId: decision.ruleId,
+                "problem-linked", at: factTime(ticket, preferred: cause.time), detail: detail, ruleId: decision.ruleId,
                 rulesVersion: decision.rulesVersion, causeId: cause.id)
             try save(db, &ticket, cause: cause)
         }
@@ -225,7 +234,7 @@ public struct RouterEngine {
         guard var ticket = try load(db, correlated.ticketId) else { return false }
         let device = correlated.device.map { " on \($0)" } ?? ""
         ticket.decide(
-            "correlated", at: factTime(ticket),
+            "correlated", at: factTime(ticket, preferred: cause.time),
             detail: "alarm \(correlated.alarmCode)\(device) repeated: \(correlated.count) reports, last \(RFC3339.format(correlated.lastSeenAt))\(correlated.cleared ? ", cleared" : "")",
             ruleId: "intake.correlation", rulesVersion: rules.version, causeId: cause.id)
         try save(db, &ticket, cause: cause)

@@ -98,11 +98,14 @@ public final class DueScheduler: Service, Sendable {
     }
 
     /// Fires up to `batchLimit` moments due at `now` in one transaction; returns how many rows it took.
+    /// `dueBy`: only the moments due by this instant (default `now`), e.g. a replay catching up
+    /// in the order of the events' own times.
     @discardableResult
-    public func fireDue(now: Date) async throws -> Int {
+    public func fireDue(now: Date, dueBy: Date? = nil) async throws -> Int {
         let rules = self.rules.current
         let limit = batchLimit
         let logger = self.logger
+        let bound = min(dueBy ?? now, now)
         let (taken, emitted) = try await store.pool.write { db -> (Int, Int) in
             let rows = try Row.fetchAll(
                 db,
@@ -110,12 +113,17 @@ public final class DueScheduler: Service, Sendable {
                     SELECT rowid, ticket_id, due_at, kind, cause_id, traceparent FROM due_moments
                     WHERE due_at <= ? ORDER BY due_at, ord LIMIT ?
                     """,
-                arguments: [now.timeIntervalSince1970, limit])
+                arguments: [bound.timeIntervalSince1970, limit])
             var engine = RouterEngine(rules: rules, now: now)
             for row in rows {
                 let rowid: Int64 = row["rowid"]
-                try db.execute(sql: "DELETE FROM due_moments WHERE rowid = ?", arguments: [rowid])
                 let text: String = row["kind"]
+                // The row as read (a rowid alone may have been reused): gone already when an earlier
+                // moment of this batch re-planned its ticket.
+                try db.execute(
+                    sql: "DELETE FROM due_moments WHERE rowid = ? AND ticket_id = ? AND due_at = ? AND kind = ?",
+                    arguments: [rowid, row["ticket_id"], row["due_at"], text])
+                guard db.changesCount > 0 else { continue }
                 guard let kind = try? TicketRepository.decoder.decode(PlannedMoment.Kind.self, from: Data(text.utf8)) else {
                     logger.warning("unreadable due moment dropped", metadata: ["kind": "\(text)"])
                     continue

@@ -75,6 +75,18 @@ public struct ProblemRecord: Sendable, Hashable, Codable {
     /// intake's known-error index matches new reports by.
     public static func fingerprintHash(_ fingerprint: IncidentFingerprint) -> String { fingerprint.digest }
 
+    /// The id of the problem a ticket opens for a fingerprint key: `PRB-` and 12 hex digits of
+    /// the FNV-1a hash of both, the same on every replay of the same events.
+    public static func id(trigger ticketId: String, fingerprint key: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "\(ticketId)|\(key)".utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        let hex = String(hash, radix: 16, uppercase: true)
+        return "PRB-" + (String(repeating: "0", count: 16 - hex.count) + hex).prefix(12)
+    }
+
     public static func load(_ db: Database, id: String) throws -> ProblemRecord? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM problems WHERE id = ?"), arguments: [id]).map(ProblemRecord.init(row:))
     }

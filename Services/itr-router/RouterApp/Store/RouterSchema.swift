@@ -137,5 +137,18 @@ public enum RouterSchema {
                         WHERE fingerprint IS NOT NULL AND problem_id IS NULL;
                     """)
         }
+        migrator.registerMigration("itr-router-v3") { db in
+            // A stint stopped when its budget ran out is breached, not met (`ClockStatus.isBreached`);
+            // the rules version the stored due moments were planned with (`RulesReplanner`); the
+            // number of events emitted (`RouterEngine.emit`, `ServiceLevelReport.eventsEmitted`).
+            try db.execute(
+                sql: """
+                    UPDATE ola_stints SET met = 0
+                        WHERE met = 1 AND budget_seconds > 0 AND elapsed_seconds + 0.001 >= budget_seconds;
+                    CREATE TABLE router_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE router_counters (key TEXT PRIMARY KEY NOT NULL, value INTEGER NOT NULL) WITHOUT ROWID;
+                    INSERT INTO router_counters (key, value) VALUES ('events_emitted', 0);
+                    """)
+        }
     }
 }

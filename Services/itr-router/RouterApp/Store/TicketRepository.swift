@@ -76,24 +76,33 @@ public enum TicketRepository {
             isStored: true)
     }
 
+    /// The instant a ticket's stored state describes: its last history line (facts take the time
+    /// of the event that caused them, see `RouterEngine.factTime`), never after `now`. Clocks
+    /// are computed and due moments planned from this instant, not from the moment the event
+    /// happened to be processed: the plan is a function of the history and the rules alone, and a
+    /// moment that falls between it and `now` is stored already due and fires at once.
+    public static func asOf(_ ticket: TicketRecord, now: Date) -> Date {
+        min(ticket.log.last?.at ?? now, now)
+    }
+
     /// Writes the ticket row (inserted when new, its changing columns updated otherwise), its new
     /// history lines, its OLA stints and its due moments.
     ///
-    /// Due moments: the ones already due at `now` stay (the scheduler fires them, checking they
-    /// still hold); the future ones are replaced by a fresh plan. Returns the earliest moment stored.
-    /// `clocks`: the ticket's clocks at `now` when the caller has them already.
+    /// Due moments: the ones due at or before ``asOf(_:now:)`` (to `ClockStatus.tolerance`) stay
+    /// (the scheduler fires them, checking they still hold); the later ones are replaced by a
+    /// fresh plan. Returns the earliest moment stored. `clocks`: the ticket's clocks at ``asOf(_:now:)`` when the caller
+    /// has them already.
     @discardableResult
     public static func save(
         _ db: Database, _ ticket: inout TicketRecord, rules: RouterRules, now: Date, causeId: String?,
         traceparent: String?, clocks: TicketClocks? = nil
     ) throws -> Date? {
-        let clocks = clocks ?? ticket.clocks(rules: rules, now: now)
+        let asOf = asOf(ticket, now: now)
+        let clocks = clocks ?? ticket.clocks(rules: rules, now: asOf)
         let lifecycle = ticket.lifecycle
         let sla = clocks.sla
-        func met(_ clock: ClockStatus) -> Bool? {
-            if clock.isBreached { return false }
-            return clock.isStopped ? true : nil
-        }
+        func met(_ clock: ClockStatus) -> Bool? { clock.outcome }
+        let before = ticket.isStored ? try storedOutcomes(db, ticketId: ticket.id) : StoredOutcomes()
         let acknowledgedAt = ticket.log.first { $0.kind == "acknowledged" }?.at
         let closedAt: Date? = [.closed, .cancelled, .merged].contains(lifecycle.state) ? ticket.log.last(where: {
             $0.kind == "closed" || $0.kind == "cancelled" || $0.kind == "merged"
@@ -185,7 +194,7 @@ public enum TicketRepository {
             try db.cachedStatement(sql: "DELETE FROM ola_stints WHERE ticket_id = ?").execute(arguments: [ticket.id])
         }
         for (index, stint) in clocks.ola.enumerated() {
-            let met: Bool? = stint.clock.isBreached ? false : (stint.clock.isStopped ? true : nil)
+            let met = stint.clock.outcome
             try db.cachedStatement(
                 sql: """
                     INSERT INTO ola_stints (ticket_id, idx, tier, budget_seconds, elapsed_seconds, met, started_at)
@@ -198,17 +207,63 @@ public enum TicketRepository {
                 ])
         }
 
+        ServiceLevelMetrics.recordDecisions(
+            before: before,
+            after: StoredOutcomes(
+                response: met(sla.response), resolution: met(sla.resolution),
+                stints: clocks.ola.map { ($0.tier, $0.clock.outcome) }))
+
         let moments = rules.planner.plan(
-            sla: sla, ola: clocks.currentStint, calendar: clocks.calendar, autoCloseAt: lifecycle.autoCloseAt, now: now)
+            sla: sla, ola: clocks.currentStint, calendar: clocks.calendar, autoCloseAt: lifecycle.autoCloseAt, now: asOf)
         if ticket.isStored {
             try db.cachedStatement(sql: "DELETE FROM due_moments WHERE ticket_id = ? AND due_at > ?")
-                .execute(arguments: [ticket.id, now.timeIntervalSince1970])
+                .execute(arguments: [ticket.id, asOf.addingTimeInterval(ClockStatus.tolerance).timeIntervalSince1970])
         }
         for moment in moments {
             try insertMoment(db, ticketId: ticket.id, moment: moment, causeId: causeId, traceparent: traceparent)
         }
         ticket.isStored = true
         return moments.first?.at
+    }
+
+    /// Re-plans a ticket's due moments under `rules` without changing anything else: its clocks
+    /// at ``asOf(_:now:)``, the moments after that instant replaced by a fresh plan. `after`:
+    /// plan nothing at or before this instant (a moment that just failed its check is not planned
+    /// again). Returns the earliest moment stored.
+    @discardableResult
+    public static func replan(
+        _ db: Database, _ ticket: TicketRecord, rules: RouterRules, now: Date, after: Date? = nil, cause: Cause? = nil
+    ) throws -> Date? {
+        let asOf = asOf(ticket, now: now)
+        let clocks = ticket.clocks(rules: rules, now: asOf)
+        let floor = max(asOf, after ?? asOf)
+        let moments = rules.planner.plan(
+            sla: clocks.sla, ola: clocks.currentStint, calendar: clocks.calendar, autoCloseAt: ticket.lifecycle.autoCloseAt,
+            now: asOf
+        ).filter { $0.at > floor }
+        try db.cachedStatement(sql: "DELETE FROM due_moments WHERE ticket_id = ? AND due_at > ?")
+            .execute(arguments: [ticket.id, asOf.addingTimeInterval(ClockStatus.tolerance).timeIntervalSince1970])
+        for moment in moments {
+            try insertMoment(db, ticketId: ticket.id, moment: moment, causeId: cause?.id, traceparent: cause?.traceparent)
+        }
+        return moments.first?.at
+    }
+
+    /// The outcomes stored for a ticket's clocks (what the counters compare a save against).
+    struct StoredOutcomes {
+        var response: Bool?
+        var resolution: Bool?
+        var stints: [(tier: String, outcome: Bool?)] = []
+    }
+
+    static func storedOutcomes(_ db: Database, ticketId: String) throws -> StoredOutcomes {
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT response_met, resolution_met FROM tickets WHERE id = ?"), arguments: [ticketId])
+        let stints = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT tier, met FROM ola_stints WHERE ticket_id = ? ORDER BY idx"),
+            arguments: [ticketId]
+        ).map { (tier: $0[0] as String, outcome: $0[1] as Bool?) }
+        return StoredOutcomes(response: row?[0], resolution: row?[1], stints: stints)
     }
 
     static func insertMoment(

@@ -7,26 +7,26 @@ import Synchronization
 /// Everything the outside world sees of the services: a queue of its own bound to `itr.events`
 /// with `#`, and the two ready-made feeds (`feed.defects`, `feed.opportunities`), each message
 /// decoded as a CloudEvent and kept in arrival order.
-final class EventObserver: Sendable {
+public final class EventObserver: Sendable {
     /// The observer's own queue on `itr.events`.
-    static let eventsQueue = "system-test.events"
+    public static let eventsQueue = "system-test.events"
 
-    struct Seen: Sendable {
-        let queue: String
-        let routingKey: String
-        let event: CloudEvent
+    public struct Seen: Sendable {
+        public let queue: String
+        public let routingKey: String
+        public let event: CloudEvent
     }
 
     private let seen = Mutex<[Seen]>([])
     private let undecodable = Mutex<[String]>([])
-    let connection: AMQPConnection
+    public let connection: AMQPConnection
 
     private init(connection: AMQPConnection) {
         self.connection = connection
     }
 
     /// Connects, binds the observer queue and starts consuming it and both feeds.
-    static func start(url: String) async throws -> EventObserver {
+    public static func start(url: String) async throws -> EventObserver {
         var logger = Logger(label: "system-test.observer")
         logger.logLevel = .warning
         let connection = try await AMQPConnection.connect(AMQPConfiguration(url: url), logger: logger)
@@ -53,22 +53,22 @@ final class EventObserver: Sendable {
     }
 
     /// Messages that were not CloudEvents (there should be none).
-    var errors: [String] { undecodable.withLock { $0 } }
+    public var errors: [String] { undecodable.withLock { $0 } }
 
     /// Everything seen on `itr.events`.
-    var events: [CloudEvent] { seen.withLock { $0.filter { $0.queue == Self.eventsQueue }.map(\.event) } }
+    public var events: [CloudEvent] { seen.withLock { $0.filter { $0.queue == Self.eventsQueue }.map(\.event) } }
 
     /// Everything seen on `queue`, with its routing key.
-    func messages(on queue: String) -> [Seen] { seen.withLock { $0.filter { $0.queue == queue } } }
+    public func messages(on queue: String) -> [Seen] { seen.withLock { $0.filter { $0.queue == queue } } }
 
     /// The events of `type` on `itr.events` (optionally of one correlation id), decoded.
-    func payloads<P: EventPayload>(_ type: P.Type, correlation: String? = nil) -> [(CloudEvent, P)] {
+    public func payloads<P: EventPayload>(_ type: P.Type, correlation: String? = nil) -> [(CloudEvent, P)] {
         events.filter { $0.type == P.eventType.rawValue && (correlation == nil || $0.correlationID == correlation) }
             .compactMap { event in (try? event.decodeData(P.self)).map { (event, $0) } }
     }
 
     /// Polls `probe` until it returns a value, or throws after `timeout` naming what was awaited.
-    func await<T>(
+    public func await<T>(
         _ what: String, timeout: Duration = .seconds(60), _ probe: () throws -> T?
     ) async throws -> T {
         let deadline = ContinuousClock.now + timeout
@@ -82,14 +82,14 @@ final class EventObserver: Sendable {
         }
     }
 
-    func close() async { await connection.close() }
+    public func close() async { await connection.close() }
 }
 
-struct ObservationTimeout: Error, CustomStringConvertible {
-    let what: String
-    let timeout: Duration
-    let seen: [String: Int]
-    var description: String {
+public struct ObservationTimeout: Error, CustomStringConvertible {
+    public let what: String
+    public let timeout: Duration
+    public let seen: [String: Int]
+    public var description: String {
         "timed out after \(timeout) waiting for \(what); seen on itr.events: \(seen.sorted { $0.key < $1.key })"
     }
 }
