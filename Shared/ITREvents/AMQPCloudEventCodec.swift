@@ -30,7 +30,10 @@ public enum AMQPCloudEventCodec {
         return try decodeBinary(message)
     }
 
-    /// Binary mode only.
+    /// Binary mode only. An attribute may come under more than one prefix (`ce-id` and
+    /// `cloudEvents_id`) only with the same value; different values are `conflicting-attribute`
+    /// (which one counted would depend on header order). Every value is checked against
+    /// ``CloudEventLimits`` as it is read.
     public static func decodeBinary(_ message: AMQPMessage) throws(CloudEventError) -> CloudEvent {
         var attributes: [String: String] = [:]
         var time: Date?
@@ -39,17 +42,26 @@ public enum AMQPCloudEventCodec {
             guard let name = attributeName(key) else { continue }
             sawAny = true
             if name == "time" {
-                time = try timeValue(value, header: key)
+                let date = try timeValue(value, header: key)
+                if let time, time != date {
+                    throw CloudEventError.conflicting("time", RFC3339.format(time), RFC3339.format(date))
+                }
+                time = date
                 continue
             }
-            attributes[name] = try stringValue(value, header: key, attribute: name)
+            let text = try stringValue(value, header: key, attribute: name)
+            try CloudEventLimits.check(name, text, header: key)
+            if let earlier = attributes.updateValue(text, forKey: name), earlier != text {
+                throw CloudEventError.conflicting(name, earlier, text)
+            }
         }
         guard sawAny else {
             throw CloudEventError(
                 .notACloudEvent, "message has no CloudEvents headers (ce-*) and is not application/cloudevents+json")
         }
         var event = try CloudEvent(attributes: attributes, time: time)
-        event.datacontenttype = message.properties.contentType ?? attributes["datacontenttype"]
+        event.datacontenttype = try CloudEvent.bindingContentType(
+            carried: message.properties.contentType, attribute: attributes["datacontenttype"], carrier: "content-type property")
         event.data = message.body.isEmpty ? nil : message.body
         return try event.validated()
     }
@@ -118,6 +130,7 @@ public enum AMQPCloudEventCodec {
         case .timestamp(let t): return Date(timeIntervalSince1970: Double(t))
         case .string, .bytes:
             let text = try stringValue(value, header: header, attribute: "time")
+            try CloudEventLimits.check("time", text, header: header)
             guard let date = RFC3339.parse(text) else {
                 throw CloudEventError(.invalidTime, "attribute 'time' (header '\(header)') is not RFC 3339: \(text)", attribute: "time")
             }
@@ -130,6 +143,17 @@ public enum AMQPCloudEventCodec {
 }
 
 extension CloudEvent {
+    /// The `datacontenttype` of a binary-mode event: the binding's content type (`carried`), or a
+    /// `datacontenttype` attribute; both may be given only with the same value. Checked against
+    /// ``CloudEventLimits``.
+    static func bindingContentType(carried: String?, attribute: String?, carrier: String) throws(CloudEventError) -> String? {
+        if let carried {
+            try CloudEventLimits.check("datacontenttype", carried, header: carrier)
+            if let attribute, attribute != carried { throw CloudEventError.conflicting("datacontenttype", carried, attribute) }
+        }
+        return carried ?? attribute
+    }
+
     /// Builds an event from binding attributes (all but `time`, `datacontenttype` and data).
     init(attributes: [String: String], time: Date?) throws(CloudEventError) {
         guard let specversion = attributes["specversion"] else { throw .missing("specversion") }

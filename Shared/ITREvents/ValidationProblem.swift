@@ -33,8 +33,12 @@ public struct ValidationProblem: Sendable, Hashable, Codable, CustomStringConver
         public static let tooLarge: Code = "too-large"
         /// Bytes are not valid UTF-8.
         public static let invalidUTF8: Code = "invalid-utf8"
-        /// Not well-formed JSON.
+        /// Not well-formed JSON (strict RFC 8259).
         public static let malformedJSON: Code = "malformed-json"
+        /// A JSON object names one member twice.
+        public static let duplicateKey: Code = "duplicate-key"
+        /// JSON arrays and objects nested deeper than ``CloudEventLimits/maxJSONDepth``.
+        public static let tooDeep: Code = "too-deep"
         /// A string does not have the required format (timestamp, e-mail, URI, decimal, ...).
         public static let invalidFormat: Code = "invalid-format"
         /// A number is outside its allowed range.
