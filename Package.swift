@@ -104,7 +104,7 @@ let package = Package(
         // MARK: Tests
         .target(name: "ITRTestSupport", dependencies: ["AMQPClient"], path: "Tests/TestSupport"),
         .testTarget(name: "AMQPClientTests", dependencies: ["ITRTestSupport", "AMQPClient"], path: "Tests/AMQPClientTests"),
-        .testTarget(name: "ITREventsTests", dependencies: ["ITREvents", "AMQPClient"], path: "Tests/ITREventsTests"),
+        .testTarget(name: "ITREventsTests", dependencies: ["ITRTestSupport", "ITREvents", "AMQPClient"], path: "Tests/ITREventsTests"),
         .testTarget(name: "ITRConfigTests", dependencies: ["ITRConfig"], path: "Tests/ITRConfigTests"),
         .testTarget(name: "ServiceKitTests", dependencies: ["ITRTestSupport", "ServiceKit", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/ServiceKitTests"),
         .testTarget(name: "IntakeTests", dependencies: ["ITRTestSupport", "IntakeApp"], path: "Tests/IntakeTests"),
