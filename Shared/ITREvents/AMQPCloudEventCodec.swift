@@ -25,7 +25,21 @@ public enum AMQPCloudEventCodec {
                     .unsupportedFormat, "content-type '\(contentType)' is not read from AMQP; use application/cloudevents+json",
                     attribute: "content-type")
             }
-            return try CloudEventJSON.decode(message.body)
+            let event = try CloudEventJSON.decode(message.body)
+            // Headers are not where a structured event's attributes live, but one that names an
+            // attribute of the body must agree with it.
+            for (key, value) in message.properties.headers {
+                guard let name = attributeName(key) else { continue }
+                if name == "time" {
+                    let date = try timeValue(value, header: key)
+                    if let time = event.time, time != date {
+                        throw CloudEventError.conflicting("time", RFC3339.format(time), RFC3339.format(date))
+                    }
+                } else {
+                    try event.agrees(name, with: try stringValue(value, header: key, attribute: name))
+                }
+            }
+            return event
         }
         return try decodeBinary(message)
     }
@@ -152,6 +166,12 @@ extension CloudEvent {
             if let attribute, attribute != carried { throw CloudEventError.conflicting("datacontenttype", carried, attribute) }
         }
         return carried ?? attribute
+    }
+
+    /// Throws `conflicting-attribute` when the event has attribute `name` with another value than
+    /// `value` (a binding header beside a structured event).
+    func agrees(_ name: String, with value: String) throws(CloudEventError) {
+        if let own = attribute(name), own != value { throw CloudEventError.conflicting(name, own, value) }
     }
 
     /// Builds an event from binding attributes (all but `time`, `datacontenttype` and data).

@@ -123,6 +123,20 @@ public struct CloudEvent: Sendable, Hashable {
         }
     }
 
+    /// The string value of a context attribute other than `time`, or of an extension, by name.
+    public func attribute(_ name: String) -> String? {
+        switch name {
+        case "specversion": specversion
+        case "id": id
+        case "source": source
+        case "type": type
+        case "subject": subject
+        case "dataschema": dataschema
+        case "datacontenttype": datacontenttype
+        default: extensions[name]
+        }
+    }
+
     /// The id of the event that caused this one (`causationid`).
     public var causationID: String? {
         get { extensions[Extension.causationID] }

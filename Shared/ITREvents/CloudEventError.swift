@@ -20,7 +20,8 @@ public struct CloudEventError: Error, Sendable, Hashable, CustomStringConvertibl
         /// An attribute's value is longer than ``CloudEventLimits`` allows for it.
         public static let attributeTooLong = Code(rawValue: "attribute-too-long")
         /// One attribute is given twice with different values (under two header prefixes, as
-        /// two HTTP fields, or as both the content type and `datacontenttype`).
+        /// two HTTP fields, as both the content type and `datacontenttype`, or as a header beside
+        /// a structured event that has it too).
         public static let conflictingAttribute = Code(rawValue: "conflicting-attribute")
         /// More extension attributes than ``CloudEventLimits/maxExtensions``.
         public static let tooManyExtensions = Code(rawValue: "too-many-extensions")

@@ -69,7 +69,19 @@ public enum HTTPCloudEventCodec {
         }
         if let contentType, let format = cloudEventsFormat(contentType) {
             switch format {
-            case .structured: return .single(try CloudEventJSON.decode(body))
+            case .structured:
+                let event = try CloudEventJSON.decode(body)
+                // A ce- header beside a structured event must agree with the body.
+                for (name, value) in attributes {
+                    if name == "time" {
+                        if let time = event.time, RFC3339.parse(value) != time {
+                            throw CloudEventError.conflicting("time", RFC3339.format(time), value)
+                        }
+                    } else {
+                        try event.agrees(name, with: value)
+                    }
+                }
+                return .single(event)
             case .batch: return .batch(try CloudEventJSON.decodeBatch(body))
             case .other:
                 throw CloudEventError(

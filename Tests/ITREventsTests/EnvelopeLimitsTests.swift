@@ -80,7 +80,7 @@ import Testing
         var over = atLimit
         over[attribute]! += "x"
         for (binding, result) in Self.everyBinding(atLimit) {
-            #expect((try? result.get())?.attributeValue(attribute) == atLimit[attribute], "\(binding): \(result)")
+            #expect((try? result.get())?.attribute(attribute) == atLimit[attribute], "\(binding): \(result)")
         }
         for (binding, result) in Self.everyBinding(over) {
             guard case .failure(let error) = result else {
@@ -149,6 +149,26 @@ import Testing
         #expect(try AMQPCloudEventCodec.decode(
             AMQPMessage(body: Self.data, properties: AMQPProperties(contentType: "application/json", headers: headers))).datacontenttype
             == "application/json")
+    }
+
+    @Test func headersBesideAStructuredEventMustAgreeWithIt() throws {
+        let body = Data(#"{"specversion":"1.0","id":"a","source":"//a","type":"t","correlationid":"T-1","time":"2025-02-19T21:20:00Z"}"#.utf8)
+        for (header, value, agrees) in [
+            ("ce-id", "a", true), ("ce-id", "b", false), ("cloudEvents_correlationid", "T-2", false), ("ce-subject", "only here", true),
+            ("cloudEvents:time", "2025-02-19T21:20:00Z", true), ("ce-time", "2025-02-19T21:20:01Z", false),
+        ] {
+            let amqp = AMQPMessage(
+                body: body, properties: AMQPProperties(contentType: CloudEventJSON.contentType, headers: [header: .string(value)]))
+            #expect(Self.code(amqp) == (agrees ? nil : .conflictingAttribute), "AMQP \(header): \(value)")
+            guard header.hasPrefix("ce-") else { continue }  // HTTP knows only ce-
+            let http = Result { () throws(CloudEventError) in
+                try HTTPCloudEventCodec.decode(headers: ["content-type": CloudEventJSON.contentType, header: value], body: body)
+            }
+            switch http {
+            case .success: #expect(agrees, "HTTP accepted \(header): \(value)")
+            case .failure(let error): #expect(!agrees && error.code == .conflictingAttribute, "HTTP \(header): \(value): \(error)")
+            }
+        }
     }
 
     @Test func repeatedHTTPFieldsMustAgree() throws {
@@ -314,21 +334,6 @@ import Testing
             return nil
         } catch {
             return error.code
-        }
-    }
-}
-
-extension CloudEvent {
-    /// The value of a context attribute or extension by name.
-    func attributeValue(_ name: String) -> String? {
-        switch name {
-        case "id": id
-        case "source": source
-        case "type": type
-        case "subject": subject
-        case "datacontenttype": datacontenttype
-        case "dataschema": dataschema
-        default: extensions[name]
         }
     }
 }
