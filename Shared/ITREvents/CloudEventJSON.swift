@@ -4,9 +4,9 @@ import Foundation
 /// JSON batch format (`application/cloudevents-batch+json`).
 ///
 /// Reading walks the bytes once, strictly (RFC 8259, UTF-8, no member twice, nesting capped: see
-/// `JSONScanner`), with every attribute checked against ``CloudEventLimits``: attributes are decoded as strings, `data` is kept as the exact
-/// bytes of its JSON value (no re-encoding, so non-ASCII text is byte-identical), `data_base64`
-/// is base64-decoded. Writing emits `data` raw when the content type is JSON and the bytes are
+/// `JSONScanner`), each attribute checked against ``CloudEventLimits``: attributes are decoded
+/// as strings, `data` is kept as the exact bytes of its JSON value (no re-encoding, so non-ASCII
+/// text is byte-identical), `data_base64` is base64-decoded. Writing emits `data` raw when the content type is JSON and the bytes are
 /// well-formed JSON, `data_base64` otherwise. Non-ASCII is never escaped; nor is `/`.
 public enum CloudEventJSON {
     public static let contentType = "application/cloudevents+json"
