@@ -126,7 +126,7 @@ public enum AMQPCloudEventCodec {
         case .string(let s): return s
         case .bytes(let b):
             guard let s = String(validating: b, as: UTF8.self) else {
-                throw CloudEventError.invalid(attribute, "(header '\(header)') is not valid UTF-8")
+                throw CloudEventError.invalid(attribute, "(header '\(CloudEventError.excerpt(header))') is not valid UTF-8")
             }
             return s
         case .bool(let b): return b ? "true" : "false"
@@ -135,7 +135,7 @@ public enum AMQPCloudEventCodec {
         case .double(let d): return "\(d)"
         default:
             if let i = value.intValue { return String(i) }
-            throw CloudEventError.invalid(attribute, "(header '\(header)') must be a string")
+            throw CloudEventError.invalid(attribute, "(header '\(CloudEventError.excerpt(header))') must be a string")
         }
     }
 
@@ -146,12 +146,12 @@ public enum AMQPCloudEventCodec {
             let text = try stringValue(value, header: header, attribute: "time")
             try CloudEventLimits.check("time", text, header: header)
             guard let date = RFC3339.parse(text) else {
-                throw CloudEventError(.invalidTime, "attribute 'time' (header '\(header)') is not RFC 3339: \(text)", attribute: "time")
+                throw CloudEventError(.invalidTime, "attribute 'time' (header '\(CloudEventError.excerpt(header))') is not RFC 3339: \(text)", attribute: "time")
             }
             return date
         default:
             if let seconds = value.intValue { return Date(timeIntervalSince1970: Double(seconds)) }
-            throw CloudEventError(.invalidTime, "attribute 'time' (header '\(header)') must be a timestamp", attribute: "time")
+            throw CloudEventError(.invalidTime, "attribute 'time' (header '\(CloudEventError.excerpt(header))') must be a timestamp", attribute: "time")
         }
     }
 }

@@ -118,8 +118,8 @@ public struct CloudEvent: Sendable, Hashable {
         guard isValidExtensionName(name) else {
             throw CloudEventError(
                 .invalidExtensionName,
-                "extension attribute '\(JSONScanner.excerpt(name))' must be 1-\(CloudEventLimits.maxExtensionNameLength) characters of a-z and 0-9 and not a context attribute",
-                attribute: name)
+                "extension attribute '\(CloudEventError.excerpt(name))' must be 1-\(CloudEventLimits.maxExtensionNameLength) characters of a-z and 0-9 and not a context attribute",
+                attribute: CloudEventError.excerpt(name))
         }
     }
 

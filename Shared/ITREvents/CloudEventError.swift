@@ -58,19 +58,32 @@ public struct CloudEventError: Error, Sendable, Hashable, CustomStringConvertibl
 
     public var description: String { "\(code): \(message)" }
 
+    /// At most 64 characters of `text` (input quoted in a message: a reason stays one line however
+    /// long the input).
+    static func excerpt(_ text: String) -> String {
+        if text.utf8.count <= 64 { return text }
+        let head = text.prefix(64)
+        return head.endIndex == text.endIndex ? text : String(head) + "…"
+    }
+
     static func missing(_ attribute: String) -> CloudEventError {
         CloudEventError(.missingAttribute, "required attribute '\(attribute)' is missing", attribute: attribute)
     }
 
+    /// The attribute's name may come from a header of any length: messages and `attribute` hold
+    /// at most its first 64 characters (no valid name is longer), so a reason stays a line.
     static func invalid(_ attribute: String, _ why: String) -> CloudEventError {
-        CloudEventError(.invalidAttribute, "attribute '\(attribute)' \(why)", attribute: attribute)
+        let name = excerpt(attribute)
+        return CloudEventError(.invalidAttribute, "attribute '\(name)' \(why)", attribute: name)
     }
 
-    /// Attribute `attribute` given twice with different values.
+    /// Attribute `attribute` given twice with different values (each quoted in part).
     static func conflicting(_ attribute: String, _ first: String, _ second: String) -> CloudEventError {
-        CloudEventError(
+        let name = excerpt(attribute)
+        return CloudEventError(
             .conflictingAttribute,
-            "attribute '\(attribute)' is given twice with different values ('\(JSONScanner.excerpt(first))' and '\(JSONScanner.excerpt(second))')", attribute: attribute)
+            "attribute '\(name)' is given twice with different values ('\(excerpt(first))' and '\(excerpt(second))')",
+            attribute: name)
     }
 
     /// A JSON text that the strict scanner refused; `what` names the text (`structured event`, `batch`).

@@ -58,9 +58,9 @@ public enum CloudEventLimits {
         let max = maxBytes(ofAttribute: name)
         let length = value.utf8.count
         guard length > max else { return }
-        let origin = header.map { " (header '\(JSONScanner.excerpt($0))')" } ?? ""
+        let origin = header.map { " (header '\(CloudEventError.excerpt($0))')" } ?? ""
         throw CloudEventError(
-            .attributeTooLong, "attribute '\(JSONScanner.excerpt(name))'\(origin) is \(length) bytes long, more than \(max)",
-            attribute: name)
+            .attributeTooLong, "attribute '\(CloudEventError.excerpt(name))'\(origin) is \(length) bytes long, more than \(max)",
+            attribute: CloudEventError.excerpt(name))
     }
 }

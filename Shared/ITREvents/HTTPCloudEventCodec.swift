@@ -59,7 +59,7 @@ public enum HTTPCloudEventCodec {
                 let attribute = String(lower.dropFirst(3))
                 guard let text = percentDecode(validating: value) else {
                     throw CloudEventError.invalid(
-                        JSONScanner.excerpt(attribute), "(header '\(JSONScanner.excerpt(name))') is not UTF-8 once percent-decoded")
+                        attribute, "(header '\(CloudEventError.excerpt(name))') is not UTF-8 once percent-decoded")
                 }
                 try CloudEventLimits.check(attribute, text, header: name)
                 if let earlier = attributes.updateValue(text, forKey: attribute), earlier != text {
@@ -85,7 +85,7 @@ public enum HTTPCloudEventCodec {
             case .batch: return .batch(try CloudEventJSON.decodeBatch(body))
             case .other:
                 throw CloudEventError(
-                    .unsupportedFormat, "content-type '\(JSONScanner.excerpt(contentType))' is not a supported CloudEvents format",
+                    .unsupportedFormat, "content-type '\(CloudEventError.excerpt(contentType))' is not a supported CloudEvents format",
                     attribute: "content-type")
             }
         }

@@ -248,16 +248,11 @@ struct JSONScanner {
         try skipString()
         let name = try decodeString(Value(kind: .string, range: start..<position))
         guard !refusesDuplicateNames || names.insert(name) else {
-            throw Failure(.duplicateKey, offset: start, reason: "member name \"\(Self.excerpt(name))\" appears twice in one object")
+            throw Failure(.duplicateKey, offset: start, reason: "member name \"\(CloudEventError.excerpt(name))\" appears twice in one object")
         }
         skipWhitespace()
         try expect(0x3A, or: "expected ':'")
         return name
-    }
-
-    /// At most 64 characters of `text`, for messages.
-    static func excerpt(_ text: String) -> String {
-        text.count <= 64 ? text : String(text.prefix(64)) + "…"
     }
 
     private mutating func skipString() throws {

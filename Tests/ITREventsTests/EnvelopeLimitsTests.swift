@@ -246,6 +246,22 @@ import Testing
         }
     }
 
+    @Test func hugeHeaderNamesAreQuotedInPart() {
+        let name = String(repeating: "名", count: 100_000)
+        var headers: AMQPTable = ["ce-specversion": "1.0", "ce-id": "1", "ce-source": "//a", "ce-type": "t"]
+        for (header, value) in [("ce-" + name, AMQPFieldValue.bytes([0xFF])), ("ce-" + name, .string("v")), ("ce-" + name + "x", .string("v"))] {
+            headers[header] = value
+            defer { headers[header] = nil }
+            do {
+                _ = try AMQPCloudEventCodec.decode(AMQPMessage(body: Self.data, properties: AMQPProperties(headers: headers)))
+                Issue.record("a header named with 100,000 characters was accepted")
+            } catch {
+                #expect(error.message.utf8.count < 1_000 && (error.attribute?.count ?? 0) <= 65, "\(error.code): \(error.message.prefix(200))")
+                #expect(error.code == .invalidAttribute || error.code == .invalidExtensionName)
+            }
+        }
+    }
+
     @Test func tooManyExtensionsAreRejected() {
         var attributes = Self.base
         for i in 0..<CloudEventLimits.maxExtensions { attributes["ext\(i)"] = "v" }
