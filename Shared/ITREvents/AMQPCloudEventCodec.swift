@@ -130,7 +130,11 @@ public enum AMQPCloudEventCodec {
             }
             return s
         case .bool(let b): return b ? "true" : "false"
-        case .timestamp(let t): return RFC3339.format(Date(timeIntervalSince1970: Double(t)))
+        case .timestamp(let t):
+            guard RFC3339.representable.contains(Double(t)) else {
+                throw CloudEventError.invalid(attribute, "(header '\(CloudEventError.excerpt(header))') is a timestamp after the year 9999")
+            }
+            return RFC3339.format(Date(timeIntervalSince1970: Double(t)))
         case .float(let f): return "\(f)"
         case .double(let d): return "\(d)"
         default:
@@ -139,9 +143,19 @@ public enum AMQPCloudEventCodec {
         }
     }
 
+    /// `time` from a header: an AMQP timestamp or integer (seconds since 1970) within years
+    /// 0000-9999 (``RFC3339/representable``), or RFC 3339 text.
     static func timeValue(_ value: AMQPFieldValue, header: String) throws(CloudEventError) -> Date {
+        func instant(_ seconds: Double) throws(CloudEventError) -> Date {
+            guard RFC3339.representable.contains(seconds) else {
+                throw CloudEventError(
+                    .invalidTime, "attribute 'time' (header '\(CloudEventError.excerpt(header))') is a timestamp outside the years 0000-9999",
+                    attribute: "time")
+            }
+            return Date(timeIntervalSince1970: seconds)
+        }
         switch value {
-        case .timestamp(let t): return Date(timeIntervalSince1970: Double(t))
+        case .timestamp(let t): return try instant(Double(t))
         case .string, .bytes:
             let text = try stringValue(value, header: header, attribute: "time")
             try CloudEventLimits.check("time", text, header: header)
@@ -150,7 +164,7 @@ public enum AMQPCloudEventCodec {
             }
             return date
         default:
-            if let seconds = value.intValue { return Date(timeIntervalSince1970: Double(seconds)) }
+            if let seconds = value.intValue { return try instant(Double(seconds)) }
             throw CloudEventError(.invalidTime, "attribute 'time' (header '\(CloudEventError.excerpt(header))') must be a timestamp", attribute: "time")
         }
     }

@@ -262,6 +262,29 @@ import Testing
         }
     }
 
+    /// An AMQP timestamp is 64 bits: most of its values are instants no RFC 3339 text can write
+    /// (formatting one used to trap, crashing the service that read it).
+    @Test func timestampsBeyondTheYear9999AreRefusedNotFormatted() {
+        let base: AMQPTable = ["ce-specversion": "1.0", "ce-id": "1", "ce-source": "//a", "ce-type": "t"]
+        for (header, value, code) in [
+            ("ce-time", AMQPFieldValue.timestamp(UInt64.max), CloudEventError.Code.invalidTime),
+            ("ce-time", .timestamp(253_402_300_800), .invalidTime), ("ce-time", .int64(Int64.min), .invalidTime),
+            ("ce-subject", .timestamp(UInt64.max), .invalidAttribute), ("ce-expires", .timestamp(UInt64.max), .invalidAttribute),
+        ] {
+            var headers = base
+            headers[header] = value
+            #expect(Self.code(AMQPMessage(body: Self.data, properties: AMQPProperties(headers: headers))) == code, "\(header) \(value)")
+            headers["cloudEvents:" + header.dropFirst(3)] = .timestamp(1)
+            #expect(Self.code(AMQPMessage(body: Self.data, properties: AMQPProperties(headers: headers))) == code, "\(header) \(value) twice")
+        }
+        var headers = base
+        headers["ce-time"] = .timestamp(253_402_300_799)
+        #expect((try? AMQPCloudEventCodec.decode(AMQPMessage(body: Self.data, properties: AMQPProperties(headers: headers))))?.time
+            == RFC3339.parse("9999-12-31T23:59:59Z"))
+        #expect(RFC3339.format(Date(timeIntervalSince1970: 1e30)) == "9999-12-31T23:59:59Z")
+        #expect(RFC3339.format(Date(timeIntervalSince1970: -1e30)) == "0000-01-01T00:00:00Z")
+    }
+
     @Test func tooManyExtensionsAreRejected() {
         var attributes = Self.base
         for i in 0..<CloudEventLimits.maxExtensions { attributes["ext\(i)"] = "v" }
