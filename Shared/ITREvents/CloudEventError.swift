@@ -58,11 +58,11 @@ public struct CloudEventError: Error, Sendable, Hashable, CustomStringConvertibl
 
     public var description: String { "\(code): \(message)" }
 
-    /// At most 64 characters of `text` (input quoted in a message: a reason stays one line however
-    /// long the input).
-    static func excerpt(_ text: String) -> String {
-        if text.utf8.count <= 64 { return text }
-        let head = text.prefix(64)
+    /// At most `max` characters of `text` (input quoted in a message: a reason stays one line
+    /// however long the input).
+    static func excerpt(_ text: String, max: Int = 64) -> String {
+        if text.utf8.count <= max { return text }
+        let head = text.prefix(max)
         return head.endIndex == text.endIndex ? text : String(head) + "…"
     }
 

@@ -47,7 +47,7 @@ public struct ReportRejection: Error, Sendable, Hashable, CustomStringConvertibl
         } else {
             reason = Reason.validationFailed
         }
-        let listed = problems.map(\.description).joined(separator: "; ")
+        let listed = ValidationFailure(problems).description
         self.init(reason, "\(problems.count) problem\(problems.count == 1 ? "" : "s"): \(listed)", problems: problems)
     }
 
