@@ -1,5 +1,4 @@
 import CoreMetrics
-import ITREvents
 import Metrics
 import Prometheus
 import Synchronization
@@ -58,12 +57,8 @@ public final class ServiceMetrics: Sendable {
 
     // MARK: Metrics
 
-    /// By CloudEvent type: a type of the contract (``EventType/isKnown``) or `unknown` is its own
-    /// label, any other is counted as `other`, so what producers put in a message cannot grow the
-    /// label set (and the registry) without bound.
     public func eventsConsumed(type: String) -> Prometheus.Counter {
-        let label = type == "unknown" || EventType(rawValue: type).isKnown ? type : "other"
-        return counter("itr_events_consumed", "Events handled to completion, by CloudEvent type.", [("type", label)])
+        counter("itr_events_consumed", "Events handled to completion, by CloudEvent type.", [("type", type)])
     }
 
     public func eventsPublished(exchange: String) -> Prometheus.Counter {
