@@ -25,12 +25,29 @@ public enum AMQPCloudEventCodec {
                     .unsupportedFormat, "content-type '\(contentType)' is not read from AMQP; use application/cloudevents+json",
                     attribute: "content-type")
             }
-            return try CloudEventJSON.decode(message.body)
+            let event = try CloudEventJSON.decode(message.body)
+            // Headers are not where a structured event's attributes live, but one that names an
+            // attribute of the body must agree with it.
+            for (key, value) in message.properties.headers {
+                guard let name = attributeName(key) else { continue }
+                if name == "time" {
+                    let date = try timeValue(value, header: key)
+                    if let time = event.time, time != date {
+                        throw CloudEventError.conflicting("time", RFC3339.format(time), RFC3339.format(date))
+                    }
+                } else {
+                    try event.agrees(name, with: try stringValue(value, header: key, attribute: name))
+                }
+            }
+            return event
         }
         return try decodeBinary(message)
     }
 
-    /// Binary mode only.
+    /// Binary mode only. An attribute may come under more than one prefix (`ce-id` and
+    /// `cloudEvents_id`) only with the same value; different values are `conflicting-attribute`
+    /// (which one counted would depend on header order). Every value is checked against
+    /// ``CloudEventLimits`` as it is read.
     public static func decodeBinary(_ message: AMQPMessage) throws(CloudEventError) -> CloudEvent {
         var attributes: [String: String] = [:]
         var time: Date?
@@ -39,17 +56,26 @@ public enum AMQPCloudEventCodec {
             guard let name = attributeName(key) else { continue }
             sawAny = true
             if name == "time" {
-                time = try timeValue(value, header: key)
+                let date = try timeValue(value, header: key)
+                if let time, time != date {
+                    throw CloudEventError.conflicting("time", RFC3339.format(time), RFC3339.format(date))
+                }
+                time = date
                 continue
             }
-            attributes[name] = try stringValue(value, header: key, attribute: name)
+            let text = try stringValue(value, header: key, attribute: name)
+            try CloudEventLimits.check(name, text, header: key)
+            if let earlier = attributes.updateValue(text, forKey: name), earlier != text {
+                throw CloudEventError.conflicting(name, earlier, text)
+            }
         }
         guard sawAny else {
             throw CloudEventError(
                 .notACloudEvent, "message has no CloudEvents headers (ce-*) and is not application/cloudevents+json")
         }
         var event = try CloudEvent(attributes: attributes, time: time)
-        event.datacontenttype = message.properties.contentType ?? attributes["datacontenttype"]
+        event.datacontenttype = try CloudEvent.bindingContentType(
+            carried: message.properties.contentType, attribute: attributes["datacontenttype"], carrier: "content-type property")
         event.data = message.body.isEmpty ? nil : message.body
         return try event.validated()
     }
@@ -100,36 +126,68 @@ public enum AMQPCloudEventCodec {
         case .string(let s): return s
         case .bytes(let b):
             guard let s = String(validating: b, as: UTF8.self) else {
-                throw CloudEventError.invalid(attribute, "(header '\(header)') is not valid UTF-8")
+                throw CloudEventError.invalid(attribute, "(header '\(CloudEventError.excerpt(header))') is not valid UTF-8")
             }
             return s
         case .bool(let b): return b ? "true" : "false"
-        case .timestamp(let t): return RFC3339.format(Date(timeIntervalSince1970: Double(t)))
+        case .timestamp(let t):
+            guard RFC3339.representable.contains(Double(t)) else {
+                throw CloudEventError.invalid(attribute, "(header '\(CloudEventError.excerpt(header))') is a timestamp after the year 9999")
+            }
+            return RFC3339.format(Date(timeIntervalSince1970: Double(t)))
         case .float(let f): return "\(f)"
         case .double(let d): return "\(d)"
         default:
             if let i = value.intValue { return String(i) }
-            throw CloudEventError.invalid(attribute, "(header '\(header)') must be a string")
+            throw CloudEventError.invalid(attribute, "(header '\(CloudEventError.excerpt(header))') must be a string")
         }
     }
 
+    /// `time` from a header: an AMQP timestamp or integer (seconds since 1970) within years
+    /// 0000-9999 (``RFC3339/representable``), or RFC 3339 text.
     static func timeValue(_ value: AMQPFieldValue, header: String) throws(CloudEventError) -> Date {
+        func instant(_ seconds: Double) throws(CloudEventError) -> Date {
+            guard RFC3339.representable.contains(seconds) else {
+                throw CloudEventError(
+                    .invalidTime, "attribute 'time' (header '\(CloudEventError.excerpt(header))') is a timestamp outside the years 0000-9999",
+                    attribute: "time")
+            }
+            return Date(timeIntervalSince1970: seconds)
+        }
         switch value {
-        case .timestamp(let t): return Date(timeIntervalSince1970: Double(t))
+        case .timestamp(let t): return try instant(Double(t))
         case .string, .bytes:
             let text = try stringValue(value, header: header, attribute: "time")
+            try CloudEventLimits.check("time", text, header: header)
             guard let date = RFC3339.parse(text) else {
-                throw CloudEventError(.invalidTime, "attribute 'time' (header '\(header)') is not RFC 3339: \(text)", attribute: "time")
+                throw CloudEventError(.invalidTime, "attribute 'time' (header '\(CloudEventError.excerpt(header))') is not RFC 3339: \(text)", attribute: "time")
             }
             return date
         default:
-            if let seconds = value.intValue { return Date(timeIntervalSince1970: Double(seconds)) }
-            throw CloudEventError(.invalidTime, "attribute 'time' (header '\(header)') must be a timestamp", attribute: "time")
+            if let seconds = value.intValue { return try instant(Double(seconds)) }
+            throw CloudEventError(.invalidTime, "attribute 'time' (header '\(CloudEventError.excerpt(header))') must be a timestamp", attribute: "time")
         }
     }
 }
 
 extension CloudEvent {
+    /// The `datacontenttype` of a binary-mode event: the binding's content type (`carried`), or a
+    /// `datacontenttype` attribute; both may be given only with the same value. Checked against
+    /// ``CloudEventLimits``.
+    static func bindingContentType(carried: String?, attribute: String?, carrier: String) throws(CloudEventError) -> String? {
+        if let carried {
+            try CloudEventLimits.check("datacontenttype", carried, header: carrier)
+            if let attribute, attribute != carried { throw CloudEventError.conflicting("datacontenttype", carried, attribute) }
+        }
+        return carried ?? attribute
+    }
+
+    /// Throws `conflicting-attribute` when the event has attribute `name` with another value than
+    /// `value` (a binding header beside a structured event).
+    func agrees(_ name: String, with value: String) throws(CloudEventError) {
+        if let own = attribute(name), own != value { throw CloudEventError.conflicting(name, own, value) }
+    }
+
     /// Builds an event from binding attributes (all but `time`, `datacontenttype` and data).
     init(attributes: [String: String], time: Date?) throws(CloudEventError) {
         guard let specversion = attributes["specversion"] else { throw .missing("specversion") }

@@ -30,7 +30,7 @@ public struct CloudEvent: Sendable, Hashable {
     public var dataschema: String?
     /// The data exactly as carried in the message body (binary mode) or the `data` member.
     public var data: Data?
-    /// Extension attributes by name (1-20 characters of a-z, 0-9). String-valued on the wire.
+    /// Extension attributes by name (1-64 characters of a-z, 0-9; see ``CloudEventLimits``). String-valued on the wire.
     public var extensions: [String: String]
 
     public init(
@@ -104,10 +104,12 @@ public struct CloudEvent: Sendable, Hashable {
         extensions[name] = value
     }
 
-    /// Extension names are 1-20 characters of lowercase a-z and 0-9, and not a context attribute.
+    /// Extension names are 1-64 characters of lowercase a-z and 0-9, and not a context attribute.
+    /// CloudEvents asks producers for at most 20 (a SHOULD); longer names are read, since producers
+    /// such as the Python SDK write them (``CloudEventLimits/maxExtensionNameLength``).
     public static func isValidExtensionName(_ name: String) -> Bool {
         let utf8 = name.utf8
-        guard !utf8.isEmpty, utf8.count <= 20 else { return false }
+        guard !utf8.isEmpty, utf8.count <= CloudEventLimits.maxExtensionNameLength else { return false }
         guard utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) }) else { return false }
         return !reservedAttributeNames.contains(name)
     }
@@ -116,8 +118,22 @@ public struct CloudEvent: Sendable, Hashable {
         guard isValidExtensionName(name) else {
             throw CloudEventError(
                 .invalidExtensionName,
-                "extension attribute '\(name)' must be 1-20 characters of a-z and 0-9 and not a context attribute",
-                attribute: name)
+                "extension attribute '\(CloudEventError.excerpt(name))' must be 1-\(CloudEventLimits.maxExtensionNameLength) characters of a-z and 0-9 and not a context attribute",
+                attribute: CloudEventError.excerpt(name))
+        }
+    }
+
+    /// The string value of a context attribute other than `time`, or of an extension, by name.
+    public func attribute(_ name: String) -> String? {
+        switch name {
+        case "specversion": specversion
+        case "id": id
+        case "source": source
+        case "type": type
+        case "subject": subject
+        case "dataschema": dataschema
+        case "datacontenttype": datacontenttype
+        default: extensions[name]
         }
     }
 
@@ -191,7 +207,8 @@ public struct CloudEvent: Sendable, Hashable {
 
     // MARK: Validation
 
-    /// Checks the required attributes and extension names; throws the first violation.
+    /// Checks the required attributes, extension names and the number of extensions; throws the
+    /// first violation. (Value lengths are checked by the codecs as they read each value.)
     public func validated() throws(CloudEventError) -> CloudEvent {
         guard specversion == Self.specVersion else {
             throw CloudEventError(
@@ -207,6 +224,10 @@ public struct CloudEvent: Sendable, Hashable {
             throw .invalid("datacontenttype", "must not be empty when present")
         }
         for name in extensions.keys { try Self.checkExtensionName(name) }
+        if extensions.count > CloudEventLimits.maxExtensions {
+            throw CloudEventError(
+                .tooManyExtensions, "the event carries \(extensions.count) extension attributes, more than \(CloudEventLimits.maxExtensions)")
+        }
         return self
     }
 
@@ -219,8 +240,9 @@ public struct CloudEvent: Sendable, Hashable {
         for (name, value) in [("id", id), ("source", source), ("type", type)] {
             if value.isEmpty {
                 problems.append(.init(path: name, code: .missing, message: "\(name) is required"))
-            } else if value.count > limits.maxURILength {
-                problems.append(.init(path: name, code: .tooLong, message: "longer than \(limits.maxURILength)"))
+            } else if value.utf8.count > CloudEventLimits.maxBytes(ofAttribute: name) {
+                problems.append(
+                    .init(path: name, code: .tooLong, message: "longer than \(CloudEventLimits.maxBytes(ofAttribute: name)) bytes"))
             }
         }
         if let time { Validator.checkTime(time, at: "time", limits: limits, now: now, into: &problems) }

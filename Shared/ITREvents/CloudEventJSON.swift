@@ -3,9 +3,10 @@ import Foundation
 /// The CloudEvents JSON event format (structured mode, `application/cloudevents+json`) and the
 /// JSON batch format (`application/cloudevents-batch+json`).
 ///
-/// Reading walks the bytes once: attributes are decoded as strings, `data` is kept as the exact
-/// bytes of its JSON value (no re-encoding, so non-ASCII text is byte-identical), `data_base64`
-/// is base64-decoded. Writing emits `data` raw when the content type is JSON and the bytes are
+/// Reading walks the bytes once, strictly (RFC 8259, UTF-8, no member twice, nesting capped: see
+/// `JSONScanner`), each attribute checked against ``CloudEventLimits``: attributes are decoded
+/// as strings, `data` is kept as the exact bytes of its JSON value (no re-encoding, so non-ASCII
+/// text is byte-identical), `data_base64` is base64-decoded. Writing emits `data` raw when the content type is JSON and the bytes are
 /// well-formed JSON, `data_base64` otherwise. Non-ASCII is never escaped; nor is `/`.
 public enum CloudEventJSON {
     public static let contentType = "application/cloudevents+json"
@@ -28,13 +29,14 @@ public enum CloudEventJSON {
         let result: Result<[Result<CloudEvent, CloudEventError>], CloudEventError> = body.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let bytes = raw.bindMemory(to: UInt8.self)
             var scanner = JSONScanner(bytes)
+            // Each element is read again on its own, member names checked there: an element that
+            // names a member twice is refused alone.
+            scanner.refusesDuplicateNames = false
             let elements: [JSONScanner.Value]
             do {
                 elements = try scanner.arrayElements()
             } catch let error as JSONScanner.Failure {
-                return .failure(
-                    CloudEventError(
-                        .malformedJSON, "batch is not a JSON array of events (\(error.reason) at byte \(error.offset))"))
+                return .failure(CloudEventError(error, in: "batch"))
             } catch {
                 return .failure(CloudEventError(.malformedJSON, "batch is not a JSON array of events"))
             }
@@ -60,9 +62,13 @@ public enum CloudEventJSON {
         var dataValue: JSONScanner.Value?
         var dataBase64: String?
 
+        /// An attribute's string (nil for null), checked against ``CloudEventLimits``.
         func string(_ name: String, _ value: JSONScanner.Value, _ s: JSONScanner) throws -> String? {
             switch value.kind {
-            case .string: return try s.decodeString(value)
+            case .string:
+                let text = try s.decodeString(value)
+                try CloudEventLimits.check(name, text)
+                return text
             case .literal where s.rawText(value) == "null": return nil
             default: throw CloudEventError.invalid(name, "must be a string")
             }
@@ -87,16 +93,21 @@ public enum CloudEventJSON {
                         event.time = date
                     }
                 case "data": dataValue = value
-                case "data_base64": dataBase64 = try string(name, value, s)
-                default:
-                    guard CloudEvent.isValidExtensionName(name) else {
-                        throw CloudEventError(
-                            .invalidExtensionName,
-                            "extension attribute '\(name)' must be 1-20 characters of a-z and 0-9", attribute: name)
+                case "data_base64":
+                    // The data, not an attribute: bounded by the body's limit only.
+                    guard value.kind == .string else {
+                        if value.kind == .literal, s.rawText(value) == "null" { break }
+                        throw CloudEventError.invalid(name, "must be a string")
                     }
+                    dataBase64 = try s.decodeString(value)
+                default:
+                    try CloudEvent.checkExtensionName(name)
                     switch value.kind {
-                    case .string: event.extensions[name] = try s.decodeString(value)
-                    case .number: event.extensions[name] = s.rawText(value)
+                    case .string: event.extensions[name] = try string(name, value, s)
+                    case .number:
+                        let text = s.rawText(value)
+                        try CloudEventLimits.check(name, text)
+                        event.extensions[name] = text
                     case .literal:
                         let text = s.rawText(value)
                         if text != "null" { event.extensions[name] = text }
@@ -108,8 +119,7 @@ public enum CloudEventJSON {
         } catch let error as CloudEventError {
             throw error
         } catch let error as JSONScanner.Failure {
-            throw CloudEventError(
-                .malformedJSON, "structured event is not well-formed JSON (\(error.reason) at byte \(error.offset))")
+            throw CloudEventError(error, in: "structured event")
         } catch {
             throw CloudEventError(.malformedJSON, "\(error)")
         }

@@ -34,15 +34,40 @@ public enum EventCoding {
 
     /// Decodes JSON into `T`, turning any failure into problems with paths under `pathPrefix`
     /// (`data.customer.account`, `data.attachments[2].uri`). Never traps.
+    ///
+    /// The text must first pass ``checkWellFormed(_:pathPrefix:)`` (strict RFC 8259): `JSONDecoder`
+    /// alone would take a member named twice (one value silently winning) and nest as deep as its
+    /// own recursion allows.
     public static func decode<T: Decodable>(
         _ type: T.Type, from data: Data, pathPrefix: String = "data"
     ) -> Result<T, ValidationFailure> {
+        if let problem = checkWellFormed(data, pathPrefix: pathPrefix) { return .failure(ValidationFailure([problem])) }
         do {
             return .success(try decoder.decode(type, from: data))
         } catch let error as DecodingError {
             return .failure(ValidationFailure([problem(for: error, data: data, pathPrefix: pathPrefix)]))
         } catch {
             return .failure(ValidationFailure([ValidationProblem(path: pathPrefix, code: .malformedJSON, message: "\(error)")]))
+        }
+    }
+
+    /// The problem with `data` as a JSON text, or nil when it is one well-formed JSON value: strict
+    /// RFC 8259 over UTF-8, no member named twice in an object, at most
+    /// ``CloudEventLimits/maxJSONDepth`` arrays and objects nested. Codes: `invalid-utf8`,
+    /// `malformed-json`, `duplicate-key`, `too-deep`.
+    public static func checkWellFormed(_ data: Data, pathPrefix: String = "data") -> ValidationProblem? {
+        do {
+            try JSONScanner.validate(data)
+            return nil
+        } catch {
+            let code: ValidationProblem.Code = switch error.kind {
+            case .malformed: .malformedJSON
+            case .invalidUTF8: .invalidUTF8
+            case .duplicateKey: .duplicateKey
+            case .tooDeep: .tooDeep
+            }
+            let what = pathPrefix.isEmpty ? "the body" : pathPrefix
+            return ValidationProblem(path: pathPrefix, code: code, message: "\(what) is not well-formed JSON: \(error)")
         }
     }
 

@@ -35,23 +35,57 @@ public enum HTTPCloudEventCodec {
 
     /// Parses a request (or response). Header names are matched case-insensitively.
     public static func decode(headers: [String: String], body: Data) throws(CloudEventError) -> Body {
+        try decode(fields: headers.map { (name: $0.key, value: $0.value) }, body: body)
+    }
+
+    /// Parses a request (or response) from its header fields as they came, repeated names
+    /// included. Names are matched case-insensitively; an attribute given twice (two `ce-id`
+    /// fields, or `Content-Type` and `ce-datacontenttype`) must have the same value both times,
+    /// else `conflicting-attribute`. Values are percent-decoded, must be UTF-8 then, and are
+    /// checked against ``CloudEventLimits``.
+    public static func decode<Fields: Sequence<(name: String, value: String)>>(fields: Fields, body: Data)
+        throws(CloudEventError) -> Body
+    {
         var contentType: String?
         var attributes: [String: String] = [:]
-        for (name, value) in headers {
+        for (name, value) in fields {
             let lower = name.lowercased()
             if lower == "content-type" {
+                if let contentType, contentType != value {
+                    throw CloudEventError.conflicting("datacontenttype", contentType, value)
+                }
                 contentType = value
             } else if lower.hasPrefix("ce-"), lower.utf8.count > 3 {
-                attributes[String(lower.dropFirst(3))] = percentDecode(value)
+                let attribute = String(lower.dropFirst(3))
+                guard let text = percentDecode(validating: value) else {
+                    throw CloudEventError.invalid(
+                        attribute, "(header '\(CloudEventError.excerpt(name))') is not UTF-8 once percent-decoded")
+                }
+                try CloudEventLimits.check(attribute, text, header: name)
+                if let earlier = attributes.updateValue(text, forKey: attribute), earlier != text {
+                    throw CloudEventError.conflicting(attribute, earlier, text)
+                }
             }
         }
         if let contentType, let format = cloudEventsFormat(contentType) {
             switch format {
-            case .structured: return .single(try CloudEventJSON.decode(body))
+            case .structured:
+                let event = try CloudEventJSON.decode(body)
+                // A ce- header beside a structured event must agree with the body.
+                for (name, value) in attributes {
+                    if name == "time" {
+                        if let time = event.time, RFC3339.parse(value) != time {
+                            throw CloudEventError.conflicting("time", RFC3339.format(time), value)
+                        }
+                    } else {
+                        try event.agrees(name, with: value)
+                    }
+                }
+                return .single(event)
             case .batch: return .batch(try CloudEventJSON.decodeBatch(body))
             case .other:
                 throw CloudEventError(
-                    .unsupportedFormat, "content-type '\(contentType)' is not a supported CloudEvents format",
+                    .unsupportedFormat, "content-type '\(CloudEventError.excerpt(contentType))' is not a supported CloudEvents format",
                     attribute: "content-type")
             }
         }
@@ -68,7 +102,8 @@ public enum HTTPCloudEventCodec {
             time = date
         }
         var event = try CloudEvent(attributes: attributes, time: time)
-        event.datacontenttype = contentType ?? attributes["datacontenttype"]
+        event.datacontenttype = try CloudEvent.bindingContentType(
+            carried: contentType, attribute: attributes["datacontenttype"], carrier: "Content-Type")
         event.data = body.isEmpty ? nil : body
         return .single(try event.validated())
     }
@@ -122,9 +157,21 @@ public enum HTTPCloudEventCodec {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Decodes `%XX` escapes (as UTF-8); malformed escapes are kept literally.
+    /// Decodes `%XX` escapes (as UTF-8); malformed escapes are kept literally, and bytes that
+    /// are not UTF-8 once decoded become U+FFFD (``percentDecode(validating:)`` refuses them).
     public static func percentDecode(_ value: String) -> String {
-        guard value.utf8.contains(0x25) else { return value }
+        percentDecodedBytes(value).map { String(decoding: $0, as: UTF8.self) } ?? value
+    }
+
+    /// Decodes `%XX` escapes like ``percentDecode(_:)``; nil when the result is not UTF-8.
+    public static func percentDecode(validating value: String) -> String? {
+        guard let bytes = percentDecodedBytes(value) else { return value }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// The bytes `value` stands for, or nil when it holds no `%` (nothing to decode).
+    private static func percentDecodedBytes(_ value: String) -> [UInt8]? {
+        guard value.utf8.contains(0x25) else { return nil }
         let bytes = Array(value.utf8)
         var out = [UInt8]()
         out.reserveCapacity(bytes.count)
@@ -146,6 +193,6 @@ public enum HTTPCloudEventCodec {
                 i += 1
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 }

@@ -66,9 +66,15 @@ public enum RFC3339 {
         return Date(timeIntervalSince1970: Double(seconds) + Double(nanos) / 1e9)
     }
 
-    /// Formats in UTC with `Z`; fractional seconds only when non-zero.
+    /// The instants RFC 3339 can write: years 0000 to 9999, in seconds since 1970.
+    public static let representable: ClosedRange<TimeInterval> = -62_167_219_200...253_402_300_799
+
+    /// Formats in UTC with `Z`; fractional seconds only when non-zero. An instant outside
+    /// ``representable`` is written as the nearest end of it (never a trap: the codecs refuse
+    /// such instants on read, so only a date made in code can get here).
     public static func format(_ date: Date) -> String {
-        let t = date.timeIntervalSince1970
+        let raw = date.timeIntervalSince1970
+        let t = raw.isNaN ? 0 : min(max(raw, representable.lowerBound), representable.upperBound)
         var whole = t.rounded(.down)
         var micros = Int(((t - whole) * 1_000_000).rounded())
         if micros >= 1_000_000 {

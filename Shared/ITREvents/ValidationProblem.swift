@@ -33,8 +33,12 @@ public struct ValidationProblem: Sendable, Hashable, Codable, CustomStringConver
         public static let tooLarge: Code = "too-large"
         /// Bytes are not valid UTF-8.
         public static let invalidUTF8: Code = "invalid-utf8"
-        /// Not well-formed JSON.
+        /// Not well-formed JSON (strict RFC 8259).
         public static let malformedJSON: Code = "malformed-json"
+        /// A JSON object names one member twice.
+        public static let duplicateKey: Code = "duplicate-key"
+        /// JSON arrays and objects nested deeper than ``CloudEventLimits/maxJSONDepth``.
+        public static let tooDeep: Code = "too-deep"
         /// A string does not have the required format (timestamp, e-mail, URI, decimal, ...).
         public static let invalidFormat: Code = "invalid-format"
         /// A number is outside its allowed range.
@@ -58,12 +62,25 @@ public struct ValidationProblem: Sendable, Hashable, Codable, CustomStringConver
         self.message = message
     }
 
-    public var description: String { "\(path): \(code) (\(message))" }
+    /// One line for logs and reason headers: the path and message quoted in part (a path is
+    /// made of the input's member names and a message may quote a value, both of any length).
+    public var description: String {
+        "\(CloudEventError.excerpt(path, max: 128)): \(code) (\(CloudEventError.excerpt(message, max: 256)))"
+    }
 }
 
 /// The problems that made data unacceptable (the failure side of decoding + validation).
 public struct ValidationFailure: Error, Sendable, Hashable, CustomStringConvertible {
     public var problems: [ValidationProblem]
     public init(_ problems: [ValidationProblem]) { self.problems = problems }
-    public var description: String { problems.map(\.description).joined(separator: "; ") }
+    /// The first ``listedProblems`` problems, then how many more: it becomes the `x-itr-reason`
+    /// header of a rejection, which must stay far below an AMQP frame however bad the input.
+    public var description: String {
+        let listed = problems.prefix(Self.listedProblems).map(\.description).joined(separator: "; ")
+        let more = problems.count - Self.listedProblems
+        return more > 0 ? listed + "; and \(more) more" : listed
+    }
+
+    /// How many problems ``description`` lists.
+    public static let listedProblems = 20
 }

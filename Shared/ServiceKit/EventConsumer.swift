@@ -1,6 +1,7 @@
 import AMQPClient
 import Foundation
 import GRDB
+import ITREvents
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -206,7 +207,7 @@ public final class EventConsumer: Service, Sendable {
             switch disposition {
             case .processed?:
                 delivery.ack()
-                metrics?.eventsConsumed(type: message.eventType ?? "unknown").increment()
+                metrics?.eventsConsumed(type: Self.typeLabel(message.eventType)).increment()
             case .duplicate?:
                 delivery.ack()
                 metrics?.eventsDuplicate.increment()
@@ -221,6 +222,13 @@ public final class EventConsumer: Service, Sendable {
             }
             metrics?.deliveries(queue: queue, disposition: disposition?.label ?? "failed").increment()
         }
+    }
+
+    /// The `type` label of a consumed event: a type of the contract, else `other`, so that no
+    /// producer can grow the metrics registry with made-up types.
+    static func typeLabel(_ type: String?) -> String {
+        guard let type, EventType(rawValue: type) != nil else { return "other" }
+        return type
     }
 
     struct HandlerContractError: Error, CustomStringConvertible {

@@ -15,6 +15,13 @@ public enum Inbox {
         return db.changesCount > 0
     }
 
+    /// Takes back a claim made earlier in this same transaction, for an event that turned out
+    /// invalid: an invalid event leaves no claim, so a corrected replay with the same `source` +
+    /// `id` is processed rather than taken for a duplicate.
+    public static func release(_ db: Database, source: String, id: String) throws {
+        try db.cachedStatement(sql: "DELETE FROM inbox WHERE source = ? AND id = ?").execute(arguments: [source, id])
+    }
+
     /// Whether the event was already claimed.
     public static func contains(_ db: Database, source: String, id: String) throws -> Bool {
         try Bool.fetchOne(

@@ -1,18 +1,13 @@
 import Foundation
+import ITRTestSupport
 import Testing
 
 @testable import AMQPClient
 
 /// The connection's life without a socket: every transition and what it asks the loop to do.
 @Suite struct ConnectionStateMachineTests {
-    /// A seeded generator (an LCG): back-off delays are the same on every run.
-    struct Fixed: RandomNumberGenerator {
-        var state: UInt64 = 42
-        mutating func next() -> UInt64 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return state ^ (state >> 29)
-        }
-    }
+    /// Seeded: back-off delays are the same on every run.
+    static func fixed() -> SplitMix64 { SplitMix64(state: 42) }
 
     let t0 = ContinuousClock.now
     func machine() -> ConnectionStateMachine {
@@ -23,7 +18,7 @@ import Testing
         var m = machine()
         let r1 = m.nextStep(now: t0, hasConnection: false, outstanding: false)
         #expect(r1 == .connect)
-        var random = Fixed()
+        var random = Self.fixed()
         let r2 = m.connectFailed(now: t0, using: &random)
         #expect(r2 == .giveUp)
         #expect(m.state == .closed)
@@ -36,7 +31,7 @@ import Testing
         m.connected()
         let r4 = m.nextStep(now: t0, hasConnection: true, outstanding: false)
         #expect(r4 == .work(publish: true))
-        var random = Fixed()
+        var random = Self.fixed()
         guard case .recover(let first) = m.lost(now: t0, using: &random) else {
             Issue.record("expected recovery")
             return

@@ -209,6 +209,6 @@ struct Harness {
         #expect(message.contains("data."))
         let garbage = InboundMessage(message: AMQPMessage(body: Data("nope".utf8)), exchange: "itr.events", routingKey: "x")
         let dispositions = try await h.handler.handle([garbage])
-        #expect(dispositions.first.map { if case .invalid("invalid-event", _) = $0 { true } else { false } } == true)
+        #expect(dispositions.first.map { if case .invalid("not-a-cloudevent", _) = $0 { true } else { false } } == true)
     }
 }

@@ -72,6 +72,25 @@ import Testing
         expectProblem(problems(data: Data("[]".utf8)), "data", .wrongType)
     }
 
+    /// Issue 12: the description becomes the `x-itr-reason` header of a rejection; it stays
+    /// small however long the values quoted and however many the problems.
+    @Test func failureDescriptionsStaySmallWhateverTheInput() throws {
+        var r = try reportJSON()
+        r["channel"] = String(repeating: "传真", count: 40_000)  // 240 KB: under the body limit
+        let quoted = ValidationFailure(try problems(r))
+        #expect(quoted.problems.map(\.code) == [.unknownValue])
+        #expect(quoted.problems[0].message.count > 80_000)  // kept whole for the problem+json answer
+        #expect(quoted.description.count < 500, "\(quoted.description.prefix(600))")
+
+        r = try reportJSON()
+        r["attachments"] = (0..<20).map { ["uri": "not a uri \($0)"] }
+        r["summary"] = " "
+        let many = ValidationFailure(try problems(r))
+        #expect(many.problems.count > ValidationFailure.listedProblems)
+        #expect(many.description.hasSuffix("; and \(many.problems.count - ValidationFailure.listedProblems) more"))
+        #expect(many.description.components(separatedBy: "; ").count == ValidationFailure.listedProblems + 1)
+    }
+
     @Test func ruleViolationsAreAllReported() throws {
         var r = try reportJSON()
         r["summary"] = String(repeating: "长", count: 513)

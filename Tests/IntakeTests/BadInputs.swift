@@ -62,6 +62,14 @@ enum BadInputs {
         add("structured-not-json", AMQPMessage(body: Data("{not json".utf8), properties: AMQPProperties(contentType: "application/cloudevents+json", deliveryMode: 2)), malformed, "malformed-json")
         add("structured-array", AMQPMessage(body: Data("[1,2]".utf8), properties: AMQPProperties(contentType: "application/cloudevents+json", deliveryMode: 2)), malformed, "malformed-json")
         add("batch-over-amqp", AMQPMessage(body: Data("[]".utf8), properties: AMQPProperties(contentType: "application/cloudevents-batch+json", deliveryMode: 2)), malformed, "unsupported-format")
+        // Limits and ambiguity (issue 12): each with its own code in the reason.
+        add("id-too-long", binary("id-too-long", id: String(repeating: "工", count: 86), body: good), malformed, "attribute-too-long")
+        add("extension-too-long", binary("extension-too-long", body: good, extra: ["ce-tracestate": .string(String(repeating: "v", count: 2049))]), malformed, "attribute-too-long")
+        add("id-under-two-prefixes", binary("id-under-two-prefixes", body: good, extra: ["cloudEvents_id": .string("another-id")]), malformed, "conflicting-attribute")
+        add("structured-id-twice", AMQPMessage(body: Data(#"{"specversion":"1.0","id":"a","id":"b","source":"crm://test","type":"itr.report.submitted"}"#.utf8), properties: AMQPProperties(contentType: "application/cloudevents+json", deliveryMode: 2)), malformed, "duplicate-key")
+        add("data-member-twice", binary("data-member-twice", body: Data(#"{"summary":"另一个摘要","#.utf8) + good.dropFirst()), "malformed-data", "duplicate-key")
+        add("data-too-deep", binary("data-too-deep", body: Data((String(repeating: "[", count: 100) + String(repeating: "]", count: 100)).utf8)), "malformed-data", "too-deep")
+        add("data-number-01", binary("data-number-01", body: Data(#"{"n":01}"#.utf8)), "malformed-data", "malformed number")
         // The type.
         add("ticket-action-type", binary("ticket-action-type", type: "itr.ticket.action", body: good), "unknown-type", "itr.ticket.action")
         add("foreign-type", binary("foreign-type", type: "com.example.thing", body: good), "unknown-type", "com.example.thing")

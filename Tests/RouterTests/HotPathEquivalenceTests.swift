@@ -1,11 +1,13 @@
 import Foundation
 import ITRConfig
+import ITRTestSupport
 import Testing
 @testable import RouterApp
 
 /// The router's precomputed hot-path structures agree with the direct computations they replace.
 @Suite struct HotPathEquivalenceTests {
-    typealias Random = SeededRandom
+    /// A deterministic generator, so a failure reproduces.
+    typealias Random = SplitMix64
 
     static let berlinOffice: BusinessCalendar = {
         let hours = [CalendarDefinition.Interval(start: 8 * 60, end: 12 * 60), CalendarDefinition.Interval(start: 13 * 60, end: 17 * 60)]

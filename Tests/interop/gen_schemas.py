@@ -280,6 +280,19 @@ def asyncapi():
     w("    delivery_mode 2); structured mode (application/cloudevents+json) is accepted on read,")
     w("    as are the header prefixes cloudEvents_ and cloudEvents:. Extensions: causationid,")
     w("    correlationid (the ticket id), traceparent, tracestate.")
+    w("")
+    w("    Limits on read (CloudEventLimits in the schema module; sizes in bytes of UTF-8):")
+    w("    id, source, type, subject 255 (they travel in AMQP short strings such as message_id);")
+    w("    datacontenttype 255; dataschema 2048; time 64; traceparent 256; tracestate 2048; any")
+    w("    other extension 2048 (attribute-too-long). Extension names are 1-64 characters of a-z")
+    w("    and 0-9 (invalid-extension-name), at most 64 extensions (too-many-extensions). An")
+    w("    attribute under two prefixes (ce-id and cloudEvents_id), as both content_type and")
+    w("    ce-datacontenttype, or as a header beside a structured event, must have one value")
+    w("    (conflicting-attribute). JSON (structured")
+    w("    events and data) is read strictly per RFC 8259 as UTF-8: no member named twice")
+    w("    (duplicate-key), at most 64 arrays/objects nested (too-deep), else malformed-json.")
+    w("    Refused input goes to itr.rejected (or the service's .dlq) with the reason code in")
+    w("    x-itr-reason-code.")
     w("defaultContentType: application/json")
     w("servers:")
     w("  rabbitmq:")
@@ -395,13 +408,13 @@ def asyncapi():
     w("        type: object")
     w("        required: [ce-specversion, ce-id, ce-source, ce-type]")
     w("        properties:")
-    for h, d in [("ce-specversion", "always 1.0"), ("ce-id", "unique per source; source + id identify the event"),
-                 ("ce-source", "URI-reference of the producer"), ("ce-type", "the event type"),
-                 ("ce-time", "RFC 3339"), ("ce-subject", "usually the ticket / problem / defect id"),
-                 ("ce-dataschema", "the schema URI of the data"),
-                 ("ce-causationid", "id of the event that caused this one"),
-                 ("ce-correlationid", "the ticket id"), ("ce-traceparent", "W3C trace context"),
-                 ("ce-tracestate", "W3C trace context")]:
+    for h, d in [("ce-specversion", "always 1.0"), ("ce-id", "unique per source; source + id identify the event; at most 255 bytes"),
+                 ("ce-source", "URI-reference of the producer; at most 255 bytes"), ("ce-type", "the event type; at most 255 bytes"),
+                 ("ce-time", "RFC 3339; at most 64 bytes"), ("ce-subject", "usually the ticket / problem / defect id; at most 255 bytes"),
+                 ("ce-dataschema", "the schema URI of the data; at most 2048 bytes"),
+                 ("ce-causationid", "id of the event that caused this one; at most 2048 bytes"),
+                 ("ce-correlationid", "the ticket id; at most 2048 bytes"), ("ce-traceparent", "W3C trace context; at most 256 bytes"),
+                 ("ce-tracestate", "W3C trace context; at most 2048 bytes")]:
         w(f"          {h}:")
         w("            type: string")
         w(f"            description: {json.dumps(d)}")

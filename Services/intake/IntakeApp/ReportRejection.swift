@@ -6,7 +6,9 @@ public struct ReportRejection: Error, Sendable, Hashable, CustomStringConvertibl
     /// Stable reason codes (the `x-itr-reason-code` header, the `reasonCode` of
     /// `itr.report.rejected`, the `reason` label of the rejection metric).
     public enum Reason {
-        /// Not a CloudEvent, or its envelope is broken (missing id/source/type, bad specversion, ...).
+        /// Not a CloudEvent, or its envelope is broken (missing id/source/type, bad specversion, an
+        /// attribute too long or given twice with different values, ...: the message starts with the
+        /// codec's code, e.g. `attribute-too-long`, `conflicting-attribute`, `duplicate-key`).
         public static let malformedEvent = "malformed-event"
         /// A CloudEvent of a type intake does not take.
         public static let unknownType = "unknown-type"
@@ -14,7 +16,7 @@ public struct ReportRejection: Error, Sendable, Hashable, CustomStringConvertibl
         public static let tooLarge = "too-large"
         /// The data is not valid UTF-8.
         public static let invalidUTF8 = "invalid-utf8"
-        /// The data is not well-formed JSON (or not JSON at all).
+        /// The data is not well-formed JSON (or not JSON at all, names a member twice, nests too deep).
         public static let malformedData = "malformed-data"
         /// The data breaks the report schema (see the problems).
         public static let validationFailed = "validation-failed"
@@ -38,14 +40,14 @@ public struct ReportRejection: Error, Sendable, Hashable, CustomStringConvertibl
         let reason: String
         if codes.contains(.invalidUTF8) {
             reason = Reason.invalidUTF8
-        } else if codes.contains(.malformedJSON) {
+        } else if codes.contains(.malformedJSON) || codes.contains(.duplicateKey) || codes.contains(.tooDeep) {
             reason = Reason.malformedData
         } else if codes.contains(.tooLarge) {
             reason = Reason.tooLarge
         } else {
             reason = Reason.validationFailed
         }
-        let listed = problems.map(\.description).joined(separator: "; ")
+        let listed = ValidationFailure(problems).description
         self.init(reason, "\(problems.count) problem\(problems.count == 1 ? "" : "s"): \(listed)", problems: problems)
     }
 
@@ -57,7 +59,11 @@ public struct ReportRejection: Error, Sendable, Hashable, CustomStringConvertibl
         case .missingAttribute: .missing
         case .malformedJSON: .malformedJSON
         case .tooLarge: .tooLarge
-        case .invalidTime: .invalidFormat
+        case .attributeTooLong: .tooLong
+        case .conflictingAttribute: .inconsistent
+        case .tooManyExtensions: .tooMany
+        case .duplicateKey: .duplicateKey
+        case .tooDeep: .tooDeep
         default: .invalidFormat
         }
         self.init(reason, "\(error.code): \(error.message)", problems: [ValidationProblem(path: path, code: code, message: error.message)])

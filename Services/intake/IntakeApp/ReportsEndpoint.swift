@@ -42,8 +42,11 @@ public struct ReportsEndpoint: Sendable {
         let received = ContinuousClock.now
         let grant = try authenticator.authenticate(authorization: request.headers[.authorization])
         let configuration = intake.policy.configuration
+        // The fields as they came (a repeated ce- header must repeat its value) for the codec; for
+        // the kept original, repeated fields joined as HTTP combines them (RFC 9110 5.3).
+        let fields = request.headers.map { (name: $0.name.canonicalName, value: $0.value) }
         var headers: [String: String] = [:]
-        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        for field in fields { headers[field.name] = headers[field.name].map { $0 + ", " + field.value } ?? field.value }
         let limit = configuration.maxRequestBytes
         let (buffer, complete) = try await Self.collect(request.body, upTo: limit)
         guard complete else {
@@ -63,7 +66,7 @@ public struct ReportsEndpoint: Sendable {
 
         let decoded: HTTPCloudEventCodec.Body
         do {
-            decoded = try HTTPCloudEventCodec.decode(headers: headers, body: body)
+            decoded = try HTTPCloudEventCodec.decode(fields: fields, body: body)
         } catch {
             let outcomes = try await submit([ReportIntake.Item(event: nil, rejection: ReportRejection(error), original: original, receivedAt: received)])
             return try single(outcomes[0], event: nil)

@@ -36,10 +36,10 @@ public struct IPDHandler: EventHandler {
         return try await store.pool.write { db in
             try batch.map { message -> Disposition in
                 let event: CloudEvent
-                do {
+                do throws(CloudEventError) {
                     event = try AMQPCloudEventCodec.decode(message.message)
                 } catch {
-                    return .invalid(reasonCode: "invalid-event", message: "\(error)")
+                    return .invalid(reasonCode: error.code.rawValue, message: error.message)
                 }
                 var disposition = Disposition.processed
                 try db.inSavepoint {

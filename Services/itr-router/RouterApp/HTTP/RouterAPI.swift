@@ -85,8 +85,21 @@ public struct RouterAPI: Sendable {
         let source = Self.header(request, "ce-source") ?? Self.defaultActionSource
         try grant.authorize(source: source)
         let eventId = Self.header(request, "ce-id") ?? Self.header(request, "idempotency-key") ?? CloudEvent.newID()
+        let traceparent = Self.header(request, "traceparent"), tracestate = Self.header(request, "tracestate")
+        // The same limits as on the AMQP path: these become the inbox key and the attributes of events.
+        for (attribute, value) in [("source", source), ("id", eventId), ("traceparent", traceparent), ("tracestate", tracestate)] {
+            guard let value else { continue }
+            do {
+                try CloudEventLimits.check(attribute, value)
+            } catch {
+                throw ProblemDetails.badRequest(
+                    error.message, problems: [.init(path: attribute, code: ValidationProblem.Code.tooLong.rawValue, message: error.message)])
+            }
+        }
         let buffer = try await request.body.collect(upTo: ReportLimits.default.maxBodyBytes)
         let body = Data(buffer.readableBytesView)
+        // Strict first: JSONSerialization would take a member named twice, one value silently winning.
+        if let problem = EventCoding.checkWellFormed(body) { throw Self.invalid(ValidationFailure([problem])) }
         guard var object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
             throw ProblemDetails.badRequest("the body must be a JSON object (the itr.ticket.action data)")
         }
@@ -106,7 +119,7 @@ public struct RouterAPI: Sendable {
             if !problems.isEmpty { throw Self.invalid(ValidationFailure(problems)) }
             action = decoded
         }
-        let cause = Cause(id: eventId, traceparent: Self.header(request, "traceparent"), tracestate: Self.header(request, "tracestate"))
+        let cause = Cause(id: eventId, traceparent: traceparent, tracestate: tracestate)
         let rules = self.rules.current
         let now = clock.now()
         let outcome = try await store.pool.write { db -> Result<(TicketView?, Date?), ActionRefusal> in

@@ -13,7 +13,9 @@ import ServiceKit
 /// Dispositions: a duplicate (`source` + `id` in the inbox) is acked without effect; a refused
 /// action emits `itr.ticket.action-rejected` and is `.invalid` (kept in `itr-router.inbox.dlq`
 /// with its reason; a redelivery of it is refused again); an event for a ticket not stored yet is
-/// retried once (it may race its `itr.ticket.opened`), then refused.
+/// retried once (it may race its `itr.ticket.opened`), then refused. An event refused for what it
+/// is (unreadable data, an unexpected type, an unknown ticket) leaves no inbox claim: a corrected
+/// replay with the same `source` + `id` is processed, not taken for a duplicate.
 public struct RouterHandler: EventHandler {
     public let store: ServiceStore
     public let rules: RulesHolder
@@ -57,7 +59,8 @@ public struct RouterHandler: EventHandler {
             return .invalid(reasonCode: error.code.rawValue, message: error.message)
         }
         // Opened tickets and fixed defects are never retried: the claim comes first (one statement;
-        // a duplicate is a claim that changes nothing, rolled back with the rest on error).
+        // a duplicate is a claim that changes nothing, rolled back with the rest on error), and is
+        // released again below when the event turns out invalid.
         let claimedFirst = event.type == EventType.ticketOpened.rawValue || event.type == EventType.defectFixed.rawValue
         if claimedFirst {
             if try !Inbox.claim(db, source: event.source, id: event.id) { return .duplicate }
@@ -82,6 +85,9 @@ public struct RouterHandler: EventHandler {
         }
 
         let disposition: Disposition
+        // A refused action took effect (`itr.ticket.action-rejected`, the stored refusal): it is
+        // claimed, so a redelivery gets the same refusal and no second event.
+        var refusalRecorded = false
         switch EventType(rawValue: event.type) {
         case .ticketOpened:
             switch event.decodePayload(TicketOpened.self, now: validationNow) {
@@ -129,6 +135,7 @@ public struct RouterHandler: EventHandler {
                     try db.execute(
                         sql: "INSERT OR REPLACE INTO rejected_actions (source, id, reason_code, message) VALUES (?, ?, ?, ?)",
                         arguments: [event.source, event.id, refusal.code, refusal.message])
+                    refusalRecorded = true
                     disposition = .invalid(reasonCode: refusal.code, message: refusal.message)
                 }
             }
@@ -146,7 +153,13 @@ public struct RouterHandler: EventHandler {
         default:
             disposition = .invalid(reasonCode: "unexpected-type", message: "itr-router does not handle \(event.type)")
         }
-        if !claimedFirst { _ = try Inbox.claim(db, source: event.source, id: event.id) }
+        // Claimed: what took effect. Invalid events leave no claim.
+        let tookEffect = refusalRecorded || disposition == .processed
+        if tookEffect, !claimedFirst {
+            _ = try Inbox.claim(db, source: event.source, id: event.id)
+        } else if !tookEffect, claimedFirst {
+            try Inbox.release(db, source: event.source, id: event.id)
+        }
         return disposition
     }
 }
