@@ -227,7 +227,7 @@ public final class EventConsumer: Service, Sendable {
     /// The `type` label of a consumed event: a type of the contract, else `other`, so that no
     /// producer can grow the metrics registry with made-up types.
     static func typeLabel(_ type: String?) -> String {
-        guard let type, EventType(rawValue: type) != nil else { return "other" }
+        guard let type, EventType(rawValue: type).isKnown else { return "other" }
         return type
     }
 

@@ -24,10 +24,13 @@ public enum HTTPListener {
     /// - `GET /metrics` → Prometheus text format 0.0.4
     /// - `GET /v1/outbox/parked` (with a store) → `{"count":N,"parked":[...]}`: the outbox rows
     ///   that cannot be published, with why (``Outbox/Parked``), oldest first, at most 1,000
+    /// - `POST /v1/outbox/parked/retry` (with a store; `?seq=3,7` for some) → `{"unparked":N}`:
+    ///   makes parked rows pending again and wakes the relay (after the cause was mended)
     public static func makeRouter(
         metrics: ServiceMetrics,
         readiness: @escaping @Sendable () async -> ReadinessReport,
         store: ServiceStore? = nil,
+        relay: OutboxRelay? = nil,
         routes: (Router<BasicRequestContext>) -> Void = { _ in }
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
@@ -56,6 +59,23 @@ public enum HTTPListener {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                 return jsonResponse(.ok, try encoder.encode(body))
+            }
+            router.post("/v1/outbox/parked/retry") { request, _ in
+                var seqs: [Int64]?
+                if let list = request.uri.queryParameters.get("seq") {
+                    let parsed = list.split(separator: ",").map { Int64($0.trimmingCharacters(in: .whitespaces)) }
+                    guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else {
+                        throw ProblemDetails(status: .badRequest, title: "Invalid seq", detail: "seq must be a comma-separated list of outbox sequence numbers")
+                    }
+                    seqs = parsed.compactMap { $0 }
+                }
+                let selected = seqs
+                let unparked = try await store.pool.write { db in try Outbox.unpark(db, seqs: selected) }
+                if unparked > 0 {
+                    metrics.outboxParkedRows.decrement(by: Double(unparked))
+                    relay?.notify()
+                }
+                return jsonResponse(.ok, Data(#"{"unparked":\#(unparked)}"#.utf8))
             }
         }
         routes(router)

@@ -106,7 +106,7 @@ public struct ITRServiceHost: Sendable {
         let router = HTTPListener.makeRouter(
             metrics: runtime.metrics,
             readiness: { ReadinessReport(ready: health.isReady, components: health.snapshot()) },
-            store: runtime.store, routes: components.routes)
+            store: runtime.store, relay: runtime.relay, routes: components.routes)
         services.append(
             HTTPListener.makeApplication(
                 router: router, host: settings.httpHost, port: settings.httpPort, serverName: product,

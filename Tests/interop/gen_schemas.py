@@ -370,8 +370,11 @@ def asyncapi():
                   [t for t in TYPES if t.startswith("itr.opportunity.") and t != "itr.opportunity.status"],
                   "Quorum queue bound to itr.events with itr.opportunity.#: the opportunity feed for sales.")
     queue_channel("rejected", "itr.rejected", ["itr.report.rejected"],
-                  "Input that could not be accepted: the original body unchanged, with x-itr-reject-* "
-                  "headers saying why; itr.report.rejected on itr.events describes each rejection.")
+                  "Input that could not be accepted: the original body unchanged, with headers saying why "
+                  "(x-itr-reason-code, x-itr-reason, x-itr-service, x-itr-original-exchange, "
+                  "x-itr-original-routing-key; x-itr-truncated-properties names what AMQP could not carry "
+                  "and was cut); itr.report.rejected on itr.events describes each rejection. At most "
+                  "100,000 messages (x-overflow reject-publish: a publisher past it parks the copy).")
 
     w("operations:")
     for t in inbound:

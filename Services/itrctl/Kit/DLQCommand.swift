@@ -15,8 +15,47 @@ struct DLQCommand: AsyncParsableCommand {
               itrctl dlq show itr-router.inbox.dlq --limit 5  the first five, with the reason
               itrctl dlq replay itr-router.inbox.dlq          re-publish them where they first went
               itrctl dlq purge itr.rejected --yes             delete them
+
+            Messages that never reached the broker are parked in their service's outbox (the
+            wire could not carry them, the broker refused them, no queue took them); `list`
+            shows them too, and once the cause is mended:
+
+              itrctl dlq retry-parked                         make them pending again
+              itrctl dlq retry-parked --service intake --seq 12,13
             """,
-        subcommands: [List.self, Show.self, Replay.self, Purge.self])
+        subcommands: [List.self, Show.self, Replay.self, Purge.self, RetryParked.self])
+
+    struct RetryParked: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "retry-parked", abstract: "Make parked outbox rows pending again (POST /v1/outbox/parked/retry).")
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "Only this service (intake, itr-router, ltc-extractor, ipd-feedback).") var service: String?
+        @Option(help: "Only these outbox sequence numbers, comma-separated (with --service).") var seq: String?
+
+        func validate() throws {
+            if seq != nil && service == nil { throw ValidationError("--seq needs --service: sequence numbers are per service") }
+            if let service, !connection.endpoints.all.contains(where: { $0.product == service }) {
+                throw ValidationError("unknown service '\(service)'")
+            }
+        }
+
+        func run() async throws {
+            let fetcher = HTTPFetcher(timeout: 5)
+            var failed = false
+            for (product, url) in connection.endpoints.all where service == nil || service == product {
+                let query = seq.map { "?seq=\($0)" } ?? ""
+                do {
+                    let response = try await fetcher.post("\(url)/v1/outbox/parked/retry\(query)", headers: [:], body: Data())
+                    print("\(product): HTTP \(response.status) \(response.text)")
+                    if response.status != 200 { failed = true }
+                } catch {
+                    print("\(product): \(error)")
+                    failed = true
+                }
+            }
+            if failed { throw ExitCode(1) }
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Messages and consumers of every dead-letter queue.")
