@@ -5,6 +5,8 @@ import ServiceKit
 public struct QueueReport: Codable, Sendable, Hashable {
     public enum Kind: String, Codable, Sendable {
         case service, deadLetter = "dead-letter", rejected, feed
+        /// `itr.unrouted`: a stream (kept by retention, never drained) of what no binding took.
+        case unrouted
     }
 
     public var name: String
@@ -26,6 +28,7 @@ public enum QueueInventory {
 
     public static func kind(of name: String) -> QueueReport.Kind {
         if name == ITRNames.rejectedQueue { return .rejected }
+        if name == ITRNames.unroutedQueue { return .unrouted }
         if name.hasSuffix(".dlq") { return .deadLetter }
         if name.hasPrefix("feed.") { return .feed }
         return .service

@@ -85,6 +85,9 @@ public struct StatusReport: Codable, Sendable {
             })
         out += "\n\nDead letters waiting: \(deadLetters)"
         if deadLetters > 0 { out += "  (see: itrctl dlq list)" }
+        if let unrouted = queues.first(where: { $0.kind == .unrouted })?.messages, unrouted > 0 {
+            out += "\nUnrouted messages kept: \(unrouted)  (the itr.unrouted stream: published where no binding took them)"
+        }
         out += "\nOutbox rows parked: \(parkedRows)"
         if parkedRows > 0 { out += "  (see: itrctl dlq list; they stay in the service's outbox)" }
         return out
