@@ -1,24 +1,13 @@
 import Foundation
 import ITRConfig
+import ITRTestSupport
 import Testing
 @testable import RouterApp
 
 /// The router's precomputed hot-path structures agree with the direct computations they replace.
 @Suite struct HotPathEquivalenceTests {
     /// A deterministic generator (SplitMix64), so a failure reproduces.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func uniform(_ range: ClosedRange<Double>) -> Double {
-            range.lowerBound + Double(next() >> 11) / Double(1 << 53) * (range.upperBound - range.lowerBound)
-        }
-    }
+    typealias Random = SeededGenerator
 
     static let berlinOffice: BusinessCalendar = {
         let hours = [CalendarDefinition.Interval(start: 8 * 60, end: 12 * 60), CalendarDefinition.Interval(start: 13 * 60, end: 17 * 60)]
