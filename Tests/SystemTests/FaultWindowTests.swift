@@ -146,7 +146,7 @@ struct FaultWindowTests {
             // queue whose TTL dead-letters them to itr.ingress (the broker's own routing is not
             // blocked by an alarm; publishers are).
             let hold = "test.hold"
-            let ttl = 20
+            let ttl = 30  // room for a slow rabbitmqctl on a loaded machine
             try await watch.connection.declare(AMQPTopology(queues: [
                 AMQPQueue(name: hold, arguments: [
                     "x-message-ttl": .int64(Int64(ttl * 1000)), "x-dead-letter-exchange": .string(EventRouting.ingressExchange),
