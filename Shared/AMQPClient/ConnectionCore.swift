@@ -376,9 +376,14 @@ final class ConnectionCore: @unchecked Sendable {
             let wire = RabbitWire(conn: conn)
             let floor = tracker.floor
             do {
-                if tags.contains(where: { $0 <= floor }) {
-                    try wire.ack(channel: channel, tag: floor, multiple: true)
-                    statistics.acksCoalesced.add(tags.count(where: { $0 <= floor }) - 1, ordering: .relaxed)
+                // One `multiple` ack through the highest of this turn's own acks under the
+                // floor: it covers every lower tag still outstanding. Never through the floor
+                // itself: that tag may have been nacked or rejected (already settled), and
+                // acking it again is `406 unknown delivery tag`, which closes the channel.
+                let covered = tags.filter { $0 <= floor }
+                if let top = covered.max() {
+                    try wire.ack(channel: channel, tag: top, multiple: true)
+                    statistics.acksCoalesced.add(covered.count - 1, ordering: .relaxed)
                 }
                 for t in tags where t > floor { try wire.ack(channel: channel, tag: t, multiple: false) }
             } catch {

@@ -52,6 +52,8 @@ public final class EventConsumer: Service, Sendable {
     private let logger: Logger
     private let buffer = DeliveryBuffer()
     private let stopping = Atomic<Bool>(false)
+    /// Test hook (``FaultPause``, `ITR_TEST_PAUSE=after-commit`); inert when unset.
+    private let faultPause: FaultPause
 
     public init(
         service: String, configuration: Configuration, source: any DeliverySource, handler: any EventHandler,
@@ -67,6 +69,7 @@ public final class EventConsumer: Service, Sendable {
         self.health = health
         self.metrics = metrics
         self.logger = logger
+        self.faultPause = FaultPause(logger: logger)
     }
 
     var healthComponent: String { "consumer:\(configuration.queue)" }
@@ -201,6 +204,7 @@ public final class EventConsumer: Service, Sendable {
         // Everything the batch enqueued has committed: the relay starts publishing while the
         // deliveries are settled.
         relay?.notify()
+        await faultPause.pause(at: .afterCommit)
 
         for (delivery, disposition) in zip(batch, dispositions) {
             let message = delivery.inbound

@@ -16,8 +16,13 @@ public enum Outbox {
     /// What every outgoing message is checked against where it is made: AMQP 0-9-1's short
     /// strings, a content header well under the default `frame_max` (128 KiB), a body under
     /// the `max_message_size` this project configures (16 MiB). The relay's connection checks
-    /// again against what it negotiated.
-    public static let limits = AMQPMessageLimits()
+    /// again against what it negotiated. `AMQP_MAX_MESSAGE_SIZE` lowers the body limit here as
+    /// it does for the connection, so that kept copies are cut to what the relay can publish.
+    public static let limits: AMQPMessageLimits = {
+        let configured = ProcessInfo.processInfo.environment["AMQP_MAX_MESSAGE_SIZE"].flatMap(Int.init)
+        guard let configured, (4096...(512 << 20)).contains(configured) else { return AMQPMessageLimits() }
+        return AMQPMessageLimits(maximumBodyBytes: configured)
+    }()
     /// Broker refusals (nacks, closed channels) of one row before it is parked.
     public static let maximumAttempts = 5
 

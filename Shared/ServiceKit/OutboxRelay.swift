@@ -67,6 +67,8 @@ public final class OutboxRelay: Service, Sendable {
     private let logger: Logger
     private let wake = WakeSignal()
     private let shuttingDown = Atomic<Bool>(false)
+    /// Test hook (``FaultPause``, `ITR_TEST_PAUSE=after-confirm`); inert when unset.
+    private let faultPause: FaultPause
 
     public init(
         store: ServiceStore, publisher: any MessagePublisher, configuration: Configuration = Configuration(),
@@ -77,6 +79,7 @@ public final class OutboxRelay: Service, Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
+        self.faultPause = FaultPause(logger: logger)
     }
 
     /// Wakes the relay now: a transaction enqueued something and committed.
@@ -223,6 +226,7 @@ public final class OutboxRelay: Service, Sendable {
         if failures > 0 { metrics?.outboxPublishFailures.increment(by: Int64(failures)) }
         let deleteDue = !state.confirmed.isEmpty && (state.inFlight == 0 || state.confirmed.count >= max(1, window / 2))
         if deleteDue || !park.isEmpty || !refused.isEmpty {
+            if deleteDue { await faultPause.pause(at: .afterConfirm) }
             let seqs = deleteDue ? state.confirmed : []
             let parkNow = park
             let refusedNow = refused

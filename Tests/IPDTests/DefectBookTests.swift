@@ -90,6 +90,24 @@ struct Harness {
         #expect(page.defects[0].problems.count == 100)
     }
 
+    /// Issue 12: an input of a type ipd-feedback does not handle (on `defect.<status>`) is
+    /// refused and so kept with its reason, never acked without a trace; a problem type it does
+    /// not know (`itr.problem.#`) is still nothing to do.
+    @Test func unknownTypesAreRefusedNotDropped() async throws {
+        let h = try Harness()
+        let data = Data("{\"defectId\":\"DEF-1\",\"status\":\"accepted\"}".utf8)
+        let foreign = CloudEvent(source: "rnd://x", type: "com.example.defect.status", datacontenttype: "application/json", data: data)
+        let newProblemType = CloudEvent(source: "//itr/itr-router", type: "itr.problem.reviewed", datacontenttype: "application/json", data: data)
+        let dispositions = try await h.send([foreign, newProblemType])
+        guard case .invalid(let code, _) = dispositions[0] else {
+            Issue.record("an unknown type was \(dispositions[0]), not refused")
+            return
+        }
+        #expect(code == "unknown-type")
+        #expect(dispositions[1] == .processed)
+        #expect(try await h.emitted().isEmpty)
+    }
+
     @Test func duplicatesHaveNoSecondEffect() async throws {
         let h = try Harness()
         let events = storm(3, customers: 3, title: { _ in "fan failure" })

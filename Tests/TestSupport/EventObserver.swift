@@ -25,13 +25,14 @@ public final class EventObserver: Sendable {
         self.connection = connection
     }
 
-    /// Connects, binds the observer queue and starts consuming it and both feeds.
-    public static func start(url: String) async throws -> EventObserver {
+    /// Connects, binds the observer queue and starts consuming it and both feeds. `durable`:
+    /// the observer queue is a quorum queue, for tests that kill the broker.
+    public static func start(url: String, durable: Bool = false) async throws -> EventObserver {
         var logger = Logger(label: "system-test.observer")
         logger.logLevel = .warning
         let connection = try await AMQPConnection.connect(AMQPConfiguration(url: url), logger: logger)
         try await connection.declare(AMQPTopology(
-            queues: [AMQPQueue(name: eventsQueue, durable: false, exclusive: false, autoDelete: false)],
+            queues: [durable ? .quorum(eventsQueue) : AMQPQueue(name: eventsQueue, durable: false, exclusive: false, autoDelete: false)],
             bindings: [AMQPBinding(queue: eventsQueue, exchange: EventRouting.eventsExchange, routingKey: "#")]))
         let observer = EventObserver(connection: connection)
         for queue in [eventsQueue, EventRouting.defectFeedQueue, EventRouting.opportunityFeedQueue] {

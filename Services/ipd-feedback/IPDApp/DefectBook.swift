@@ -53,7 +53,13 @@ public struct DefectBook: Sendable {
         case .defectStatus:
             return try decode(event, now: now, DefectStatus.self) { try defectStatus($0, event, db, now: now) }
         default:
-            return .applied  // another problem type: nothing to do with it
+            // Another problem type (`itr.problem.#` from itr.events): nothing to do with it.
+            // Anything else (say an unknown type on `defect.<status>`) is refused, so that it is
+            // kept in the dead-letter queue with its reason instead of acked without a trace.
+            guard event.type.hasPrefix("itr.problem.") else {
+                return .refused(code: "unknown-type", message: "ipd-feedback does not handle events of type \(event.type)")
+            }
+            return .applied
         }
     }
 
