@@ -90,7 +90,7 @@ struct IPDBrokerTests {
         let ipdPath = configDir.appendingPathComponent("ipd.yaml").path
         let yaml = try String(contentsOfFile: ipdPath, encoding: .utf8).replacingOccurrences(of: "debounce: 5m", with: "debounce: 1s")
         try yaml.write(toFile: ipdPath, atomically: true, encoding: .utf8)
-        let port = Int.random(in: 30000...45000)
+        let port = TestEnvironment.freePorts()
         let environment = [
             "AMQP_URL": url, "DATA_DIR": work.appendingPathComponent("data").path, "HTTP_PORT": "\(port)",
             "CONFIG_DIR": configDir.path, "LOG_LEVEL": "info",

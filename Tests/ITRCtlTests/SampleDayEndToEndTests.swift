@@ -63,7 +63,7 @@ struct SampleDayEndToEndTests {
             let url = try await TestEnvironment.makeVhost(name)
             let data = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")
             let token = "e2e-token-\(UUID().uuidString)"
-            let base = Int.random(in: 20_000...40_000)
+            let base = TestEnvironment.freePorts(TestEnvironment.serviceProducts.count)
             var processes: [ServiceProcess] = []
             for (i, product) in TestEnvironment.serviceProducts.enumerated() {
                 let directory = data.appendingPathComponent(product).path

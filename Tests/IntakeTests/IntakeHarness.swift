@@ -37,7 +37,7 @@ final class IntakeHarness: Sendable {
     static func make(start: Bool = true) async throws -> IntakeHarness {
         let url = try await TestEnvironment.makeVhost("intake")
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("intake-\(UUID().uuidString.prefix(8))").path
-        let port = Int.random(in: 20000...45000)
+        let port = TestEnvironment.freePorts()
         let connection = try await AMQPConnection.connect(AMQPConfiguration(url: url), logger: Logger(label: "intake-test"))
         try await connection.declare(
             ITRTopology.topology(for: "intake").merging(

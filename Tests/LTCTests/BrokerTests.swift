@@ -46,7 +46,7 @@ func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -
 struct BrokerTests {
     @Test func ticketEventsInOpportunitiesOutOnTheFeed() async throws {
         let url = try await TestEnvironment.makeVhost("ltc")
-        let port = Int.random(in: 20000...40000)
+        let port = TestEnvironment.freePorts()
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("ltc-broker-\(UUID().uuidString)").path
         let settings = try ServiceSettings(
             product: LTCApp.product,
@@ -147,7 +147,7 @@ struct BrokerTests {
 
     @Test func sigkillMidStreamAndRestartLosesAndDoublesNothing() async throws {
         let url = try await TestEnvironment.makeVhost("ltc-crash")
-        let port = Int.random(in: 20000...40000)
+        let port = TestEnvironment.freePorts()
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("ltc-crash-\(UUID().uuidString)").path
         let environment = ["AMQP_URL": url, "DATA_DIR": dataDir, "HTTP_PORT": "\(port)", "CONFIG_DIR": configDirectory, "LOG_LEVEL": "warning"]
         let publisher = try await AMQPConnection.connect(AMQPConfiguration(url: url), logger: Logger(label: "publisher"))

@@ -30,7 +30,7 @@ struct RouterBrokerTests {
 
     @Test func closedLoopOverAMQPAndHTTP() async throws {
         let url = try await TestEnvironment.makeVhost("router")
-        let port = Int.random(in: 20000...40000)
+        let port = TestEnvironment.freePorts()
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("router-broker-\(UUID().uuidString)").path
         let settings = try ServiceSettings(
             product: "itr-router",

@@ -20,7 +20,7 @@ struct RouterCrashTests {
     @Test func sigkillMidStreamLosesNothingAndDuplicatesNothing() async throws {
         let url = try await TestEnvironment.makeVhost("router-crash")
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("router-crash-\(UUID().uuidString)").path
-        let port = Int.random(in: 20000...40000)
+        let port = TestEnvironment.freePorts()
         let environment = [
             "AMQP_URL": url, "DATA_DIR": dataDir, "HTTP_PORT": "\(port)", "CONFIG_DIR": configDirectory, "LOG_LEVEL": "warning",
         ]

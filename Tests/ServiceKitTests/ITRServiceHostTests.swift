@@ -16,7 +16,7 @@ struct ITRServiceHostTests {
     @Test func hostServesReadinessAndStopsGracefully() async throws {
         let suffix = UInt32.random(in: 0...UInt32.max)
         let queue = "sktest.host.\(suffix)"
-        let port = Int.random(in: 20000...40000)
+        let port = TestEnvironment.freePorts()
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("host-\(suffix)").path
         let settings = try ServiceSettings(
             product: "sktest-host", environment: ["AMQP_URL": TestEnvironment.amqpURL, "DATA_DIR": dataDir],

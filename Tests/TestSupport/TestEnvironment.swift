@@ -68,6 +68,17 @@ public enum TestEnvironment {
         return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 
+    /// A base port such that `base ..< base + count` are free for test listeners: drawn below
+    /// the kernel's ephemeral range (32768-60999 on Linux), where outgoing connections take
+    /// their local ports, and checked not to be listening. (A random port inside that range
+    /// collided with a broker connection's local port: "Address already in use".)
+    public static func freePorts(_ count: Int = 1) -> Int {
+        while true {
+            let base = Int.random(in: 20_000...(32_000 - count))
+            if (base..<(base + count)).allSatisfy({ !portOpen(UInt16($0)) }) { return base }
+        }
+    }
+
     public static func portOpen(_ port: UInt16, host: String = "127.0.0.1") -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
