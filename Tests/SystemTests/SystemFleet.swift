@@ -88,22 +88,8 @@ struct SystemFleet: Sendable {
 
     func removeData() { try? FileManager.default.removeItem(at: dataRoot) }
 
-    /// A TCP port nothing listens on now (bound to port 0, then released).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw CommandFailed(command: ["socket"], status: errno, output: "no socket") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                bind(fd, address, length) == 0 && getsockname(fd, address, &length) == 0
-            }
-        }
-        guard bound else { throw CommandFailed(command: ["bind"], status: errno, output: "no free port") }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
+    /// A port for a test service: below the ephemeral range, checked free
+    /// (``TestEnvironment/freePorts(_:)``); a port the kernel hands out for binding 0 is an
+    /// ephemeral one, which an outgoing connection may take before a restarted service binds it.
+    static func freePort() throws -> Int { TestEnvironment.freePorts() }
 }
