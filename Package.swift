@@ -54,9 +54,10 @@ let package = Package(
             path: "Shared/ITREvents",
             exclude: ["Schemas", "asyncapi.yaml", "README.md"]
         ),
+        .target(name: "TextClassifier", path: "Shared/TextClassifier"),
         .target(
             name: "ITRConfig",
-            dependencies: ["ITREvents", .product(name: "Yams", package: "Yams")],
+            dependencies: ["ITREvents", "TextClassifier", .product(name: "Yams", package: "Yams")],
             path: "Shared/ITRConfig"
         ),
         .target(
@@ -77,7 +78,7 @@ let package = Package(
         // MARK: Services (thin executables over library targets)
         .target(name: "IntakeApp", dependencies: ["ServiceKit"], path: "Services/intake/IntakeApp"),
         .executableTarget(name: "intake", dependencies: ["IntakeApp"], path: "Services/intake/Main"),
-        .target(name: "RouterApp", dependencies: ["ServiceKit", .product(name: "Metrics", package: "swift-metrics")], path: "Services/itr-router/RouterApp"),
+        .target(name: "RouterApp", dependencies: ["ServiceKit", "TextClassifier", .product(name: "Metrics", package: "swift-metrics")], path: "Services/itr-router/RouterApp"),
         .executableTarget(name: "itr-router", dependencies: ["RouterApp"], path: "Services/itr-router/Main"),
         .target(name: "LTCApp", dependencies: ["ServiceKit"], path: "Services/ltc-extractor/LTCApp"),
         .executableTarget(name: "ltc-extractor", dependencies: ["LTCApp"], path: "Services/ltc-extractor/Main"),
@@ -86,7 +87,7 @@ let package = Package(
         .target(
             name: "ITRCtlKit",
             dependencies: [
-                "ServiceKit", "IntakeApp", "LTCApp", "IPDApp", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ServiceKit", "IntakeApp", "LTCApp", "IPDApp", "TextClassifier", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Services/itrctl/Kit"
         ),
@@ -106,6 +107,7 @@ let package = Package(
         .testTarget(name: "AMQPClientTests", dependencies: ["ITRTestSupport", "AMQPClient"], path: "Tests/AMQPClientTests"),
         .testTarget(name: "ITREventsTests", dependencies: ["ITRTestSupport", "ITREvents", "AMQPClient"], path: "Tests/ITREventsTests"),
         .testTarget(name: "ITRConfigTests", dependencies: ["ITRConfig"], path: "Tests/ITRConfigTests"),
+        .testTarget(name: "TextClassifierTests", dependencies: ["TextClassifier"], path: "Tests/TextClassifierTests"),
         .testTarget(name: "ServiceKitTests", dependencies: ["ITRTestSupport", "ServiceKit", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/ServiceKitTests"),
         .testTarget(name: "IntakeTests", dependencies: ["ITRTestSupport", "IntakeApp"], path: "Tests/IntakeTests"),
         .testTarget(name: "RouterTests", dependencies: ["ITRTestSupport", "RouterApp"], path: "Tests/RouterTests"),

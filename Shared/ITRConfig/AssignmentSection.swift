@@ -45,6 +45,14 @@ public struct AssignmentSection: Sendable, Hashable {
     public var hierarchicalSteps: [HierarchicalStep]
     /// The SLA warning share (e.g. 0.75).
     public var slaWarningAt: Double
+    /// Where a ticket goes whose service type the model is not sure of (`needs-triage`):
+    /// `triage: { group, tier }`, default the group `service-desk-triage` at the first tier.
+    public var triage: AssignmentTarget?
+
+    /// The triage target in force (the configured one, else the default).
+    public var triageTarget: AssignmentTarget {
+        triage ?? AssignmentTarget(group: "service-desk-triage", tier: functionalChain.first ?? tiers.first?.id ?? "L1", escalationGroups: [:])
+    }
 
     public var tierIds: [String] { tiers.map(\.id) }
 
@@ -73,7 +81,7 @@ public struct AssignmentSection: Sendable, Hashable {
     }
 
     static func decode(_ root: ConfigNode) -> AssignmentSection {
-        root.checkKeys(["tiers", "groups", "ola", "escalation"])
+        root.checkKeys(["tiers", "groups", "ola", "escalation", "triage"])
         let tierNodes = root.required("tiers")?.list() ?? []
         let tiers: [SupportTier] = tierNodes.compactMap { node in
             node.checkKeys(["id", "name", "group"])
@@ -154,8 +162,17 @@ public struct AssignmentSection: Sendable, Hashable {
             checkUnique(steps.map(\.id), nodes: stepNodes, what: "step id")
             if let node = escalation["slaWarningAt"], let share = node.share() { warning = share }
         }
-        return AssignmentSection(
+        var triage: AssignmentTarget?
+        if let node = root["triage"] {
+            node.checkKeys(["group", "tier"])
+            let group = node.required("group")?.identifier()
+            let tier = checkTier(node.required("tier"))
+            if let group, let tier { triage = AssignmentTarget(group: group, tier: tier, escalationGroups: [:]) }
+        }
+        var section = AssignmentSection(
             tiers: tiers, groupRules: groups, olaBudgets: budgets, functionalChain: chain,
             hierarchicalSteps: steps.sorted { $0.at < $1.at }, slaWarningAt: warning)
+        section.triage = triage
+        return section
     }
 }

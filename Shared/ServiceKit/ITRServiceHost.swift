@@ -113,6 +113,12 @@ public struct ITRServiceHost: Sendable {
                 logger: runtime.logger.labelled("http")))
         if let reload = components.reload {
             services.append(ReloadOnHangupService(reload: reload, logger: runtime.logger))
+            if settings.configWatchSeconds > 0 {
+                services.append(
+                    ConfigWatchService(
+                        directory: settings.configDirectory, interval: settings.configWatchSeconds, reload: reload,
+                        logger: runtime.logger))
+            }
         }
         var configuration = ServiceGroupConfiguration(
             services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },

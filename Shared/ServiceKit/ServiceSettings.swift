@@ -32,6 +32,9 @@ public struct ServiceSettings: Sendable, Hashable {
     /// 1 to 3650). A duplicate arriving later is processed again (see ``RetentionService``), so
     /// keep it beyond any redelivery or replay horizon.
     public var inboxRetentionDays: Int
+    /// `ITR_CONFIG_WATCH_SECONDS`: how often the configuration directory (and its `models/`) is
+    /// checked for changed files, which are then reloaded as on SIGHUP (default 2; 0: only SIGHUP).
+    public var configWatchSeconds: Double
 
     public static let defaultAMQPURL = "amqp://guest:guest@127.0.0.1:5672/%2f"
     public static let defaultHTTPHost = "127.0.0.1"
@@ -57,6 +60,7 @@ public struct ServiceSettings: Sendable, Hashable {
         self.clockStart = nil
         self.sqliteCacheKiB = ServiceStore.defaultWriterCacheKiB
         self.inboxRetentionDays = Self.defaultInboxRetentionDays
+        self.configWatchSeconds = 2
     }
 
     /// ``inboxRetentionDays`` in seconds (days of 86,400 seconds on the deployment's clock).
@@ -139,6 +143,7 @@ public struct ServiceSettings: Sendable, Hashable {
               ITR_CLOCK_START  what the clock reads at the epoch (RFC 3339 or Unix seconds; default the epoch): pins a date
               ITR_SQLITE_CACHE_KIB  SQLite page cache of the writer connection in KiB (default \(defaults.sqliteCacheKiB))
               ITR_INBOX_RETENTION_DAYS  days de-duplication records are kept, 1-3650 (default \(defaults.inboxRetentionDays)); later duplicates are processed again
+              ITR_CONFIG_WATCH_SECONDS  how often CONFIG_DIR is checked for changed files, reloaded as on SIGHUP (default 2; 0 = SIGHUP only)
             """
     }
 
@@ -159,6 +164,7 @@ public struct ServiceSettings: Sendable, Hashable {
         case clockStart = "ITR_CLOCK_START"
         case sqliteCacheKiB = "ITR_SQLITE_CACHE_KIB"
         case inboxRetentionDays = "ITR_INBOX_RETENTION_DAYS"
+        case configWatchSeconds = "ITR_CONFIG_WATCH_SECONDS"
 
         var flag: String { "--" + rawValue.lowercased().replacingOccurrences(of: "_", with: "-") }
     }
@@ -213,6 +219,11 @@ public struct ServiceSettings: Sendable, Hashable {
         case .inboxRetentionDays:
             guard let days = Int(value), (1...3650).contains(days) else { throw invalid("whole days from 1 to 3650") }
             inboxRetentionDays = days
+        case .configWatchSeconds:
+            guard let seconds = Double(value), seconds.isFinite, seconds == 0 || (0.1...3600).contains(seconds) else {
+                throw invalid("0 (off) or seconds from 0.1 to 3600")
+            }
+            configWatchSeconds = seconds
         case .clockStart:
             guard !value.isEmpty else { clockStart = nil; return }
             if let seconds = Double(value), seconds.isFinite, seconds >= 0 {

@@ -1,6 +1,7 @@
 import Foundation
 import ITRConfig
 import Synchronization
+import TextClassifier
 
 /// Everything the router decides with, built from one validated `ConfigBundle`: one immutable
 /// snapshot per rules version. A batch of events uses one snapshot from start to end.
@@ -14,9 +15,10 @@ public struct RouterRules: Sendable {
     public let policy: TicketLifecycle.Policy
     private let calendars: [String: BusinessCalendar]
 
-    public init(_ bundle: ConfigBundle) {
+    /// `model`: the service-type model `classification.yaml` names (see ``load(directory:)``).
+    public init(_ bundle: ConfigBundle, model: TextModel? = nil) {
         self.bundle = bundle
-        classifier = Classifier(bundle)
+        classifier = Classifier(bundle, model: model)
         assigner = Assigner(bundle)
         planner = EscalationPlanner(bundle.assignment)
         detector = ProblemDetector(bundle)
@@ -27,12 +29,16 @@ public struct RouterRules: Sendable {
         self.calendars = calendars
     }
 
-    /// Loads and validates `directory` (errors name file, line and field).
+    /// Loads and validates `directory` and the model file its `classification.yaml` names
+    /// (errors name file, line and field).
     public static func load(directory: String) throws(ConfigErrors) -> RouterRules {
-        RouterRules(try ConfigBundle.load(directory: directory))
+        let bundle = try ConfigBundle.load(directory: directory)
+        return RouterRules(bundle, model: try bundle.serviceTypeModel())
     }
 
     public var version: String { bundle.rulesVersion }
+    /// The service-type model's version (nil: rules only).
+    public var modelVersion: String? { classifier.model?.version }
     public var pausingReasons: Set<PendingReason> { bundle.lifecycle.pausingReasons }
     /// The zh↔en symptom synonyms of `problems.yaml`, applied to incident fingerprints.
     public var symptomSynonyms: SymptomSynonyms { bundle.problems.synonyms }

@@ -39,7 +39,9 @@ public enum RouterService {
             reload: {
                 switch rules.reload() {
                 case .success(let version):
-                    logger.info("rules reloaded", metadata: ["rules_version": "\(version)"])
+                    logger.info(
+                        "rules reloaded",
+                        metadata: ["rules_version": "\(version)", "model_version": "\(rules.current.modelVersion ?? "none")"])
                     // Open tickets' due moments follow the new targets (in batches, in the background).
                     replanner.rulesChanged()
                     scheduler.poke()
@@ -80,7 +82,8 @@ public enum RouterService {
         let host = ITRServiceHost(product: product, settings: settings) { migrator in RouterSchema.register(&migrator) }
         do {
             try await host.run { runtime in
-                runtime.logger.info("rules loaded", metadata: ["rules_version": "\(rules.version)"])
+                runtime.logger.info(
+                    "rules loaded", metadata: ["rules_version": "\(rules.version)", "model_version": "\(rules.modelVersion ?? "none")"])
                 return parts(runtime: runtime, rules: holder, clock: runtime.clock, authenticator: authenticator).components
             }
             return 0

@@ -24,7 +24,7 @@ struct ConfigCommand: AsyncParsableCommand {
             if output.json {
                 Console.printJSON(result)
             } else if result.valid {
-                print("\(directory): valid (rules version \(result.rulesVersion ?? "?"), \(result.files.count) files: \(result.files.joined(separator: ", ")))")
+                print("\(directory): valid (rules version \(result.rulesVersion ?? "?")\(result.modelVersion.map { ", model \($0)" } ?? ""), \(result.files.count) files: \(result.files.joined(separator: ", ")))")
             } else {
                 for e in result.errors { print(e) }
                 print("\(directory): \(result.errors.count) problem\(result.errors.count == 1 ? "" : "s")")
@@ -39,6 +39,8 @@ public struct ConfigValidation: Codable, Sendable {
     public var directory: String
     public var valid: Bool
     public var rulesVersion: String?
+    /// The service-type model's version (nil: none named, or invalid).
+    public var modelVersion: String?
     public var files: [String]
     public var errors: [String]
 
@@ -46,11 +48,17 @@ public struct ConfigValidation: Codable, Sendable {
     public static func validate(directory: String, sections: [any ConfigSection.Type] = ServiceConfigSections.all) -> ConfigValidation {
         do {
             let bundle = try ConfigBundle.load(directory: directory, sections: sections)
+            // The model file classification.yaml names is part of what the router starts with.
+            let model = try bundle.serviceTypeModel()
+            var files = bundle.files.keys.sorted()
+            if let reference = bundle.classification.model { files.append(reference.file) }
             return ConfigValidation(
-                directory: directory, valid: true, rulesVersion: bundle.rulesVersion, files: bundle.files.keys.sorted(), errors: [])
+                directory: directory, valid: true, rulesVersion: bundle.rulesVersion, modelVersion: model?.version,
+                files: files, errors: [])
         } catch {
             return ConfigValidation(
-                directory: directory, valid: false, rulesVersion: nil, files: [], errors: error.errors.sorted().map(\.description))
+                directory: directory, valid: false, rulesVersion: nil, modelVersion: nil, files: [],
+                errors: error.errors.sorted().map(\.description))
         }
     }
 }

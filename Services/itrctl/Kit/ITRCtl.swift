@@ -18,10 +18,11 @@ public struct ITRCtl: AsyncParsableCommand {
               itrctl config validate deploy/config   check rule files before shipping them
               itrctl sample --replay --summary       replay a sample day, then summarise
               itrctl summary                         what happened: tickets, SLA, defects
+              itrctl classifier eval FILE.jsonl      how well the service-type model does
             """,
         subcommands: [
             StatusCommand.self, DLQCommand.self, TicketCommand.self, ConfigCommand.self, SampleCommand.self,
-            SummaryCommand.self, TopologyCommand.self,
+            SummaryCommand.self, TopologyCommand.self, ClassifierCommand.self,
         ])
 
     public init() {}

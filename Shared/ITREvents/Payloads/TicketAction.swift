@@ -49,13 +49,17 @@ public struct TicketAction: EventPayload {
     public var escalation: Escalation?
     /// Required for `merge`: the ticket this one is merged into.
     public var mergeInto: String?
-    /// Why (for `reopen`, `cancel`).
+    /// Why (for `reopen`, `cancel`; required for `reclassify`).
     public var reason: String?
+    /// Required for `reclassify`: the service type the ticket really has.
+    public var serviceType: ServiceType?
 
     public init(
         ticketId: String, action: TicketActionKind, actor: Actor, note: String? = nil, pauseReason: PauseReason? = nil,
-        resolution: Resolution? = nil, escalation: Escalation? = nil, mergeInto: String? = nil, reason: String? = nil
+        resolution: Resolution? = nil, escalation: Escalation? = nil, mergeInto: String? = nil, reason: String? = nil,
+        serviceType: ServiceType? = nil
     ) {
+        self.serviceType = serviceType
         self.ticketId = ticketId
         self.action = action
         self.actor = actor
@@ -81,6 +85,11 @@ public struct TicketAction: EventPayload {
         case .escalate where escalation == nil: v.add("data.escalation", .missing, "escalate carries the escalation")
         case .merge where mergeInto == nil: v.add("data.mergeInto", .missing, "merge names the target ticket")
         case .merge where mergeInto == ticketId: v.add("data.mergeInto", .inconsistent, "cannot merge into itself")
+        case .reclassify:
+            if serviceType == nil { v.add("data.serviceType", .missing, "reclassify names the new service type") }
+            if (reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                v.add("data.reason", .missing, "reclassify says why (the reason is kept with the labelled example)")
+            }
         default: break
         }
         if let r = resolution {

@@ -2,9 +2,33 @@ import Foundation
 
 // The ticket's lifecycle events published by itr-router.
 
-/// `itr.ticket.classified`: service type, impact x urgency → priority, contract package.
+/// `itr.ticket.classified`: service type, impact x urgency → priority, contract package, and what
+/// decided the service type: an explicit-signal rule, the trained model (its version, confidence
+/// and runner-up; `needsTriage` when it was not sure enough) or the service desk's `reclassify`
+/// (again for the same ticket, with the previous type and the reason).
 public struct TicketClassified: EventPayload {
     public static let eventType = EventType.ticketClassified
+
+    /// Who decided the service type.
+    public enum Decider: String, Codable, Sendable, Hashable, CaseIterable {
+        case rule, model, desk
+    }
+
+    /// The model's decision.
+    public struct ModelDecision: Codable, Sendable, Hashable {
+        public var version: String
+        /// Probability of the chosen service type, 0...1.
+        public var confidence: Double
+        public var runnerUp: ServiceType?
+        public var runnerUpConfidence: Double?
+
+        public init(version: String, confidence: Double, runnerUp: ServiceType? = nil, runnerUpConfidence: Double? = nil) {
+            self.version = version
+            self.confidence = confidence
+            self.runnerUp = runnerUp
+            self.runnerUpConfidence = runnerUpConfidence
+        }
+    }
 
     public var ticketId: String
     public var serviceType: ServiceType
@@ -14,13 +38,26 @@ public struct TicketClassified: EventPayload {
     /// The customer's contract package (e.g. `gold-24x7`); absent for unknown accounts.
     public var contractPackage: String?
     public var account: String?
-    /// The classification rule that matched and the version of the rule set.
+    /// The classification rule that matched (the model step's id, e.g. `st.model`, for a model
+    /// decision; `action.reclassify` for the desk's) and the version of the rule set.
     public var ruleId: String
     public var rulesVersion: String
+    /// Absent in events of earlier versions (read as `rule`).
+    public var decidedBy: Decider?
+    /// With `decidedBy` = `model`.
+    public var model: ModelDecision?
+    /// The model was below the configured confidence: the ticket went to the triage group.
+    public var needsTriage: Bool?
+    /// With `decidedBy` = `desk`: the type before, the reason and who.
+    public var previousServiceType: ServiceType?
+    public var reason: String?
+    public var actor: Actor?
 
     public init(
         ticketId: String, serviceType: ServiceType, impact: Impact, urgency: Urgency, priority: Priority,
-        contractPackage: String? = nil, account: String? = nil, ruleId: String, rulesVersion: String
+        contractPackage: String? = nil, account: String? = nil, ruleId: String, rulesVersion: String,
+        decidedBy: Decider? = nil, model: ModelDecision? = nil, needsTriage: Bool? = nil,
+        previousServiceType: ServiceType? = nil, reason: String? = nil, actor: Actor? = nil
     ) {
         self.ticketId = ticketId
         self.serviceType = serviceType
@@ -31,6 +68,12 @@ public struct TicketClassified: EventPayload {
         self.account = account
         self.ruleId = ruleId
         self.rulesVersion = rulesVersion
+        self.decidedBy = decidedBy
+        self.model = model
+        self.needsTriage = needsTriage
+        self.previousServiceType = previousServiceType
+        self.reason = reason
+        self.actor = actor
     }
 
     public func validate(limits: ReportLimits, now: Date) -> [ValidationProblem] {
@@ -40,6 +83,21 @@ public struct TicketClassified: EventPayload {
         v.optional(account, "data.account")
         v.required(ruleId, "data.ruleId")
         v.required(rulesVersion, "data.rulesVersion")
+        v.optional(reason, "data.reason", max: limits.maxDescriptionLength)
+        if let model {
+            v.required(model.version, "data.model.version")
+            if !(0...1).contains(model.confidence) {
+                v.add("data.model.confidence", .outOfRange, "a probability is between 0 and 1")
+            }
+            if let runner = model.runnerUpConfidence, !(0...1).contains(runner) {
+                v.add("data.model.runnerUpConfidence", .outOfRange, "a probability is between 0 and 1")
+            }
+        }
+        if decidedBy == .model && model == nil { v.add("data.model", .missing, "a model decision carries the model") }
+        if decidedBy == .desk && previousServiceType == nil {
+            v.add("data.previousServiceType", .missing, "a desk reclassification names the previous type")
+        }
+        actor?.validate("data.actor", &v)
         return v.problems
     }
 }

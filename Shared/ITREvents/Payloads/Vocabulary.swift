@@ -87,6 +87,9 @@ public enum CloseReason: String, Codable, Sendable, Hashable, CaseIterable {
 /// What a service-desk action does to a ticket.
 public enum TicketActionKind: String, Codable, Sendable, Hashable, CaseIterable {
     case acknowledge, note, pause, resume, resolve, confirm, reopen, escalate, cancel, merge
+    /// The desk corrects the service type (re-grades, re-plans the clocks, re-assigns; stored as a
+    /// labelled example for the classifier).
+    case reclassify
 }
 
 /// Why a ticket's SLA clock is paused.

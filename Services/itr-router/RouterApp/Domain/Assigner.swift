@@ -10,6 +10,7 @@ public struct Assignment: Sendable, Hashable, Codable {
 
 /// Assignment by service type, product line and region: ordered rules, first match wins.
 public struct Assigner: Sendable {
+    public static let triageRuleId = "assign.triage"
     public let rules: AssignmentSection
     public let rulesVersion: String
     /// Each group rule's keywords, prepared once.
@@ -25,11 +26,17 @@ public struct Assigner: Sendable {
         self.init(rules: bundle.assignment, rulesVersion: bundle.rulesVersion)
     }
 
-    public func assign(_ facts: ReportFacts, serviceType: ServiceType) -> Assignment {
-        assign(PreparedFacts(facts), serviceType: serviceType)
+    public func assign(_ facts: ReportFacts, serviceType: ServiceType, needsTriage: Bool = false) -> Assignment {
+        assign(PreparedFacts(facts), serviceType: serviceType, needsTriage: needsTriage)
     }
 
-    func assign(_ facts: PreparedFacts, serviceType: ServiceType) -> Assignment {
+    /// A ticket waiting for triage goes to the triage group (`assignment.yaml` `triage`), not to
+    /// the group of a service type nobody is sure of.
+    func assign(_ facts: PreparedFacts, serviceType: ServiceType, needsTriage: Bool = false) -> Assignment {
+        if needsTriage {
+            let target = rules.triageTarget
+            return Assignment(group: target.group, tier: target.tier, ruleId: Self.triageRuleId, rulesVersion: rulesVersion)
+        }
         for (index, rule) in rules.groupRules.enumerated()
         where RuleMatcher.matches(rule.when, keywords[index], facts, serviceType: serviceType) {
             return Assignment(group: rule.outcome.group, tier: rule.outcome.tier, ruleId: rule.id, rulesVersion: rulesVersion)

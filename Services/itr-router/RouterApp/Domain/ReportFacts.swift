@@ -1,7 +1,7 @@
 import ITRConfig
 
 /// The fields of a report the rules look at.
-public struct ReportFacts: Sendable, Hashable {
+public struct ReportFacts: Sendable, Hashable, Codable {
     public var title: String
     public var description: String
     public var categoryHint: String?

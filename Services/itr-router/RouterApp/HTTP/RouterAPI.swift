@@ -13,7 +13,10 @@ import ServiceKit
 ///   `ce-source` header's source (default `/service-desk/http`). `ce-id` or `Idempotency-Key`
 ///   makes a retry safe (same id = same effect once). 200 with the ticket view; 400 invalid body;
 ///   404 unknown ticket; 409 (or 422 for unknown values) problem+json naming the refusal code;
-/// - `GET /v1/service-levels` → ``ServiceLevelReport``.
+/// - `GET /v1/service-levels` → ``ServiceLevelReport``;
+/// - `GET /v1/classifier` → ``ClassifierView`` (the service-type model in force);
+/// - `GET /v1/classifier/corrections[?after=SEQ]` → the desk's `reclassify` corrections as labelled
+///   JSONL (`application/x-ndjson`), what `itrctl classifier train` adds to the corpus.
 public struct RouterAPI: Sendable {
     public static let defaultActionSource = "/service-desk/http"
 
@@ -45,6 +48,18 @@ public struct RouterAPI: Sendable {
                 throw ProblemDetails.notFound("no ticket \(id)")
             }
             return try Self.json(view)
+        }
+        router.get("/v1/classifier") { _, _ in
+            try Self.json(ClassifierView(self.rules.current))
+        }
+        router.get("/v1/classifier/corrections") { request, _ in
+            let after = Int64(request.uri.queryParameters.get("after") ?? "0") ?? -1
+            guard after >= 0 else { throw ProblemDetails.badRequest("after must be a sequence number (a whole number >= 0)") }
+            let corrections = try await self.store.pool.read { db in try TicketRepository.corrections(db, after: after) }
+            var headers = HTTPFields()
+            headers[.contentType] = "application/x-ndjson; charset=utf-8"
+            let body = corrections.map { $0.jsonLine + "\n" }.joined()
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
         }
         router.post("/v1/tickets/:id/actions") { request, context in
             try await self.postAction(request, id: try context.parameters.require("id"))

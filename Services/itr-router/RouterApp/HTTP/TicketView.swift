@@ -60,6 +60,13 @@ public struct TicketView: Sendable, Codable {
     public var tier: String?
     public var group: String?
     public var serviceType: ServiceType?
+    /// What decided the service type: `rule`, `model` (with `modelVersion` and `confidence`) or
+    /// `desk`; absent for tickets opened before it was recorded.
+    public var classifiedBy: String?
+    public var modelVersion: String?
+    public var confidence: Double?
+    /// The model was not sure: waiting for the triage group to confirm or reclassify.
+    public var needsTriage: Bool
     public var priority: Priority?
     public var account: String
     public var contractPackage: String?
@@ -91,6 +98,7 @@ public struct TicketView: Sendable, Codable {
         }
         var pendingReason: String?
         if case .pending(let reason) = ticket.lifecycle.state { pendingReason = reason.rawValue }
+        let (_, decision) = try TicketRepository.classificationInputs(db, id: id)
         let ola = clocks.ola.map {
             OLAStintView(
                 tier: $0.tier, budgetSeconds: $0.clock.target, elapsedSeconds: $0.clock.elapsed, dueAt: $0.clock.dueAt,
@@ -99,7 +107,9 @@ public struct TicketView: Sendable, Codable {
         }
         return TicketView(
             ticketId: ticket.id, state: ticket.lifecycle.state.name, pendingReason: pendingReason, tier: ticket.lifecycle.tier,
-            group: ticket.lifecycle.group, serviceType: ticket.lifecycle.serviceType, priority: ticket.lifecycle.priority,
+            group: ticket.lifecycle.group, serviceType: ticket.lifecycle.serviceType,
+            classifiedBy: decision?.by.rawValue, modelVersion: decision?.modelVersion, confidence: decision?.confidence,
+            needsTriage: ticket.needsTriage, priority: ticket.lifecycle.priority,
             account: ticket.account, contractPackage: ticket.contractPackage, contractId: ticket.contractId,
             product: ticket.product, summary: ticket.summary, openedAt: ticket.openedAt, reopenCount: ticket.reopenCount,
             problem: problem,

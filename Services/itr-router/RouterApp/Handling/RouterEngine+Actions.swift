@@ -125,6 +125,18 @@ extension RouterEngine {
             _ = try apply(.cancel(reason: reason))
             let event = TicketClosed(ticketId: ticket.id, reason: .cancelled, closedAt: at, note: reason)
             events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+        case .reclassify:
+            let (classification, assigned, correction) = try reclassify(db, &ticket, action, at: at, by: by, cause: cause)
+            let event = Self.classifiedEvent(
+                ticket, classification, previous: correction.fromType, reason: correction.reason, actor: action.actor)
+            events.append { db, engine in
+                try TicketRepository.saveClassification(db, ticket)
+                try TicketRepository.saveCorrection(db, correction)
+                try engine.emit(db, event, cause: cause, correlation: event.ticketId)
+            }
+            if let assigned {
+                events.append { db, engine in try engine.emit(db, assigned, cause: cause, correlation: assigned.ticketId) }
+            }
         case .merge:
             let target = action.mergeInto ?? ""
             guard target != ticket.id else {
@@ -141,6 +153,105 @@ extension RouterEngine {
         for event in events { try event(db, &self) }
         return ticket
     }
+
+    /// The desk's `reclassify`: the new service type re-grades the report (impact, urgency →
+    /// priority, so the SLA targets and the due moments follow at the save), re-assigns it when it
+    /// is still at its starting tier and not waiting (a new OLA stint for the new group), clears
+    /// `needs-triage`, and keeps the correction as a labelled example. The same type is accepted
+    /// only to confirm a ticket waiting for triage.
+    mutating func reclassify(
+        _ db: Database, _ ticket: inout TicketRecord, _ action: ITREvents.TicketAction, at: Date, by: String, cause: Cause
+    ) throws -> (Classification, TicketAssigned?, ClassifierCorrection) {
+        guard let newType = action.serviceType else {
+            throw ActionRefusal(code: "missing-service-type", message: "reclassify names the new service type", status: 422)
+        }
+        let reason = (action.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else {
+            throw ActionRefusal(code: "missing-reason", message: "reclassify says why", status: 422)
+        }
+        try requireOpen(ticket)
+        let previous = ticket.lifecycle.serviceType
+        if previous == newType && !ticket.needsTriage {
+            throw ActionRefusal(
+                code: "same-service-type", message: "the ticket is already \(newType.rawValue) (and not waiting for triage)")
+        }
+        let version = rules.version
+        let ruleId = Self.reclassifyRuleId
+        let (stored, before) = try TicketRepository.classificationInputs(db, id: ticket.id)
+        let facts = stored ?? ReportFacts(
+            title: ticket.summary, alarmCode: ticket.alarmCode, productLine: ticket.productLine, model: ticket.model,
+            version: ticket.version, component: ticket.component, region: ticket.region)
+        let prepared = PreparedFacts(facts)
+        let decision = ServiceTypeDecision(by: .desk, ruleId: ruleId)
+        let classification = rules.classifier.grade(prepared, serviceType: newType, decision: decision)
+
+        var lifecycle = ticket.lifecycle
+        let transition: TicketLifecycle.Transition
+        do {
+            transition = try lifecycle.apply(
+                .classify(serviceType: newType, priority: classification.priority, ruleId: ruleId, rulesVersion: version),
+                at: at)
+        } catch {
+            throw ActionRefusal(error)
+        }
+        ticket.lifecycle = lifecycle
+        let from = previous?.rawValue ?? "-"
+        ticket.record(
+            transition, ruleId: ruleId, rulesVersion: version, causeId: cause.id,
+            detail: "reclassified \(from) → \(newType.rawValue): \(reason); impact \(classification.impact) x urgency \(classification.urgency) → \(classification.priority.rawValue) (priority matrix); \(by)")
+        ticket.decide(
+            "impact", at: at, detail: "impact \(classification.impact)", ruleId: classification.impactRuleId,
+            rulesVersion: version, causeId: cause.id)
+        ticket.decide(
+            "urgency", at: at, detail: "urgency \(classification.urgency)", ruleId: classification.urgencyRuleId,
+            rulesVersion: version, causeId: cause.id)
+        ticket.impact = classification.impact
+        ticket.urgency = classification.urgency
+        ticket.isIncident = newType == .hardwareFault || newType == .softwareFault
+        ticket.fingerprint = ticket.isIncident ? IncidentFingerprint(facts, synonyms: rules.symptomSynonyms).key : nil
+        let wasWaiting = ticket.needsTriage
+        ticket.needsTriage = false
+        ticket.decision = decision
+
+        // Re-assigned while it is still at its first tier (an escalated ticket keeps its tier and
+        // group) and not pending (assigning would resume it).
+        var assignedEvent: TicketAssigned?
+        let assignment = rules.assigner.assign(prepared, serviceType: newType)
+        var isPending = false
+        if case .pending = ticket.lifecycle.state { isPending = true }
+        if ticket.escalationCount > 0 || isPending {
+            ticket.decide(
+                "assignment-kept", at: at,
+                detail: "stays with \(ticket.lifecycle.group ?? "-") at \(ticket.lifecycle.tier ?? "-") (\(isPending ? "pending" : "escalated")); rule \(assignment.ruleId) would start it with \(assignment.group)",
+                ruleId: ruleId, rulesVersion: version, causeId: cause.id)
+        } else if assignment.group != ticket.lifecycle.group || assignment.tier != ticket.lifecycle.tier || wasWaiting {
+            var lifecycle = ticket.lifecycle
+            let assigned: TicketLifecycle.Transition
+            do {
+                assigned = try lifecycle.apply(.assign(tier: assignment.tier, group: assignment.group), at: at)
+            } catch {
+                throw ActionRefusal(error)
+            }
+            ticket.lifecycle = lifecycle
+            ticket.record(
+                assigned, ruleId: assignment.ruleId, rulesVersion: version, causeId: cause.id,
+                detail: "group \(assignment.group), tier \(assignment.tier) (after reclassification)")
+            let clocks = ticket.clocks(rules: rules, now: at)
+            let budget = rules.olaBudgets(priority: classification.priority)[assignment.tier] ?? 0
+            assignedEvent = TicketAssigned(
+                ticketId: ticket.id, group: assignment.group, tier: Tier(rawValue: assignment.tier) ?? .l1,
+                priority: classification.priority, olaDueAt: clocks.currentStint?.clock.dueAt,
+                olaBudgetMinutes: budget >= 60 ? Int(budget / 60) : nil,
+                reason: "rule \(assignment.ruleId) after reclassification")
+        }
+        let correction = ClassifierCorrection(
+            ticketId: ticket.id, at: at, title: facts.title, description: facts.description.isEmpty ? nil : facts.description,
+            fromType: previous, toType: newType, decidedBy: before?.by, modelVersion: before?.modelVersion,
+            confidence: before?.confidence, actor: action.actor.id, reason: reason, causeId: cause.id)
+        return (classification, assignedEvent, correction)
+    }
+
+    static let reclassifyRuleId = "action.reclassify"
 
     func requireOpen(_ ticket: TicketRecord) throws {
         switch ticket.lifecycle.state {

@@ -85,7 +85,9 @@ public struct RouterEngine {
             severity: opened.severity?.alarm ?? opened.severity?.reported, region: contract.region)
         let prepared = PreparedFacts(facts)
         let classification = rules.classifier.classify(prepared)
-        let assignment = rules.assigner.assign(prepared, serviceType: classification.serviceType)
+        let decision = classification.decision
+        let assignment = rules.assigner.assign(
+            prepared, serviceType: classification.serviceType, needsTriage: decision.needsTriage)
         let isIncident = classification.serviceType == .hardwareFault || classification.serviceType == .softwareFault
         let fingerprint = isIncident ? IncidentFingerprint(facts, synonyms: rules.symptomSynonyms) : nil
 
@@ -103,6 +105,9 @@ public struct RouterEngine {
                 detail: "report \(opened.reportId) from \(opened.sourceSystem) via \(opened.channel.rawValue)",
                 causeId: cause.id)],
             storedLogCount: 0, isStored: false)
+        ticket.needsTriage = decision.needsTriage
+        ticket.reportFacts = facts
+        ticket.decision = decision
         let at = factTime(ticket, preferred: opened.openedAt)
         ticket.decide(
             "contract", at: at,
@@ -121,7 +126,13 @@ public struct RouterEngine {
                 ruleId: classification.serviceTypeRuleId, rulesVersion: version), at: at)
         ticket.record(
             classified, ruleId: classification.serviceTypeRuleId, rulesVersion: version, causeId: cause.id,
-            detail: "\(classification.serviceType.rawValue); impact \(classification.impact) x urgency \(classification.urgency) → \(classification.priority.rawValue) (priority matrix)")
+            detail: "\(classification.serviceType.rawValue) by \(decision.summary); impact \(classification.impact) x urgency \(classification.urgency) → \(classification.priority.rawValue) (priority matrix)")
+        if decision.needsTriage {
+            ticket.decide(
+                "needs-triage", at: at,
+                detail: "the model is \(Int(((decision.confidence ?? 0) * 100).rounded()))% sure (below \(Int(((rules.classifier.rules.model?.minConfidence ?? 0) * 100).rounded()))%): the triage group confirms or reclassifies",
+                ruleId: decision.ruleId, rulesVersion: version, causeId: cause.id)
+        }
         let assigned = try ticket.lifecycle.apply(.assign(tier: assignment.tier, group: assignment.group), at: at)
         ticket.record(
             assigned, ruleId: assignment.ruleId, rulesVersion: version, causeId: cause.id,
@@ -167,14 +178,7 @@ public struct RouterEngine {
         }
 
         let clocks = try save(db, &ticket, cause: cause)
-        try emit(
-            db,
-            TicketClassified(
-                ticketId: ticket.id, serviceType: classification.serviceType, impact: Self.impact(classification.impact),
-                urgency: Self.urgency(classification.urgency), priority: classification.priority,
-                contractPackage: contract.package, account: opened.account, ruleId: classification.serviceTypeRuleId,
-                rulesVersion: version),
-            cause: cause, correlation: ticket.id)
+        try emit(db, Self.classifiedEvent(ticket, classification), cause: cause, correlation: ticket.id)
         let budget = rules.olaBudgets(priority: classification.priority)[assignment.tier] ?? 0
         try emit(
             db,
@@ -242,6 +246,31 @@ public struct RouterEngine {
     }
 
     // MARK: Helpers
+
+    /// `itr.ticket.classified` for a classification of `ticket` (at opening or by `reclassify`).
+    static func classifiedEvent(
+        _ ticket: TicketRecord, _ classification: Classification, previous: ServiceType? = nil, reason: String? = nil,
+        actor: Actor? = nil
+    ) -> TicketClassified {
+        let decision = classification.decision
+        let model = decision.by == .model
+            ? decision.modelVersion.map {
+                TicketClassified.ModelDecision(
+                    version: $0, confidence: decision.confidence ?? 0, runnerUp: decision.runnerUp,
+                    runnerUpConfidence: decision.runnerUpConfidence)
+            } : nil
+        let decider: TicketClassified.Decider = switch decision.by {
+        case .rule: .rule
+        case .model: .model
+        case .desk: .desk
+        }
+        return TicketClassified(
+            ticketId: ticket.id, serviceType: classification.serviceType, impact: impact(classification.impact),
+            urgency: urgency(classification.urgency), priority: classification.priority,
+            contractPackage: ticket.contractPackage, account: ticket.account, ruleId: classification.serviceTypeRuleId,
+            rulesVersion: classification.rulesVersion, decidedBy: decider, model: model,
+            needsTriage: decision.needsTriage ? true : nil, previousServiceType: previous, reason: reason, actor: actor)
+    }
 
     static func impact(_ level: Int) -> Impact {
         switch level {

@@ -150,5 +150,34 @@ public enum RouterSchema {
                     INSERT INTO router_counters (key, value) VALUES ('events_emitted', 0);
                     """)
         }
+        migrator.registerMigration("itr-router-v4") { db in
+            // Classification by the model: the triage flag, what the classification read (so the
+            // desk's `reclassify` re-grades on the report), and the desk's corrections, kept as
+            // labelled examples for `itrctl classifier train` (GET /v1/classifier/corrections).
+            try db.execute(
+                sql: """
+                    ALTER TABLE tickets ADD COLUMN needs_triage INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE tickets ADD COLUMN report_facts TEXT;
+                    ALTER TABLE tickets ADD COLUMN classified_by TEXT;
+                    ALTER TABLE tickets ADD COLUMN model_version TEXT;
+                    ALTER TABLE tickets ADD COLUMN model_confidence REAL;
+                    CREATE INDEX tickets_needs_triage ON tickets (opened_at) WHERE needs_triage = 1;
+                    CREATE TABLE classifier_corrections (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        ticket_id TEXT NOT NULL,
+                        at REAL NOT NULL,
+                        title TEXT NOT NULL,
+                        description TEXT,
+                        from_type TEXT,
+                        to_type TEXT NOT NULL,
+                        decided_by TEXT,
+                        model_version TEXT,
+                        confidence REAL,
+                        actor TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        cause_id TEXT
+                    );
+                    """)
+        }
     }
 }

@@ -50,8 +50,9 @@ public struct TicketLogEntry: Sendable, Hashable, Codable {
 /// from the stored facts) and its history. Clocks are never stored as truth: they are computed
 /// from the history and the rules in force.
 ///
-/// The report's facts, the contract and the first classification are fixed when the ticket opens
-/// (`let`): a save updates only the columns that can change.
+/// The report's facts and the contract are fixed when the ticket opens (`let`); the grading
+/// (impact, urgency), the incident flag and fingerprint change only by the desk's `reclassify`
+/// (``TicketRepository/saveClassification(_:_:)``): a save updates only the columns that can change.
 public struct TicketRecord: Sendable {
     public let id: String
     public let account: String
@@ -64,13 +65,13 @@ public struct TicketRecord: Sendable {
     public let component: String?
     public let alarmCode: String?
     public let summary: String
-    public let isIncident: Bool
-    public let fingerprint: String?
+    public internal(set) var isIncident: Bool
+    public internal(set) var fingerprint: String?
     public var problemId: String?
     public let openedAt: Date
     public let firstTier: String?
-    public let impact: Int?
-    public let urgency: Int?
+    public internal(set) var impact: Int?
+    public internal(set) var urgency: Int?
     public var reopenCount: Int
     public var escalationCount: Int
     public var hierarchicalCount: Int
@@ -79,6 +80,14 @@ public struct TicketRecord: Sendable {
     /// How many entries of `log` are already stored.
     var storedLogCount: Int
     var isStored: Bool
+    /// The model was not sure of the service type: the ticket waits for the triage group to
+    /// confirm or correct it (`reclassify` clears it).
+    public internal(set) var needsTriage = false
+    /// What classification and grading read, stored at opening (so `reclassify` re-grades on the
+    /// report itself); nil when loaded (see ``TicketRepository/reportFacts(_:id:)``).
+    var reportFacts: ReportFacts?
+    /// What decided the service type (stored with the row; nil when loaded).
+    var decision: ServiceTypeDecision?
 
     public var facts: [TicketHistoryEntry] {
         log.compactMap { entry in entry.fact.map { TicketHistoryEntry(at: entry.at, fact: $0) } }

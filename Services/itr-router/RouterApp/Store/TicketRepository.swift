@@ -35,7 +35,7 @@ public enum TicketRepository {
                 sql: """
                     SELECT account, contract_package, contract_id, region, product_line, model, version, component,
                         alarm_code, summary, is_incident, fingerprint, problem_id, opened_at, first_tier, impact, urgency,
-                        reopen_count, escalation_count, hierarchical_count
+                        reopen_count, escalation_count, hierarchical_count, needs_triage
                     FROM tickets WHERE id = ?
                     """),
             arguments: [id])
@@ -67,13 +67,85 @@ public enum TicketRepository {
             throw StorageError(description: "ticket \(id): stored history does not replay: \(error)")
         }
         let openedAt: Double = row[13]
-        return TicketRecord(
+        var ticket = TicketRecord(
             id: id, account: row[0], contractPackage: row[1], contractId: row[2], region: row[3], productLine: row[4],
             model: row[5], version: row[6], component: row[7], alarmCode: row[8], summary: row[9], isIncident: row[10],
             fingerprint: row[11], problemId: row[12], openedAt: Date(timeIntervalSince1970: openedAt), firstTier: row[14],
             impact: row[15], urgency: row[16], reopenCount: row[17], escalationCount: row[18],
             hierarchicalCount: row[19], lifecycle: lifecycle, log: log, storedLogCount: log.count,
             isStored: true)
+        ticket.needsTriage = row[20]
+        return ticket
+    }
+
+    /// What the ticket's classification read when it opened (nil for tickets stored before
+    /// they were kept) and what decided its service type.
+    public static func classificationInputs(_ db: Database, id: String) throws -> (ReportFacts?, ServiceTypeDecision?) {
+        guard let row = try Row.fetchOne(
+            db, sql: "SELECT report_facts, classified_by, model_version, model_confidence FROM tickets WHERE id = ?",
+            arguments: [id])
+        else { return (nil, nil) }
+        let text: String? = row[0]
+        let facts = try text.map { try JSONDecoder().decode(ReportFacts.self, from: Data($0.utf8)) }
+        let by: String? = row[1]
+        let decision = by.flatMap(ServiceTypeDecision.Decider.init(rawValue:)).map {
+            ServiceTypeDecision(by: $0, ruleId: "", modelVersion: row[2], confidence: row[3])
+        }
+        return (facts, decision)
+    }
+
+    /// Writes what a `reclassify` changes beyond the lifecycle: the grading, the incident flag
+    /// and fingerprint, the triage flag and what decided.
+    public static func saveClassification(_ db: Database, _ ticket: TicketRecord) throws {
+        try db.execute(
+            sql: """
+                UPDATE tickets SET impact = ?, urgency = ?, is_incident = ?, fingerprint = ?, needs_triage = ?,
+                    classified_by = ?, model_version = ?, model_confidence = ?
+                WHERE id = ?
+                """,
+            arguments: [
+                ticket.impact, ticket.urgency, ticket.isIncident, ticket.fingerprint, ticket.needsTriage,
+                ticket.decision?.by.rawValue, ticket.decision?.modelVersion, ticket.decision?.confidence, ticket.id,
+            ])
+    }
+
+    /// Keeps a desk correction as a labelled example (`GET /v1/classifier/corrections`).
+    public static func saveCorrection(_ db: Database, _ correction: ClassifierCorrection) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO classifier_corrections (
+                    ticket_id, at, title, description, from_type, to_type, decided_by, model_version, confidence, actor,
+                    reason, cause_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                correction.ticketId, correction.at.timeIntervalSince1970, correction.title, correction.description,
+                correction.fromType?.rawValue, correction.toType.rawValue, correction.decidedBy?.rawValue,
+                correction.modelVersion, correction.confidence, correction.actor, correction.reason, correction.causeId,
+            ])
+    }
+
+    /// The stored corrections, oldest first, from sequence number `after` (exclusive).
+    public static func corrections(_ db: Database, after: Int64 = 0, limit: Int = 100_000) throws -> [ClassifierCorrection] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT seq, ticket_id, at, title, description, from_type, to_type, decided_by, model_version, confidence,
+                    actor, reason, cause_id
+                FROM classifier_corrections WHERE seq > ? ORDER BY seq LIMIT ?
+                """,
+            arguments: [after, limit]
+        ).map { row in
+            let at: Double = row[2]
+            let from: String? = row[5]
+            let to: String = row[6]
+            let by: String? = row[7]
+            return ClassifierCorrection(
+                seq: row[0], ticketId: row[1], at: Date(timeIntervalSince1970: at), title: row[3], description: row[4],
+                fromType: from.flatMap(ServiceType.init(rawValue:)), toType: ServiceType(rawValue: to) ?? .softwareOperation,
+                decidedBy: by.flatMap(ServiceTypeDecision.Decider.init(rawValue:)), modelVersion: row[8], confidence: row[9],
+                actor: row[10], reason: row[11], causeId: row[12])
+        }
     }
 
     /// The instant a ticket's stored state describes: its last history line (facts take the time
@@ -157,8 +229,9 @@ public enum TicketRepository {
                         contract_package, contract_id, region, product_line, model, version, component, alarm_code, summary,
                         is_incident, fingerprint, problem_id, opened_at, acknowledged_at, response_seconds,
                         resolution_seconds, resolved_at, closed_at, close_reason, reopen_count, escalation_count,
-                        hierarchical_count, resolution_code, quality_responsibility, response_met, resolution_met, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        hierarchical_count, resolution_code, quality_responsibility, response_met, resolution_met, updated_at,
+                        needs_triage, report_facts, classified_by, model_version, model_confidence)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(arguments: [
                 ticket.id, stateName(lifecycle.state), lifecycle.tier, lifecycle.group, ticket.firstTier,
@@ -168,7 +241,9 @@ public enum TicketRepository {
                 ticket.openedAt.timeIntervalSince1970, acknowledged, responseSeconds, resolutionSeconds,
                 resolvedAt?.timeIntervalSince1970, closedAt?.timeIntervalSince1970, closeReason, ticket.reopenCount,
                 ticket.escalationCount, ticket.hierarchicalCount, resolutionCode, responsibility, met(sla.response),
-                met(sla.resolution), now.timeIntervalSince1970,
+                met(sla.resolution), now.timeIntervalSince1970, ticket.needsTriage,
+                try ticket.reportFacts.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) },
+                ticket.decision?.by.rawValue, ticket.decision?.modelVersion, ticket.decision?.confidence,
             ])
         }
 
