@@ -106,15 +106,15 @@ let package = Package(
         .target(name: "ITRTestSupport", dependencies: ["AMQPClient", "ITREvents"], path: "Tests/TestSupport"),
         .testTarget(name: "AMQPClientTests", dependencies: ["ITRTestSupport", "AMQPClient"], path: "Tests/AMQPClientTests"),
         .testTarget(name: "ITREventsTests", dependencies: ["ITRTestSupport", "ITREvents", "AMQPClient"], path: "Tests/ITREventsTests"),
-        .testTarget(name: "ITRConfigTests", dependencies: ["ITRConfig"], path: "Tests/ITRConfigTests"),
+        .testTarget(name: "ITRConfigTests", dependencies: ["ITRConfig", "TextClassifier"], path: "Tests/ITRConfigTests"),
         .testTarget(name: "TextClassifierTests", dependencies: ["TextClassifier"], path: "Tests/TextClassifierTests"),
         .testTarget(name: "ServiceKitTests", dependencies: ["ITRTestSupport", "ServiceKit", .product(name: "HummingbirdTesting", package: "hummingbird")], path: "Tests/ServiceKitTests"),
         .testTarget(name: "IntakeTests", dependencies: ["ITRTestSupport", "IntakeApp"], path: "Tests/IntakeTests"),
-        .testTarget(name: "RouterTests", dependencies: ["ITRTestSupport", "RouterApp"], path: "Tests/RouterTests"),
+        .testTarget(name: "RouterTests", dependencies: ["ITRTestSupport", "RouterApp", "TextClassifier"], path: "Tests/RouterTests"),
         .testTarget(name: "LTCTests", dependencies: ["ITRTestSupport", "LTCApp"], path: "Tests/LTCTests"),
         .testTarget(name: "IPDTests", dependencies: ["ITRTestSupport", "IPDApp"], path: "Tests/IPDTests"),
         .testTarget(
-            name: "ITRCtlTests", dependencies: ["ITRTestSupport", "ITRCtlKit", "ITREvents", "AMQPClient", .product(name: "Yams", package: "Yams")],
+            name: "ITRCtlTests", dependencies: ["ITRTestSupport", "ITRCtlKit", "ITREvents", "AMQPClient", "TextClassifier", .product(name: "Yams", package: "Yams")],
             path: "Tests/ITRCtlTests"),
         .testTarget(name: "SystemTests", dependencies: ["ITRTestSupport", "ITREvents", "AMQPClient"], path: "Tests/SystemTests"),
     ]

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import ITRConfig
+import ITRTestSupport
+import TextClassifier
 @testable import RouterApp
 
 /// The shipped configuration (deploy/config), found from this source file.
@@ -11,44 +13,110 @@ let shippedBundle: ConfigBundle = {
 }()
 
 @Suite struct ClassifierTests {
-    let classifier = Classifier(shippedBundle)
+    static let rules = try! shippedRules()
+    let classifier = ClassifierTests.rules.classifier
 
     struct Row: Sendable, CustomStringConvertible {
         var facts: ReportFacts
         var serviceType: ServiceType
-        var ruleId: String
+        /// nil: the model decides.
+        var ruleId: String?
         var description: String { facts.title }
     }
 
-    static let rows: [Row] = [
-        Row(facts: ReportFacts(title: "核心路由器宕机，我们要投诉", description: "第三次了"), serviceType: .complaint, ruleId: "st.complaint.keywords"),
-        Row(facts: ReportFacts(title: "Formal complaint: router down again"), serviceType: .complaint, ruleId: "st.complaint.keywords"),
+    /// Explicit signals: deterministic rules that win over the model.
+    static let ruleRows: [Row] = [
         Row(facts: ReportFacts(title: "Board alarm", channel: "monitoring", alarmCode: "HW-1021"), serviceType: .hardwareFault, ruleId: "st.alarm.hardware"),
         Row(facts: ReportFacts(title: "进程异常", channel: "Monitoring", alarmCode: "proc-0007"), serviceType: .softwareFault, ruleId: "st.alarm.software"),
-        Row(facts: ReportFacts(title: "HW alarm by phone", channel: "phone", alarmCode: "HW-1021"), serviceType: .softwareOperation, ruleId: "st.default"),
-        Row(facts: ReportFacts(title: "请开具2026年第一季度服务费发票"), serviceType: .nonTechnical, ruleId: "st.non-technical.keywords"),
-        Row(facts: ReportFacts(title: "Invoice for Q1 missing"), serviceType: .nonTechnical, ruleId: "st.non-technical.keywords"),
-        Row(facts: ReportFacts(title: "希望增加SRv6功能的需求"), serviceType: .newRequirement, ruleId: "st.requirement.keywords"),
-        Row(facts: ReportFacts(title: "Feature request: per-VRF telemetry"), serviceType: .newRequirement, ruleId: "st.requirement.keywords"),
-        Row(facts: ReportFacts(title: "电源模块故障，指示灯红色"), serviceType: .hardwareFault, ruleId: "st.hardware.keywords"),
-        Row(facts: ReportFacts(title: "Switch down after upgrade", description: "core dump found"), serviceType: .softwareFault, ruleId: "st.software.keywords"),
-        Row(facts: ReportFacts(title: "设备宕机"), serviceType: .softwareFault, ruleId: "st.software.keywords"),
-        Row(facts: ReportFacts(title: "如何配置BGP路由策略"), serviceType: .softwareOperation, ruleId: "st.operation.keywords"),
-        // Whole-word matching: "change" must not match "hang", "debug" not "bug".
-        Row(facts: ReportFacts(title: "Please change the debug level"), serviceType: .softwareOperation, ruleId: "st.default"),
         Row(facts: ReportFacts(title: "季度巡检安排", categoryHint: "maintenance"), serviceType: .preventiveMaintenance, ruleId: "st.maintenance.hint"),
-        // Precedence: the complaint hint wins over hardware keywords.
+        // Precedence: the complaint hint wins over a text the model reads as hardware.
         Row(facts: ReportFacts(title: "fan failure", categoryHint: "complaint"), serviceType: .complaint, ruleId: "st.complaint.hint"),
-        // Precedence: the hardware alarm rule comes before the software keywords.
-        Row(facts: ReportFacts(title: "device down", channel: "monitoring", alarmCode: "PWR-001"), serviceType: .hardwareFault, ruleId: "st.alarm.hardware"),
+        Row(facts: ReportFacts(title: "风扇故障", categoryHint: "投诉"), serviceType: .complaint, ruleId: "st.complaint.hint"),
+        // The hardware alarm rule wins over a text about software.
+        Row(facts: ReportFacts(title: "process crashed", channel: "monitoring", alarmCode: "PWR-001"), serviceType: .hardwareFault, ruleId: "st.alarm.hardware"),
+        Row(facts: ReportFacts(title: "How do I configure NTP?", categoryHint: "billing"), serviceType: .nonTechnical, ruleId: "st.hint.non-technical"),
     ]
 
-    @Test(arguments: rows)
-    func serviceTypePrecedence(_ row: Row) {
+    /// What no rule decides: the model, on reports written apart from its corpus (the issue's
+    /// examples among them), Chinese and English.
+    static let modelRows: [Row] = [
+        Row(facts: ReportFacts(title: "Fan module alarm and overheating"), serviceType: .hardwareFault),
+        Row(facts: ReportFacts(title: "Management service crashes after upgrade"), serviceType: .softwareFault),
+        Row(facts: ReportFacts(title: "打补丁后BGP邻居反复震荡"), serviceType: .softwareFault),
+        Row(facts: ReportFacts(title: "报表导出文件乱码"), serviceType: .softwareFault),
+        Row(facts: ReportFacts(title: "Request for product documentation"), serviceType: .nonTechnical),
+        Row(facts: ReportFacts(title: "索取产品资料"), serviceType: .nonTechnical),
+        Row(facts: ReportFacts(title: "Need support for IPv6 on the console"), serviceType: .newRequirement),
+        Row(facts: ReportFacts(title: "Require 40 more ports at branch site"), serviceType: .newRequirement),
+        Row(facts: ReportFacts(title: "Engineer arrived four hours late"), serviceType: .complaint),
+        Row(facts: ReportFacts(title: "核心路由器宕机，我们要投诉", description: "第三次了，工程师一直没解决"), serviceType: .complaint),
+        Row(facts: ReportFacts(title: "请开具2026年第一季度服务费发票"), serviceType: .nonTechnical),
+        Row(facts: ReportFacts(title: "电源模块故障，指示灯红色"), serviceType: .hardwareFault),
+        Row(facts: ReportFacts(title: "如何配置BGP路由策略"), serviceType: .softwareOperation),
+        // An alarm code on a phone report is not a monitoring alarm: the text decides.
+        Row(facts: ReportFacts(title: "Line card failed, board offline", channel: "phone", alarmCode: "SW-1021"), serviceType: .hardwareFault),
+        Row(facts: ReportFacts(title: "请安排下季度例行巡检"), serviceType: .preventiveMaintenance),
+    ]
+
+    @Test(arguments: ruleRows)
+    func explicitSignalsDecideByRule(_ row: Row) {
         let result = classifier.classify(row.facts)
         #expect(result.serviceType == row.serviceType)
         #expect(result.serviceTypeRuleId == row.ruleId)
+        #expect(result.decision.by == .rule && result.decision.modelVersion == nil && !result.decision.needsTriage)
         #expect(result.rulesVersion == shippedBundle.rulesVersion)
+    }
+
+    @Test(arguments: modelRows)
+    func theModelDecidesTheRest(_ row: Row) {
+        let result = classifier.classify(row.facts)
+        #expect(result.serviceType == row.serviceType)
+        #expect(result.serviceTypeRuleId == "st.model")
+        let decision = result.decision
+        #expect(decision.by == .model)
+        #expect(decision.modelVersion == Self.rules.modelVersion && decision.modelVersion != nil)
+        let confidence = decision.confidence ?? -1
+        #expect(confidence > 0 && confidence <= 1)
+        #expect(decision.runnerUp != nil && decision.runnerUp != result.serviceType)
+        #expect((decision.runnerUpConfidence ?? 2) <= confidence)
+        // Deterministic: the same model and text, the same decision.
+        #expect(classifier.classify(row.facts) == result)
+    }
+
+    @Test func rulesWinOverTheModel() {
+        let text = ReportFacts(title: "Power supply failed, red LED on PSU 2")
+        #expect(classifier.classify(text).serviceType == .hardwareFault)
+        var hinted = text
+        hinted.categoryHint = "complaint"
+        let result = classifier.classify(hinted)
+        #expect(result.serviceType == .complaint && result.decision.by == .rule)
+    }
+
+    @Test func belowTheThresholdTheTicketWaitsForTriage() throws {
+        var section = shippedBundle.classification
+        section.model?.minConfidence = 0.999
+        let strict = Classifier(rules: section, rulesVersion: "t", model: classifier.model)
+        let unsure = strict.classify(ReportFacts(title: "设备有问题，请尽快处理"))
+        #expect(unsure.decision.needsTriage)
+        #expect(unsure.decision.summary.contains("needs-triage"))
+        // Its type is the model's best guess, not the catch-all; its group is the triage group.
+        let assignment = Self.rules.assigner.assign(
+            ReportFacts(title: "设备有问题，请尽快处理"), serviceType: unsure.serviceType, needsTriage: true)
+        #expect(assignment.group == "service-desk-triage" && assignment.ruleId == Assigner.triageRuleId)
+        // With the shipped threshold a clear report is decided without triage.
+        #expect(!classifier.classify(ReportFacts(title: "Fan failure on chassis 2, red LED")).decision.needsTriage)
+        // Rules are never sent to triage.
+        #expect(!strict.classify(ReportFacts(title: "x", categoryHint: "complaint")).decision.needsTriage)
+    }
+
+    @Test func accuracyOnTheOutsideSet() throws {
+        // 210 reports written by a separate writer who never saw the corpus.
+        let path = TestEnvironment.packageRoot.appendingPathComponent("deploy/classifier/outside/outside.jsonl").path
+        let examples = try ExampleFile.read(path: path, labels: Set(ServiceType.allCases.map(\.rawValue)))
+        #expect(examples.count >= 200)
+        let model = try #require(classifier.model)
+        let evaluation = Evaluation.of(model, on: examples)
+        #expect(evaluation.accuracy >= 0.95, "\(evaluation.report(title: "outside", showMisses: 20))")
     }
 
     @Test func gradingFromUsersSitesSeverityAndKeywords() {

@@ -91,10 +91,13 @@ import Testing
                         && (keywords.isEmpty || keywords.contains { RuleMatcher.containsKeyword(text, $0) })
                 }?.id
             }
-            #expect(fast.serviceTypeRuleId == naive(rules.classifier.rules.serviceTypeRules, nil) ?? "builtin.default")
+            // What no rule decides, the model does (under its step's id).
+            #expect(fast.serviceTypeRuleId == naive(rules.classifier.rules.serviceTypeRules, nil) ?? "st.model")
+            #expect((fast.decision.by == .model) == (naive(rules.classifier.rules.serviceTypeRules, nil) == nil))
             #expect(fast.impactRuleId == naive(rules.classifier.rules.impactRules, fast.serviceType) ?? "builtin.default")
             #expect(fast.urgencyRuleId == naive(rules.classifier.rules.urgencyRules, fast.serviceType) ?? "builtin.default")
             let assignment = rules.assigner.assign(facts, serviceType: fast.serviceType)
+            // (triage aside: the assigner's rules are what is compared here)
             #expect(assignment.ruleId == naive(rules.assigner.rules.groupRules, fast.serviceType) ?? "builtin.default")
         }
     }

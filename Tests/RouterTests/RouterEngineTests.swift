@@ -46,8 +46,10 @@ struct RouterEngineTests {
         let classified = try #require(events.ofType(.ticketClassified).first)
         let data = try classified.decodeData(TicketClassified.self)
         #expect(data.priority == .p1)
-        #expect(data.serviceType == .softwareFault)
-        #expect(data.ruleId == "st.software.keywords")
+        // No explicit signal: the model decides (an outage of a core router is an incident).
+        #expect(data.serviceType == .softwareFault || data.serviceType == .hardwareFault)
+        #expect(data.ruleId == "st.model" && data.decidedBy == .model)
+        #expect(data.model?.version == rules.current.modelVersion && data.model?.runnerUp != nil)
         #expect(data.contractPackage == "gold")
         #expect(data.rulesVersion == rules.current.version)
         #expect(classified.causationID == event.id)
@@ -63,7 +65,7 @@ struct RouterEngineTests {
         #expect(view.state == "assigned" && view.tier == "L1")
         #expect(view.clocks.response.target == 15 * 60 && view.clocks.resolution.target == 4 * 3_600)
         let rulesUsed = Set(view.history.compactMap(\.ruleId))
-        #expect(rulesUsed.isSuperset(of: ["contract.C-2025-003", "impact.widespread", "urgency.outage", "st.software.keywords", "assign.default", "problem.major-incident"]))
+        #expect(rulesUsed.isSuperset(of: ["contract.C-2025-003", "impact.widespread", "urgency.outage", "st.model", "assign.default", "problem.major-incident"]))
         #expect(view.history.allSatisfy { $0.ruleId == nil || $0.rulesVersion != nil })
         #expect(view.due.contains { if case .responseBreach = $0.kind { true } else { false } })
 
@@ -257,12 +259,26 @@ struct RouterEngineTests {
     @Test func invalidReloadKeepsTheLastGoodRules() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("router-rules-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for name in ConfigBundle.coreFiles {
+        for name in ConfigBundle.coreFiles + ["models"] {
             try FileManager.default.copyItem(
                 atPath: configDirectory + "/" + name, toPath: directory.appendingPathComponent(name).path)
         }
         let holder = RulesHolder(try RouterRules.load(directory: directory.path), directory: directory.path)
         let good = holder.current.version
+        let goodModel = try #require(holder.current.modelVersion)
+
+        // A damaged model is refused like a damaged rule file: the last good rules and model stay.
+        let modelPath = directory.appendingPathComponent("models/service-type.itrm")
+        let modelBytes = try Data(contentsOf: modelPath)
+        try modelBytes.prefix(modelBytes.count / 2).write(to: modelPath)
+        guard case .failure(let modelErrors) = holder.reload() else {
+            Issue.record("a truncated model must fail the reload")
+            return
+        }
+        #expect(modelErrors.description.contains("service-type.itrm"))
+        #expect(modelErrors.description.contains("corrupt or truncated"))
+        #expect(holder.current.modelVersion == goodModel)
+        try modelBytes.write(to: modelPath)
         try "uncontractedPackage: platinum\n".write(
             to: directory.appendingPathComponent("lifecycle.yaml"), atomically: true, encoding: .utf8)
         guard case .failure(let errors) = holder.reload() else {

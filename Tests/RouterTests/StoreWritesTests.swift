@@ -134,6 +134,8 @@ struct StoreWritesTests {
             var copy = record
             copy.isStored = false
             copy.storedLogCount = 0
+            // Written at opening only (not loaded with the ticket): what classification read and decided.
+            (copy.reportFacts, copy.decision) = try store.pool.read { try TicketRepository.classificationInputs($0, id: "U-1") }
             try TicketRepository.save(db, &copy, rules: current, now: now, causeId: nil, traceparent: nil)
             return try #require(try Row.fetchOne(db, sql: "SELECT * FROM tickets WHERE id = 'U-1'"))
         }

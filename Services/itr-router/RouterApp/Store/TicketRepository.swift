@@ -78,6 +78,13 @@ public enum TicketRepository {
         return ticket
     }
 
+    /// Sorted keys: the same facts are stored as the same text.
+    static let factsEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
     /// What the ticket's classification read when it opened (nil for tickets stored before
     /// they were kept) and what decided its service type.
     public static func classificationInputs(_ db: Database, id: String) throws -> (ReportFacts?, ServiceTypeDecision?) {
@@ -242,7 +249,7 @@ public enum TicketRepository {
                 resolvedAt?.timeIntervalSince1970, closedAt?.timeIntervalSince1970, closeReason, ticket.reopenCount,
                 ticket.escalationCount, ticket.hierarchicalCount, resolutionCode, responsibility, met(sla.response),
                 met(sla.resolution), now.timeIntervalSince1970, ticket.needsTriage,
-                try ticket.reportFacts.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) },
+                try ticket.reportFacts.map { String(decoding: try factsEncoder.encode($0), as: UTF8.self) },
                 ticket.decision?.by.rawValue, ticket.decision?.modelVersion, ticket.decision?.confidence,
             ])
         }
