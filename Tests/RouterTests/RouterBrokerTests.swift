@@ -131,7 +131,7 @@ struct RouterBrokerTests {
             #expect(resolved.qualityResponsibility == .productHardware && resolved.spareParts.first?.partNumber == "02310QKM")
             let view = try await http("GET", "/v1/tickets/TCK-A")
             #expect(view.0 == 200)
-            for rule in ["st.software.keywords", "assign.default", "hier.50", "assignment.escalation.functional", "HW-COMPONENT"] {
+            for rule in ["st.model", "assign.default", "hier.50", "assignment.escalation.functional", "HW-COMPONENT"] {
                 #expect(view.1.contains(#""ruleId":"\#(rule)""#))
             }
             #expect(view.1.contains(#""state":"closed""#))
