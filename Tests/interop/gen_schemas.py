@@ -59,7 +59,8 @@ SERVICE_TYPE = enum("hardware-fault", "preventive-maintenance", "software-fault"
                     "non-technical", "new-requirement", "complaint")
 PRIORITY = enum("P1", "P2", "P3", "P4", "P5")
 TIER = enum("L1", "L2", "L3")
-ACTION = enum("acknowledge", "note", "pause", "resume", "resolve", "confirm", "reopen", "escalate", "cancel", "merge")
+ACTION = enum("acknowledge", "note", "pause", "resume", "resolve", "confirm", "reopen", "escalate", "cancel", "merge",
+              "reclassify")
 PAUSE = enum("waiting-customer", "waiting-spare-part", "waiting-supplier", "other")
 QUALITY = enum("product-hardware", "product-software", "product-documentation", "installation", "customer",
                "supplier", "no-fault-found")
@@ -131,11 +132,12 @@ TYPES = {
                                                 "qualityResponsibility": QUALITY}),
          "escalation": obj(["reason"], {"kind": enum("functional", "hierarchical"), "toTier": TIER,
                                         "reason": SUMMARY}),
-         "mergeInto": s(), "reason": TEXT},
+         "mergeInto": s(), "reason": TEXT, "serviceType": SERVICE_TYPE},
         {"allOf": [
-            {"if": {"properties": {"action": {"const": a}}}, "then": {"required": [f]}}
-            for a, f in [("note", "note"), ("pause", "pauseReason"), ("resolve", "resolution"),
-                         ("escalate", "escalation"), ("merge", "mergeInto")]]}),
+            {"if": {"properties": {"action": {"const": a}}}, "then": {"required": fs}}
+            for a, fs in [("note", ["note"]), ("pause", ["pauseReason"]), ("resolve", ["resolution"]),
+                          ("escalate", ["escalation"]), ("merge", ["mergeInto"]),
+                          ("reclassify", ["serviceType", "reason"])]]}),
     "itr.defect.status": ("in", "DefectStatus", "R&D's decision on a defect.",
         ["defectId", "status"],
         {"defectId": s(), "status": enum("accepted", "rejected", "duplicate", "fix-released"),
@@ -158,7 +160,16 @@ TYPES = {
         {"ticketId": s(), "serviceType": SERVICE_TYPE,
          "impact": enum("extensive", "significant", "moderate", "minor"),
          "urgency": enum("critical", "high", "medium", "low"), "priority": PRIORITY, "contractPackage": s(),
-         "account": s(), "ruleId": s(), "rulesVersion": s()}, {}),
+         "account": s(), "ruleId": s(), "rulesVersion": s(),
+         "decidedBy": enum("rule", "model", "desk"),
+         "model": obj(["version", "confidence"], {"version": s(), "confidence": number(0, 1),
+                                                  "runnerUp": SERVICE_TYPE, "runnerUpConfidence": number(0, 1)}),
+         "needsTriage": BOOL, "previousServiceType": SERVICE_TYPE, "reason": TEXT, "actor": ref("actor")},
+        {"allOf": [
+            {"if": {"properties": {"decidedBy": {"const": "model"}}, "required": ["decidedBy"]},
+             "then": {"required": ["model"]}},
+            {"if": {"properties": {"decidedBy": {"const": "desk"}}, "required": ["decidedBy"]},
+             "then": {"required": ["previousServiceType"]}}]}),
     "itr.ticket.assigned": ("out", "TicketAssigned", "The ticket went to a group at a tier.",
         ["ticketId", "group", "tier"],
         {"ticketId": s(), "group": s(), "tier": TIER, "assignee": s(), "priority": PRIORITY, "olaDueAt": TIME,
