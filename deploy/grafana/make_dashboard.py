@@ -61,6 +61,11 @@ panel("SLA attainment",
 panel("OLA on-time rate",
       ['sum by (tier) (increase(itr_router_ola_decided_total{outcome="on-time"}[1d])) / sum by (tier) (increase(itr_router_ola_decided_total[1d]))'],
       unit="percentunit", legend=["{{tier}}"], kind="stat", desc="Tier stints finished within their OLA budget.")
+panel("Service-type decisions",
+      ['sum by (by) (increase(itr_router_classified_total[1h]))',
+       'sum (increase(itr_router_classified_total{needs_triage="true"}[1h]))'],
+      legend=["by {{by}} (1h)", "needs-triage (1h)"],
+      desc="How itr-router decided service types: explicit rule, the trained model, or the desk's reclassify; tickets the model sent to triage.")
 panel("Escalations",
       ['sum (increase(itr_events_consumed_total{service="ltc-extractor",type="itr.ticket.escalated"}[1h]))',
        'sum (increase(itr_events_consumed_total{service="ltc-extractor",type="itr.ticket.reopened"}[1h]))'],

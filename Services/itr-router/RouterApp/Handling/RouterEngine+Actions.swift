@@ -133,6 +133,7 @@ extension RouterEngine {
                 try TicketRepository.saveClassification(db, ticket)
                 try TicketRepository.saveCorrection(db, correction)
                 try engine.emit(db, event, cause: cause, correlation: event.ticketId)
+                ClassificationMetrics.record(classification)
             }
             if let assigned {
                 events.append { db, engine in try engine.emit(db, assigned, cause: cause, correlation: assigned.ticketId) }

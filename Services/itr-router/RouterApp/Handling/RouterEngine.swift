@@ -179,6 +179,7 @@ public struct RouterEngine {
 
         let clocks = try save(db, &ticket, cause: cause)
         try emit(db, Self.classifiedEvent(ticket, classification), cause: cause, correlation: ticket.id)
+        ClassificationMetrics.record(classification)
         let budget = rules.olaBudgets(priority: classification.priority)[assignment.tier] ?? 0
         try emit(
             db,

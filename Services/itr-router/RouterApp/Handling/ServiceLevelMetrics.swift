@@ -43,3 +43,18 @@ enum ServiceLevelMetrics {
         }
     }
 }
+
+/// `itr_router_classified_total{by="rule|model|desk", service_type, needs_triage="true|false"}`:
+/// how service types are decided (the model's share, the triage rate, the desk's corrections).
+/// Counted in the write transaction, like ``ServiceLevelMetrics``.
+enum ClassificationMetrics {
+    static func record(_ classification: Classification) {
+        Counter(
+            label: "itr_router_classified_total",
+            dimensions: [
+                ("by", classification.decision.by.rawValue), ("service_type", classification.serviceType.rawValue),
+                ("needs_triage", classification.decision.needsTriage ? "true" : "false"),
+            ]
+        ).increment()
+    }
+}
