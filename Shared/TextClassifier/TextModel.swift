@@ -107,6 +107,11 @@ public struct TextModel: Sendable {
 
     /// Softmax of the scores, in label order.
     func probabilities(_ features: FeatureVector) -> [Float] {
+        Self.probabilities(features, weights: weights, bias: bias)
+    }
+
+    /// Softmax of `weights · features + bias` (training calls it on weights being learnt).
+    static func probabilities(_ features: FeatureVector, weights: [Float], bias: [Float]) -> [Float] {
         let count = bias.count
         var scores = [Float](repeating: 0, count: count)
         weights.withUnsafeBufferPointer { w in
@@ -118,7 +123,7 @@ public struct TextModel: Sendable {
                 for k in 0..<count { s[k] = s[k] * features.weight + bias[k] }
             }
         }
-        return Self.softmax(scores)
+        return softmax(scores)
     }
 
     static func softmax(_ scores: [Float]) -> [Float] {

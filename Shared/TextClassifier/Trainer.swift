@@ -78,7 +78,7 @@ public enum Trainer {
             order.shuffle(using: &random)
             for i in order {
                 let vector = vectors[i]
-                let probabilities = scores(vector, weights, bias, count)
+                let probabilities = TextModel.probabilities(vector, weights: weights, bias: bias)
                 for k in 0..<count {
                     let g = probabilities[k] - (k == targets[i] ? 1 : 0)
                     biasSquares[k] += g * g
@@ -119,19 +119,6 @@ public enum Trainer {
         header.training?.trainingAccuracy = Double(correct) / Double(examples.count)
         model = TextModel(header: header, weights: weights, bias: bias)
         return model
-    }
-
-    @inline(__always)
-    static func scores(_ vector: FeatureVector, _ weights: [Float], _ bias: [Float], _ count: Int) -> [Float] {
-        var s = [Float](repeating: 0, count: count)
-        weights.withUnsafeBufferPointer { w in
-            for row in vector.rows {
-                let base = Int(row) * count
-                for k in 0..<count { s[k] += w[base + k] }
-            }
-        }
-        for k in 0..<count { s[k] = s[k] * vector.weight + bias[k] }
-        return TextModel.softmax(s)
     }
 
     static func day(_ date: Date) -> String {

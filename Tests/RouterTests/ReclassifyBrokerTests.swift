@@ -26,22 +26,14 @@ struct ReclassifyBrokerTests {
         try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: configDirectory, toPath: config.path)
         let rules = RulesHolder(try RouterRules.load(directory: config.path), directory: config.path)
-        let settings = try ServiceSettings(
-            product: "itr-router",
+        let router = try await RouterUnderTest(
             environment: [
                 "AMQP_URL": url, "DATA_DIR": temporary.appendingPathComponent("data").path, "CONFIG_DIR": config.path,
                 "HTTP_PORT": "\(port)", "ITR_CONFIG_WATCH_SECONDS": "0.2",
             ],
-            arguments: ["itr-router"])
-        let host = ITRServiceHost(product: "itr-router", settings: settings) { RouterSchema.register(&$0) }
-        var logger = Logger(label: "reclassify-broker-test")
-        logger.logLevel = .warning
-        let runtime = try await host.prepare(logger: logger, metrics: ServiceMetrics(service: "itr-router", registry: .init()))
-        let start = Date(timeIntervalSince1970: (Date().timeIntervalSince1970).rounded(.down))
-        let clock = ManualClock(start)
-        let authenticator = try TokenAuthenticator(parsing: "\(TokenAuthenticator.hash(token: Self.token)) *", origin: "test")
-        let parts = RouterService.parts(runtime: runtime, rules: rules, clock: clock, authenticator: authenticator)
-        let group = host.makeServiceGroup(runtime: runtime, components: parts.components)
+            rules: rules, token: Self.token, label: "reclassify-broker-test")
+        let (group, logger) = (router.group, router.logger)
+        let start = router.clock.now()
 
         let client = try await AMQPConnection.connect(AMQPConfiguration(url: url), logger: logger)
         try await client.declare(AMQPTopology(
@@ -53,15 +45,7 @@ struct ReclassifyBrokerTests {
             try await client.publish(AMQPCloudEventCodec.encode(event), exchange: exchange, routingKey: routingKey)
         }
         func http(_ method: String, _ path: String, body: String? = nil) async throws -> (Int, String) {
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-            request.httpMethod = method
-            request.setValue("Bearer \(Self.token)", forHTTPHeaderField: "Authorization")
-            if let body {
-                request.httpBody = Data(body.utf8)
-                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            }
-            let (data, response) = try await URLSession.shared.data(for: request)
-            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+            try await routerHTTP(port: port, method, path, body: body, token: Self.token)
         }
         func classified(_ ticket: String) -> [TicketClassified] {
             seen.of(.ticketClassified, ticket: ticket).compactMap { try? $0.decodeData(TicketClassified.self) }
@@ -139,6 +123,5 @@ struct ReclassifyBrokerTests {
         await client.close()
         await TestEnvironment.deleteVhost(url: url)
         try? FileManager.default.removeItem(at: temporary)
-        withExtendedLifetime(runtime) {}
     }
 }

@@ -32,20 +32,12 @@ struct RouterBrokerTests {
         let url = try await TestEnvironment.makeVhost("router")
         let port = TestEnvironment.freePorts()
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("router-broker-\(UUID().uuidString)").path
-        let settings = try ServiceSettings(
-            product: "itr-router",
-            environment: ["AMQP_URL": url, "DATA_DIR": dataDir, "CONFIG_DIR": configDirectory, "HTTP_PORT": "\(port)"],
-            arguments: ["itr-router"])
-        let host = ITRServiceHost(product: "itr-router", settings: settings) { RouterSchema.register(&$0) }
-        var logger = Logger(label: "router-broker-test")
-        logger.logLevel = .warning
-        let runtime = try await host.prepare(logger: logger, metrics: ServiceMetrics(service: "itr-router", registry: .init()))
-        let start = Date(timeIntervalSince1970: (Date().timeIntervalSince1970).rounded(.down))
-        let clock = ManualClock(start)
-        let authenticator = try TokenAuthenticator(parsing: "\(TokenAuthenticator.hash(token: Self.token)) *", origin: "test")
         let rules = RulesHolder(try shippedRules(), directory: configDirectory)
-        let parts = RouterService.parts(runtime: runtime, rules: rules, clock: clock, authenticator: authenticator)
-        let group = host.makeServiceGroup(runtime: runtime, components: parts.components)
+        let router = try await RouterUnderTest(
+            environment: ["AMQP_URL": url, "DATA_DIR": dataDir, "CONFIG_DIR": configDirectory, "HTTP_PORT": "\(port)"],
+            rules: rules, token: Self.token, label: "router-broker-test")
+        let (group, clock, logger) = (router.group, router.clock, router.logger)
+        let start = clock.now()
 
         let client = try await AMQPConnection.connect(AMQPConfiguration(url: url), logger: logger)
         try await client.declare(AMQPTopology(
@@ -65,15 +57,7 @@ struct RouterBrokerTests {
             try await publish(try actionEvent(action), exchange: "itr.ingress", routingKey: "ticket.\(kind.rawValue)")
         }
         func http(_ method: String, _ path: String, body: String? = nil, token: String? = Self.token) async throws -> (Int, String) {
-            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
-            request.httpMethod = method
-            if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-            if let body {
-                request.httpBody = Data(body.utf8)
-                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            }
-            let (data, response) = try await URLSession.shared.data(for: request)
-            return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+            try await routerHTTP(port: port, method, path, body: body, token: token)
         }
         func waitForSchedulerSleep() async { _ = await eventually { clock.sleeperCount > 0 } }
 

@@ -3,7 +3,12 @@ import Foundation
 import GRDB
 import ITRConfig
 import ITRTestSupport
+import Logging
 import ServiceKit
+import ServiceLifecycle
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 @testable import RouterApp
 
 let configDirectory = TestEnvironment.packageRoot.appendingPathComponent("deploy/config").path
@@ -101,5 +106,39 @@ struct RouterHarness {
     /// Fires everything due at the clock's instant (and what that makes due).
     func fireAllDue(dueBy: Date? = nil) async throws {
         while try await scheduler.fireDue(now: clock.now(), dueBy: dueBy) > 0 {}
+    }
+}
+
+/// One HTTP request to a router under test on 127.0.0.1: status and body.
+func routerHTTP(port: Int, _ method: String, _ path: String, body: String? = nil, token: String?) async throws -> (Int, String) {
+    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+    request.httpMethod = method
+    if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+    if let body {
+        request.httpBody = Data(body.utf8)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    }
+    let (data, response) = try await URLSession.shared.data(for: request)
+    return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+}
+
+/// itr-router in process for a broker test: settings from `environment` (plus the product's
+/// defaults), the service group built with `rules` and a manual clock, one bearer token for `*`.
+struct RouterUnderTest {
+    let group: ServiceGroup
+    let clock: ManualClock
+    let logger: Logger
+
+    init(environment: [String: String], rules: RulesHolder, token: String, label: String) async throws {
+        let settings = try ServiceSettings(product: "itr-router", environment: environment, arguments: ["itr-router"])
+        let host = ITRServiceHost(product: "itr-router", settings: settings) { RouterSchema.register(&$0) }
+        var logger = Logger(label: label)
+        logger.logLevel = .warning
+        let runtime = try await host.prepare(logger: logger, metrics: ServiceMetrics(service: "itr-router", registry: .init()))
+        clock = ManualClock(Date(timeIntervalSince1970: (Date().timeIntervalSince1970).rounded(.down)))
+        let authenticator = try TokenAuthenticator(parsing: "\(TokenAuthenticator.hash(token: token)) *", origin: "test")
+        let parts = RouterService.parts(runtime: runtime, rules: rules, clock: clock, authenticator: authenticator)
+        group = host.makeServiceGroup(runtime: runtime, components: parts.components)
+        self.logger = logger
     }
 }

@@ -23,6 +23,15 @@ struct ClassifierCommand: AsyncParsableCommand {
         subcommands: [Train.self, Eval.self, Predict.self, Corrections.self])
 
     static let labels = ServiceType.allCases.map(\.rawValue)
+
+    /// The model file, or an error that names it and what is wrong.
+    static func load(_ path: String) throws -> TextModel {
+        do {
+            return try ModelFile.read(path: path)
+        } catch {
+            throw ValidationError("\(path): \(error)")
+        }
+    }
     static let defaultModel = "deploy/config/models/service-type.itrm"
     static let defaultCorpus = "deploy/classifier/corpus/train"
 
@@ -109,12 +118,7 @@ struct ClassifierCommand: AsyncParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() async throws {
-            let model: TextModel
-            do {
-                model = try ModelFile.read(path: self.model)
-            } catch {
-                throw ValidationError("\(self.model): \(error)")
-            }
+            let model = try ClassifierCommand.load(self.model)
             let examples = try ExampleFile.read(paths: files, labels: Set(model.labels))
             let evaluation = Evaluation.of(model, on: examples)
             if output.json {
@@ -131,12 +135,7 @@ struct ClassifierCommand: AsyncParsableCommand {
         @Option(help: "The model file.") var model: String = ClassifierCommand.defaultModel
 
         func run() async throws {
-            let model: TextModel
-            do {
-                model = try ModelFile.read(path: self.model)
-            } catch {
-                throw ValidationError("\(self.model): \(error)")
-            }
+            let model = try ClassifierCommand.load(self.model)
             let prediction = model.predict(text.joined(separator: " "))
             for score in prediction.ranked {
                 print("\(score.label.padding(toLength: 24, withPad: " ", startingAt: 0)) \(String(format: "%.3f", score.probability))")

@@ -1,8 +1,9 @@
 import ITREvents
 
-/// What customers write, by service type and language: each phrase carries the words the shipped
-/// classification rules (deploy/config/classification.yaml) look for, so the sample exercises
-/// every service type.
+/// What customers write, by service type and language, so the sample exercises every service type:
+/// phrases with a category hint are decided by the explicit-signal rules of
+/// deploy/config/classification.yaml, the others by the service-type model. (Not training data:
+/// the model's corpus is deploy/classifier/corpus, written apart from these templates.)
 enum SampleText {
     struct Phrase {
         var summary: String

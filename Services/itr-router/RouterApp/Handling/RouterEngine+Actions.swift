@@ -200,12 +200,7 @@ extension RouterEngine {
         ticket.record(
             transition, ruleId: ruleId, rulesVersion: version, causeId: cause.id,
             detail: "reclassified \(from) → \(newType.rawValue): \(reason); impact \(classification.impact) x urgency \(classification.urgency) → \(classification.priority.rawValue) (priority matrix); \(by)")
-        ticket.decide(
-            "impact", at: at, detail: "impact \(classification.impact)", ruleId: classification.impactRuleId,
-            rulesVersion: version, causeId: cause.id)
-        ticket.decide(
-            "urgency", at: at, detail: "urgency \(classification.urgency)", ruleId: classification.urgencyRuleId,
-            rulesVersion: version, causeId: cause.id)
+        ticket.decideGrading(classification, at: at, causeId: cause.id)
         ticket.impact = classification.impact
         ticket.urgency = classification.urgency
         ticket.isIncident = newType == .hardwareFault || newType == .softwareFault
@@ -216,7 +211,7 @@ extension RouterEngine {
 
         // Re-assigned while it is still at its first tier (an escalated ticket keeps its tier and
         // group) and not pending (assigning would resume it).
-        var assignedEvent: TicketAssigned?
+        var announcement: TicketAssigned?
         let assignment = rules.assigner.assign(prepared, serviceType: newType)
         var isPending = false
         if case .pending = ticket.lifecycle.state { isPending = true }
@@ -237,19 +232,15 @@ extension RouterEngine {
             ticket.record(
                 assigned, ruleId: assignment.ruleId, rulesVersion: version, causeId: cause.id,
                 detail: "group \(assignment.group), tier \(assignment.tier) (after reclassification)")
-            let clocks = ticket.clocks(rules: rules, now: at)
-            let budget = rules.olaBudgets(priority: classification.priority)[assignment.tier] ?? 0
-            assignedEvent = TicketAssigned(
-                ticketId: ticket.id, group: assignment.group, tier: Tier(rawValue: assignment.tier) ?? .l1,
-                priority: classification.priority, olaDueAt: clocks.currentStint?.clock.dueAt,
-                olaBudgetMinutes: budget >= 60 ? Int(budget / 60) : nil,
+            announcement = assignedEvent(
+                ticket, assignment, priority: classification.priority, clocks: ticket.clocks(rules: rules, now: at),
                 reason: "rule \(assignment.ruleId) after reclassification")
         }
         let correction = ClassifierCorrection(
             ticketId: ticket.id, at: at, title: facts.title, description: facts.description.isEmpty ? nil : facts.description,
             fromType: previous, toType: newType, decidedBy: before?.by, modelVersion: before?.modelVersion,
             confidence: before?.confidence, actor: action.actor.id, reason: reason, causeId: cause.id)
-        return (classification, assignedEvent, correction)
+        return (classification, announcement, correction)
     }
 
     static let reclassifyRuleId = "action.reclassify"

@@ -114,12 +114,7 @@ public struct RouterEngine {
             detail: contract.contractId.map { "contract \($0): package \(contract.package ?? "-")" }
                 ?? "no valid contract for \(opened.account): package \(contract.package ?? "-")",
             ruleId: contract.ruleId, rulesVersion: version, causeId: cause.id)
-        ticket.decide(
-            "impact", at: at, detail: "impact \(classification.impact)", ruleId: classification.impactRuleId,
-            rulesVersion: version, causeId: cause.id)
-        ticket.decide(
-            "urgency", at: at, detail: "urgency \(classification.urgency)", ruleId: classification.urgencyRuleId,
-            rulesVersion: version, causeId: cause.id)
+        ticket.decideGrading(classification, at: at, causeId: cause.id)
         let classified = try ticket.lifecycle.apply(
             .classify(
                 serviceType: classification.serviceType, priority: classification.priority,
@@ -180,13 +175,10 @@ public struct RouterEngine {
         let clocks = try save(db, &ticket, cause: cause)
         try emit(db, Self.classifiedEvent(ticket, classification), cause: cause, correlation: ticket.id)
         ClassificationMetrics.record(classification)
-        let budget = rules.olaBudgets(priority: classification.priority)[assignment.tier] ?? 0
         try emit(
             db,
-            TicketAssigned(
-                ticketId: ticket.id, group: assignment.group, tier: Tier(rawValue: assignment.tier) ?? .l1,
-                priority: classification.priority, olaDueAt: clocks.currentStint?.clock.dueAt,
-                olaBudgetMinutes: budget >= 60 ? Int(budget / 60) : nil, reason: "rule \(assignment.ruleId)"),
+            assignedEvent(
+                ticket, assignment, priority: classification.priority, clocks: clocks, reason: "rule \(assignment.ruleId)"),
             cause: cause, correlation: ticket.id)
 
         if let (decision, incidents) = problemToOpen {
@@ -247,6 +239,17 @@ public struct RouterEngine {
     }
 
     // MARK: Helpers
+
+    /// `itr.ticket.assigned` for the ticket's current assignment.
+    func assignedEvent(
+        _ ticket: TicketRecord, _ assignment: Assignment, priority: Priority, clocks: TicketClocks, reason: String
+    ) -> TicketAssigned {
+        let budget = rules.olaBudgets(priority: priority)[assignment.tier] ?? 0
+        return TicketAssigned(
+            ticketId: ticket.id, group: assignment.group, tier: Tier(rawValue: assignment.tier) ?? .l1, priority: priority,
+            olaDueAt: clocks.currentStint?.clock.dueAt, olaBudgetMinutes: budget >= 60 ? Int(budget / 60) : nil,
+            reason: reason)
+    }
 
     /// `itr.ticket.classified` for a classification of `ticket` (at opening or by `reclassify`).
     static func classifiedEvent(

@@ -118,6 +118,16 @@ public struct TicketRecord: Sendable {
             at: at, kind: kind, detail: detail, ruleId: ruleId, rulesVersion: rulesVersion, causeId: causeId))
     }
 
+    /// The grading decisions (impact, urgency) of a classification, with their rules.
+    mutating func decideGrading(_ classification: Classification, at: Date, causeId: String?) {
+        decide(
+            "impact", at: at, detail: "impact \(classification.impact)", ruleId: classification.impactRuleId,
+            rulesVersion: classification.rulesVersion, causeId: causeId)
+        decide(
+            "urgency", at: at, detail: "urgency \(classification.urgency)", ruleId: classification.urgencyRuleId,
+            rulesVersion: classification.rulesVersion, causeId: causeId)
+    }
+
     /// SLA and OLA clocks at `now` under `rules`.
     public func clocks(rules: RouterRules, now: Date) -> TicketClocks {
         let priority = lifecycle.priority ?? .p3
