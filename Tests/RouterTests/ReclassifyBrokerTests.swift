@@ -112,6 +112,19 @@ struct ReclassifyBrokerTests {
             #expect(await eventually { classified("RC-3").count == 1 })
             #expect(classified("RC-3").first?.model?.version == "service-type-test-swap")
 
+            // The desk's CLI: itrctl ticket reclassify publishes the action on itr.ingress.
+            let cli = try await runCommand(
+                [TestEnvironment.packageRoot.appendingPathComponent(".build/debug/itrctl").path, "ticket", "reclassify", "RC-3",
+                 "--to", "complaint", "--reason", "third fan tray this month, customer furious", "--actor", "desk-1"],
+                environment: ["AMQP_URL": url])
+            #expect(cli.status == 0 && cli.output.contains("sent reclassify RC-3 → complaint"), "\(cli.output)")
+            #expect(await eventually { classified("RC-3").count == 2 })
+            #expect(classified("RC-3").last?.actor?.id == "desk-1" && classified("RC-3").last?.serviceType == .complaint)
+            let unknownType = try await runCommand(
+                [TestEnvironment.packageRoot.appendingPathComponent(".build/debug/itrctl").path, "ticket", "reclassify", "RC-3",
+                 "--to", "printer", "--reason", "x"], environment: ["AMQP_URL": url])
+            #expect(unknownType.status != 0 && unknownType.output.contains("unknown service type \"printer\""))
+
             // A broken model file is refused: the router keeps the one it has.
             try Data("not a model".utf8).write(to: config.appendingPathComponent("models/service-type.itrm"))
             try await Task.sleep(for: .seconds(1))

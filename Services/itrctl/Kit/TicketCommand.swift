@@ -1,11 +1,49 @@
 import ArgumentParser
 import Foundation
+import ITREvents
+import ServiceKit
 
 struct TicketCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ticket",
-        abstract: "Look at tickets (asks itr-router).",
-        subcommands: [Show.self])
+        abstract: "Look at tickets (asks itr-router) and correct their service type.",
+        subcommands: [Show.self, Reclassify.self])
+
+    struct Reclassify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Correct a ticket's service type (itr.ticket.action reclassify on itr.ingress ticket.reclassify).",
+            discussion: """
+                The router re-grades the ticket, re-plans its clocks, re-assigns it when it is still \
+                at its first tier, and keeps the report as a labelled example for \
+                `itrctl classifier train`. Refusals (unknown ticket, closed, same type) come back as \
+                itr.ticket.action-rejected; `itrctl ticket show ID` shows the outcome.
+                """)
+        @Argument(help: "The ticket id.") var id: String
+        @Option(name: .customLong("to"), help: "The service type it really has (\(ServiceType.allCases.map(\.rawValue).joined(separator: ", "))).")
+        var serviceType: String
+        @Option(help: "Why (kept with the labelled example).") var reason: String
+        @Option(help: "Who corrects it (the actor id).") var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "itrctl"
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            guard let type = ServiceType(rawValue: serviceType) else {
+                throw ValidationError("unknown service type \"\(serviceType)\" (use \(ServiceType.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            let action = ITREvents.TicketAction(
+                ticketId: id, action: .reclassify, actor: ITREvents.Actor(id: actor, role: "service-desk"), reason: reason,
+                serviceType: type)
+            let problems = action.validate(limits: .default, now: Date())
+            guard problems.isEmpty else { throw ValidationError(problems.map(\.description).joined(separator: "; ")) }
+            let event = try CloudEvent(source: "//itrctl/desk", payload: action)
+            let amqp = try await connection.connect()
+            defer { Task { await amqp.close() } }
+            try await amqp.publish(
+                AMQPCloudEventCodec.encode(event), exchange: ITRNames.ingressExchange,
+                routingKey: EventRouting.ingressKey(for: TicketActionKind.reclassify), mandatory: true)
+            await amqp.close()
+            print("sent reclassify \(id) → \(type.rawValue) (event \(event.id)); itrctl ticket show \(id) shows the outcome")
+        }
+    }
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
