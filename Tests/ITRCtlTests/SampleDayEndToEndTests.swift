@@ -306,6 +306,10 @@ struct SampleDayEndToEndTests {
         #expect(summary.intake.correlated == Self.expected.correlated)
         #expect(summary.flow.closed == Self.expected.closed)
         #expect(summary.flow.problemsOpened == Self.expected.problems)
+        // Hinted and alarm reports by rule, the rest by the model; every ticket once.
+        let decided = summary.serviceLevels.classifiedBy
+        #expect((decided["rule"] ?? 0) > 0 && (decided["model"] ?? 0) > 0, "\(decided)")
+        #expect(decided.values.reduce(0, +) == summary.serviceLevels.tickets, "\(decided)")
         #expect(summary.defects.total == Self.expected.defects)
         #expect(summary.opportunities.count == Self.expected.opportunities)
     }

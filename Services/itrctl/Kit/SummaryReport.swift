@@ -18,6 +18,10 @@ public struct SummaryReport: Codable, Sendable {
         public var tickets = 0
         public var backlog = 0
         public var byServiceType: [String: Int] = [:]
+        /// How the service types were decided (`itr_router_classified_total`): rule, model, desk.
+        public var classifiedBy: [String: Int] = [:]
+        /// Model decisions below the triage threshold.
+        public var needsTriage = 0
         public var byPriority: [String: Int] = [:]
         public var slaResponseAttainment: Double?
         public var slaResolutionAttainment: Double?
@@ -104,9 +108,15 @@ public struct SummaryReport: Codable, Sendable {
         // Domain events as the services downstream consumed them: for each type the largest count
         // over the services that consume it (the router, ltc-extractor and ipd-feedback each see a part).
         var consumed: [String: Int] = [:]
+        var classifiedBy: [String: Int] = [:]
+        var needsTriage = 0
         for (product, url) in endpoints.all where product != "intake" {
             do {
                 let m = PrometheusText(try await fetcher.get("\(url)/metrics").text)
+                if product == "itr-router" {
+                    classifiedBy = m.sum("itr_router_classified_total", by: "by").mapValues { Int($0) }
+                    needsTriage = Int(m.sum("itr_router_classified_total", ["needs_triage": "true"]))
+                }
                 for (type, count) in m.sum("itr_events_consumed_total", by: "type") {
                     consumed[type] = max(consumed[type] ?? 0, Int(count))
                 }
@@ -123,6 +133,8 @@ public struct SummaryReport: Codable, Sendable {
         report.flow.knownErrors = consumed["itr.problem.known-error"] ?? 0
         report.flow.problemsResolved = consumed["itr.problem.resolved"] ?? 0
         await report.collectServiceLevels(fetcher)
+        report.serviceLevels.classifiedBy = classifiedBy
+        report.serviceLevels.needsTriage = needsTriage
         await report.collectOpportunities(fetcher)
         do {
             let page = try await fetcher.getJSON(JSONValue.self, "\(endpoints.ipd)/v1/defects?limit=5")
@@ -254,6 +266,11 @@ public struct SummaryReport: Codable, Sendable {
         out.append("Rejected:          \(intake.rejected)" + (intake.rejectedByReason.isEmpty ? "" : "  (" + intake.rejectedByReason.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
         out.append("")
         out.append("Tickets by service type: " + serviceLevels.byServiceType.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        if !serviceLevels.classifiedBy.isEmpty {
+            out.append(
+                "Service types decided by: " + serviceLevels.classifiedBy.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+                    .joined(separator: ", ") + "; \(serviceLevels.needsTriage) sent to triage (model not sure)")
+        }
         out.append("Tickets by priority:     " + serviceLevels.byPriority.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         out.append("Backlog (open):          \(serviceLevels.backlog)")
         out.append("SLA attainment:          response \(Self.percent(serviceLevels.slaResponseAttainment)) of \(serviceLevels.slaResponseDecided) decided, resolution \(Self.percent(serviceLevels.slaResolutionAttainment)) of \(serviceLevels.slaResolutionDecided) decided")
