@@ -73,8 +73,11 @@ final class ChildProcess: Sendable {
     var logTail: String { String(((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").suffix(3000)) }
 
     /// Resident set size now (`VmRSS`) and its peak (`VmHWM`), in bytes.
-    var memory: (rss: Int, peak: Int)? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+    var memory: (rss: Int, peak: Int)? { Self.memory(process: "\(pid)") }
+
+    /// `VmRSS` and `VmHWM` of `/proc/<process>/status` (`self`: this process), in bytes.
+    static func memory(process: String) -> (rss: Int, peak: Int)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(process)/status", encoding: .utf8) else { return nil }
         func kib(_ key: String) -> Int? {
             guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key) }) else { return nil }
             return line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) }

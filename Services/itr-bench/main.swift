@@ -10,6 +10,9 @@ import Logging
 //   itr-bench backlog      [--count N]                    RSS while a backlog of N reports drains
 //   itr-bench router-scale [--stored N,M] [--count N] [--clocks N]  router cost vs stored tickets; SLA scheduler
 //   itr-bench http         [--seconds S] [--connections C] [--batch B]  intake's POST /v1/reports
+//   itr-bench classifier   [--seconds S]                  the service-type classifier, no broker: accuracy of the
+//                          shipped model (eval split, outside set, families held out), the previous keyword
+//                          rules → rules + model, model load, memory and µs per report (S s of timing, 2)
 //
 // Common options: --bin DIR (built services; default: this executable's directory),
 // --config DIR (deploy/config), --broker-script PATH (deploy/scripts/broker.sh),
@@ -132,13 +135,24 @@ case "http":
     } catch {
         fail("\(error)")
     }
+case "classifier":
+    var benchmark = ClassifierBenchmark(configDirectory: environment.configDirectory, root: root)
+    if let s = option("--seconds").flatMap(Double.init) { benchmark.seconds = s }
+    do {
+        let measured = try benchmark.run()
+        print(measured.report)
+        write(measured.result)
+    } catch {
+        fail("\(error)")
+    }
 default:
     print("""
-    usage: itr-bench stage|pipeline|backlog|router-scale|http [options]
+    usage: itr-bench stage|pipeline|backlog|router-scale|http|classifier [options]
       stage         consume → decode CloudEvent → re-encode → publish with confirms → ack, on stage.in/stage.out
       pipeline      the four services: saturation reports/s, latency report → classified at 50 %, steady RSS
       backlog       RSS of each service while a backlog of --count reports (100000) drains
       router-scale  the router's per-event cost with --stored 10000,1000000 tickets; SLA scheduler with --clocks 100000
       http          intake's POST /v1/reports: requests/s and latency, single reports and batches
+      classifier    the service-type classifier (no broker): accuracy, keyword rules → rules + model, load, memory, µs/report
     """)
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The performance benchmarks: figures printed and written as JSON, never asserted.
 #
-#   deploy/scripts/bench.sh [all|stage|pipeline|backlog|router-scale|http] [options]
+#   deploy/scripts/bench.sh [all|stage|pipeline|backlog|router-scale|http|classifier] [options]
 #
 # No argument (= all) runs every benchmark below, prints one table and writes
 # bench-results/*.json (one file per benchmark, plus summary.json).
@@ -23,6 +23,10 @@
 #   router-scale  the router's per-event cost with 10,000 and 1,000,000 stored tickets (seeded by
 #                 SQL in the router's schema); the SLA scheduler with 100,000 open clocks.
 #   http          intake's POST /v1/reports from 127.0.0.1: single reports and batches of 50.
+#   classifier    the service-type classifier in one process (no broker): the shipped model's
+#                 accuracy on the held-out eval split, the outside set and with whole families held
+#                 out; the previous release's keyword rules against the shipped rules + model; model
+#                 load time, memory and µs per report.
 #
 # Options: --count N (stage messages, 20000) --rounds R (stage rounds, 3)
 #          --reports N (pipeline saturation reports, 20000) --seconds S (latency run, 20)
@@ -46,10 +50,10 @@ NODE=${ITR_BROKER_NAME:-}
 BUILD=1
 what=all
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "$0"; }  # the comment above
 while [ $# -gt 0 ]; do
     case "$1" in
-        all|stage|pipeline|backlog|router-scale|http) what=$1; shift ;;
+        all|stage|pipeline|backlog|router-scale|http|classifier) what=$1; shift ;;
         --count) COUNT=$2; shift 2 ;;
         --rounds) ROUNDS=$2; shift 2 ;;
         --reports) REPORTS=$2; shift 2 ;;
@@ -66,22 +70,24 @@ done
 wants() { [ "$what" = all ] || [ "$what" = "$1" ]; }
 
 BROKER="$ROOT/deploy/scripts/broker.sh"
-bash "$BROKER" install
 started=""
-if ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
-    NODE=itr-bench
-    bash "$BROKER" start --name itr-bench --port 5672
-    started=1
+if [ "$what" != classifier ]; then  # the classifier benchmark alone needs no broker
+    bash "$BROKER" install
+    if ! (exec 3<>/dev/tcp/127.0.0.1/5672) 2>/dev/null; then
+        NODE=itr-bench
+        bash "$BROKER" start --name itr-bench --port 5672
+        started=1
+    fi
+    if [ -z "$NODE" ]; then
+        # The broker.sh node that serves 5672 (vhosts are made with its rabbitmqctl).
+        for dir in /tmp/itr-broker-*; do
+            [ -d "$dir" ] || continue
+            name=${dir#/tmp/itr-broker-}
+            if bash "$BROKER" status --name "$name" 2>/dev/null | grep -q '127.0.0.1:5672/'; then NODE=$name; break; fi
+        done
+    fi
+    [ -n "$NODE" ] || { echo "bench.sh: cannot tell which broker.sh node serves 5672; pass --broker-name" >&2; exit 2; }
 fi
-if [ -z "$NODE" ]; then
-    # The broker.sh node that serves 5672 (vhosts are made with its rabbitmqctl).
-    for dir in /tmp/itr-broker-*; do
-        [ -d "$dir" ] || continue
-        name=${dir#/tmp/itr-broker-}
-        if bash "$BROKER" status --name "$name" 2>/dev/null | grep -q '127.0.0.1:5672/'; then NODE=$name; break; fi
-    done
-fi
-[ -n "$NODE" ] || { echo "bench.sh: cannot tell which broker.sh node serves 5672; pass --broker-name" >&2; exit 2; }
 PIDFILE=$(mktemp /tmp/itr-bench-pids.XXXXXX)
 export ITR_BENCH_PIDFILE=$PIDFILE
 cleanup() {
@@ -100,7 +106,7 @@ trap cleanup EXIT
 BIN=${ITR_BENCH_BIN:-$(cd "$ROOT" && swift build -c release --show-bin-path)}
 if [ -n "$BUILD" ]; then
     echo "== building (release)"
-    if wants stage && [ "$what" = stage ]; then
+    if [ "$what" = stage ] || [ "$what" = classifier ]; then
         (cd "$ROOT" && swift build -c release --product itr-bench 2>&1 | tail -1)
     else
         for product in itr-bench intake itr-router ltc-extractor ipd-feedback; do
@@ -152,6 +158,7 @@ wants pipeline && run_bench pipeline pipeline --count "$REPORTS" --seconds "$SEC
 wants backlog && run_bench backlog backlog --count "$BACKLOG"
 wants router-scale && run_bench router-scale router-scale --stored "$STORED" --clocks "$CLOCKS"
 wants http && run_bench http http
+wants classifier && run_bench classifier classifier
 
 # One table over whatever this run (or an earlier one) wrote.
 python3 - "$OUT_DIR" <<'PY'
@@ -162,7 +169,7 @@ def load(name):
         return json.load(open(os.path.join(out, name + ".json")))
     except (OSError, ValueError):
         return None
-stage, pipe, backlog, scale, http = (load(n) for n in ("stage", "pipeline", "backlog", "router-scale", "http"))
+stage, pipe, backlog, scale, http, clf = (load(n) for n in ("stage", "pipeline", "backlog", "router-scale", "http", "classifier"))
 rows = []
 def row(what, value, target="", verdict=""):
     rows.append((what, value, target, verdict))
@@ -213,6 +220,25 @@ if http:
     for key in ("single", "batch"):
         r = http[key]
         row(f"HTTP intake {r['mode']}", f"{r['requestsPerSecond']:,.0f} req/s ({r['reportsPerSecond']:,.0f} reports/s), p50 {r['latency']['p50Ms']:.1f} / p99 {r['latency']['p99Ms']:.1f} ms")
+if clf:
+    def accuracy(f):
+        langs = ", ".join(f"{k} {v * 100:.1f}" for k, v in sorted(f["languages"].items()))
+        return f"{f['accuracy'] * 100:.1f} % of {f['reports']} ({langs}); lowest type {f['lowestRecall'] * 100:.1f} %"
+    for key, what in (("heldOut", "eval split"), ("outside", "outside set"), ("familyHeldOut", "families held out")):
+        f = clf[key]
+        row(f"classifier, {what}", accuracy(f), "≥ 95 %, types ≥ 90 %", ok(f["accuracy"] >= 0.95 and f["lowestRecall"] >= 0.9))
+    before, after = clf["keywordRules"], clf["rulesAndModel"]
+    row("keyword rules → rules + model", f"eval {before['eval']['accuracy'] * 100:.1f} → {after['eval']['accuracy'] * 100:.1f} %, "
+        f"outside {before['outside']['accuracy'] * 100:.1f} → {after['outside']['accuracy'] * 100:.1f} %")
+    sp = clf["speed"]
+    for key, what in (("predict", "model"), ("classify", "rules + model")):
+        r = sp[key]
+        row(f"classifier per report, {what}", f"mean {r['meanMicros']:.1f} / p50 {r['p50Micros']:.1f} / p99 {r['p99Micros']:.1f} µs", "≤ 50 µs",
+            f"mean {ok(r['meanMicros'] <= 50)}, p99 {ok(r['p99Micros'] <= 50)}")
+    row("classifier model load", f"{sp['loadMillisMedian']:.0f} ms", "< 1 s", ok(sp["loadMillisMedian"] < 1000))
+    if sp.get("rssBeforeLoadMiB") is not None and sp.get("rssAfterLoadMiB") is not None:
+        resident = sp["rssAfterLoadMiB"] - sp["rssBeforeLoadMiB"]
+        row("classifier model memory", f"{resident:.1f} MiB resident ({sp['weightMiB']:.1f} MiB of weights)", "< 10 MiB", ok(resident < 10))
 w = max(len(r[0]) for r in rows) if rows else 10
 v = max(len(r[1]) for r in rows) if rows else 10
 print()
