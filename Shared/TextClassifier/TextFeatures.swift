@@ -10,7 +10,8 @@ import Foundation
 ///   ("crashes", "crashed", "crsh") to the same weights;
 /// - Han runs (Chinese needs no word segmentation): character n-grams of `1...hanMax`.
 ///
-/// Text is NFKC-normalised (full-width letters and digits become ASCII) and lower-cased first.
+/// Each scalar is folded first (``FeatureExtractor/fold(_:)``): full-width ASCII forms become ASCII,
+/// the ideographic space a space, letters lower case.
 /// Features are hashed (FNV-1a 64, the same on every platform and run) into `buckets` rows.
 public struct FeatureSettings: Codable, Sendable, Hashable {
     /// Rows of the weight table: a power of two.
@@ -70,42 +71,38 @@ public struct FeatureExtractor: Sendable {
 
     public func features(_ text: String) -> FeatureVector {
         var rows: [Int32] = []
-        rows.reserveCapacity(text.utf8.count * 4)
-        var word: [UInt32] = []
+        rows.reserveCapacity(text.utf8.count * 3)
+        // The current Latin word between "<" and ">" marks, and the current Han run.
+        var marked: [UInt32] = [0x3C]
         var han: [UInt32] = []
         var previousWord: UInt64?
-        let normalised = text.precomposedStringWithCompatibilityMapping.lowercased()
 
         func flushWord() {
-            guard !word.isEmpty else { return }
-            let whole = Self.hash(word, seed: Self.wordSeed)
+            guard marked.count > 1 else { return }
+            let whole = Self.hash(marked[1...], seed: Self.wordSeed)
             rows.append(row(whole))
             if settings.wordPairs, let previous = previousWord {
                 rows.append(row(Self.mix(previous, whole)))
             }
             previousWord = whole
             // Character n-grams of "<word>".
-            var marked: [UInt32] = [0x3C]
-            marked.append(contentsOf: word)
             marked.append(0x3E)
             let count = marked.count
             for n in settings.subwordMin...settings.subwordMax where n <= count {
-                var start = 0
-                while start + n <= count {
-                    rows.append(row(Self.hash(marked[start..<(start + n)], seed: Self.subwordSeed &+ UInt64(n))))
-                    start += 1
+                let seed = Self.subwordSeed &+ UInt64(n)
+                for start in 0...(count - n) {
+                    rows.append(row(Self.hash(marked[start..<(start + n)], seed: seed)))
                 }
             }
-            word.removeAll(keepingCapacity: true)
+            marked.removeSubrange(1...)
         }
         func flushHan() {
             guard !han.isEmpty else { return }
             let count = han.count
             for n in 1...settings.hanMax where n <= count {
-                var start = 0
-                while start + n <= count {
-                    rows.append(row(Self.hash(han[start..<(start + n)], seed: Self.hanSeed &+ UInt64(n))))
-                    start += 1
+                let seed = Self.hanSeed &+ UInt64(n)
+                for start in 0...(count - n) {
+                    rows.append(row(Self.hash(han[start..<(start + n)], seed: seed)))
                 }
             }
             han.removeAll(keepingCapacity: true)
@@ -113,14 +110,15 @@ public struct FeatureExtractor: Sendable {
             previousWord = nil
         }
 
-        for scalar in normalised.unicodeScalars {
+        for original in text.unicodeScalars {
+            let scalar = Self.fold(original)
             let value = scalar.value
             if Self.isHan(value) {
                 flushWord()
                 han.append(value)
             } else if Self.isWordScalar(scalar) {
                 flushHan()
-                word.append(scalar.properties.numericType != nil && value < 0x80 ? 0x30 : value)
+                marked.append((0x30...0x39).contains(value) ? 0x30 : value)
             } else {
                 flushWord()
                 flushHan()
@@ -130,6 +128,23 @@ public struct FeatureExtractor: Sendable {
         flushHan()
         let weight: Float = rows.isEmpty ? 0 : 1 / Float(rows.count).squareRoot()
         return FeatureVector(rows: rows, weight: weight)
+    }
+
+    /// One scalar as features read it: ASCII letters lower case by arithmetic; full-width ASCII
+    /// forms (U+FF01...U+FF5E, common in Chinese input) as ASCII; the ideographic space as a
+    /// space; other letters lower case when they have a one-scalar lower case.
+    @inline(__always)
+    public static func fold(_ scalar: Unicode.Scalar) -> Unicode.Scalar {
+        var value = scalar.value
+        if value >= 0xFF01 && value <= 0xFF5E { value -= 0xFEE0 }
+        if value < 0x80 {
+            if value >= 0x41 && value <= 0x5A { value += 0x20 }
+            return Unicode.Scalar(value)!
+        }
+        if value == 0x3000 { return " " }
+        if isHan(value) || !scalar.properties.isUppercase { return scalar }
+        let lower = scalar.properties.lowercaseMapping.unicodeScalars
+        return lower.count == 1 ? lower.first! : scalar
     }
 
     @inline(__always) private func row(_ hash: UInt64) -> Int32 { Int32(truncatingIfNeeded: hash & mask) }
