@@ -130,6 +130,13 @@ public struct FeatureExtractor: Sendable {
         return FeatureVector(rows: rows, weight: weight)
     }
 
+    /// The text with every scalar folded (``fold(_:)``): what keyword rules and features compare.
+    public static func folded(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars { scalars.append(fold(scalar)) }
+        return String(scalars)
+    }
+
     /// One scalar as features read it: ASCII letters lower case by arithmetic; full-width ASCII
     /// forms (U+FF01...U+FF5E, common in Chinese input) as ASCII; the ideographic space as a
     /// space; other letters lower case when they have a one-scalar lower case.

@@ -2,6 +2,7 @@ import Foundation
 import ITRConfig
 import ITRTestSupport
 import Testing
+import TextClassifier
 @testable import RouterApp
 
 /// The router's precomputed hot-path structures agree with the direct computations they replace.
@@ -63,12 +64,13 @@ import Testing
 
     @Test func keywordSetAgreesWithStringSearch() {
         for text in Self.texts {
-            let bytes = Array(text.lowercased().utf8)
+            let folded = FeatureExtractor.folded(text)
+            let bytes = Array(folded.utf8)
             for keyword in Self.keywords {
-                let naive = RuleMatcher.containsKeyword(text.lowercased(), keyword)
+                let naive = RuleMatcher.containsKeyword(folded, FeatureExtractor.folded(keyword))
                 #expect(KeywordSet([keyword]).matches(bytes) == naive, "\(keyword) in \(text)")
             }
-            let naiveAny = Self.keywords.contains { RuleMatcher.containsKeyword(text.lowercased(), $0) }
+            let naiveAny = Self.keywords.contains { RuleMatcher.containsKeyword(folded, FeatureExtractor.folded($0)) }
             #expect(KeywordSet(Self.keywords).matches(bytes) == naiveAny)
         }
     }
@@ -86,9 +88,9 @@ import Testing
                     var condition = rule.when
                     let keywords = condition.keywords
                     condition.keywords = []
-                    let text = (facts.title + "\n" + facts.description).lowercased()
+                    let text = FeatureExtractor.folded(facts.title + "\n" + facts.description)
                     return RuleMatcher.matches(condition, facts, serviceType: serviceType)
-                        && (keywords.isEmpty || keywords.contains { RuleMatcher.containsKeyword(text, $0) })
+                        && (keywords.isEmpty || keywords.contains { RuleMatcher.containsKeyword(text, FeatureExtractor.folded($0)) })
                 }?.id
             }
             // What no rule decides, the model does (under its step's id).

@@ -1,12 +1,13 @@
 import ITRConfig
+import TextClassifier
 
 /// Evaluates a `RuleCondition` against a report.
 ///
-/// Keywords are matched case-insensitively in title + description. A keyword made only of
+/// Keywords are matched case-insensitively (full-width forms as ASCII) in title + description. A keyword made only of
 /// ASCII letters must stand as a whole word (so `hang` does not match `change`, `bug` not
 /// `debug`); any other keyword (Chinese) matches as a substring.
 ///
-/// Hot path: a report is prepared once (`PreparedFacts`: text lower-cased once, as UTF-8) and
+/// Hot path: a report is prepared once (`PreparedFacts`: text folded once, as UTF-8) and
 /// each rule's keywords once per rules snapshot (`KeywordSet`); matching is then a byte search.
 /// `containsKeyword` is the reference (String) implementation the tests compare it with.
 public enum RuleMatcher {
@@ -77,7 +78,7 @@ public enum RuleMatcher {
 /// A report's fields as the rules compare them, normalised once per report.
 struct PreparedFacts {
     let facts: ReportFacts
-    /// Lower-cased title + "\n" + description, as UTF-8.
+    /// Folded (lower case, full-width as ASCII) title + "\n" + description, as UTF-8.
     let text: [UInt8]
     let categoryHint: String?
     let channel: String?
@@ -85,21 +86,23 @@ struct PreparedFacts {
 
     init(_ facts: ReportFacts) {
         self.facts = facts
-        text = Array((facts.title + "\n" + facts.description).lowercased().utf8)
+        text = Array(FeatureExtractor.folded(facts.title + "\n" + facts.description).utf8)
         categoryHint = facts.categoryHint?.lowercased()
         channel = facts.channel?.lowercased()
         alarmCode = facts.alarmCode?.uppercased()
     }
 }
 
-/// A rule's keywords (lower-cased by the config loader), prepared once as UTF-8: true when any
+/// A rule's keywords, folded like the text (lower case, full-width forms as ASCII:
+/// `FeatureExtractor.fold`), prepared once as UTF-8: true when any
 /// occurs in the text, ASCII ones as whole words (neighbours not ASCII letters or digits).
 struct KeywordSet: Sendable {
     private let keywords: [(bytes: [UInt8], wholeWord: Bool)]
 
     init(_ keywords: [String]) {
         self.keywords = keywords.filter { !$0.isEmpty }.map { keyword in
-            (Array(keyword.utf8), keyword.utf8.allSatisfy { $0 < 0x80 })
+            let folded = FeatureExtractor.folded(keyword)
+            return (Array(folded.utf8), folded.utf8.allSatisfy { $0 < 0x80 })
         }
     }
 
