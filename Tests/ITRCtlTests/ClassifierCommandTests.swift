@@ -90,4 +90,20 @@ import TextClassifier
         let both = try await itrctl(["classifier", "train", "--no-corrections", "--corrections", bad.path])
         #expect(both.status != 0 && both.output.contains("exclude each other"))
     }
+
+    @Test func theRouterRefusesToStartWithABadModel() async throws {
+        // A copy of the shipped configuration with the model file cut in half.
+        let config = work.appendingPathComponent("config")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: TestEnvironment.packageRoot.appendingPathComponent("deploy/config"), to: config)
+        let model = config.appendingPathComponent("models/service-type.itrm")
+        let bytes = try Data(contentsOf: model)
+        try bytes.prefix(bytes.count / 2).write(to: model)
+        let router = TestEnvironment.packageRoot.appendingPathComponent(".build/debug/itr-router").path
+        let result = try await runCommand(
+            [router], environment: ["CONFIG_DIR": config.path, "DATA_DIR": work.appendingPathComponent("data").path, "HTTP_PORT": "1"])
+        #expect(result.status == 1)
+        #expect(result.output.contains("itr-router: invalid configuration"), "\(result.output)")
+        #expect(result.output.contains("models/service-type.itrm: model file corrupt or truncated"), "\(result.output)")
+    }
 }
