@@ -89,7 +89,11 @@ public final class ServiceProcess: Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             guard isRunning else {
-                throw CommandFailed(command: [product], status: status ?? -1, output: "exited before ready: \(log.suffix(3000))")
+                // Its own last words first (stderr is not buffered: they may precede the last log lines).
+                let lastWords = log.split(separator: "\n").filter { $0.hasPrefix("\(product):") }.joined(separator: "\n")
+                throw CommandFailed(
+                    command: [product], status: status ?? -1,
+                    output: "exited before ready: \(lastWords)\n...\n\(log.suffix(1500))")
             }
             var request = URLRequest(url: url)
             request.timeoutInterval = 2

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -75,9 +76,21 @@ public enum TestEnvironment {
     public static func freePorts(_ count: Int = 1) -> Int {
         while true {
             let base = Int.random(in: 20_000...(32_000 - count))
-            if (base..<(base + count)).allSatisfy({ !portOpen(UInt16($0)) }) { return base }
+            let range = base..<(base + count)
+            // Never the same port twice in one test process: a service a test has stopped for a
+            // moment (a kill -9 and restart) must find its port still its own, not taken by a
+            // concurrent test that found it closed.
+            let claimed = handedOut.withLock { ports -> Bool in
+                guard range.allSatisfy({ !ports.contains($0) }) else { return false }
+                ports.formUnion(range)
+                return true
+            }
+            guard claimed else { continue }
+            if range.allSatisfy({ !portOpen(UInt16($0)) }) { return base }
         }
     }
+
+    private static let handedOut = Mutex<Set<Int>>([])
 
     public static func portOpen(_ port: UInt16, host: String = "127.0.0.1") -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
