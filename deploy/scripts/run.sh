@@ -327,7 +327,7 @@ ITR is running.
   queues         feed.defects, feed.opportunities, itr.rejected (and each service's .dlq)
   exchanges      itr.ingress (reports, ticket actions, defect status in), itr.events (domain events out)
   logs, data     .run/logs/<product>.log, .run/data/<product>/
-  ops CLI        .build/release/itrctl --help   (status, dlq, ticket show, config validate, sample, summary)
+  ops CLI        .build/release/itrctl --help   (status, dlq, ticket show|reclassify, config validate, sample, summary, classifier)
   API token      .run/api-token (intake bearer token for //portal.example.com, //api.partner.example.com)
   dashboards     docker compose up (Prometheus http://127.0.0.1:9090, Grafana http://127.0.0.1:3000)
   summary again  deploy/scripts/run.sh summary
