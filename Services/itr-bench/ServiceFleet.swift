@@ -65,6 +65,8 @@ final class ServiceFleet: @unchecked Sendable {
                     "AMQP_URL": amqpURL, "DATA_DIR": dataDirectory(product), "CONFIG_DIR": configDirectory,
                     "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "\(port(product))", "LOG_LEVEL": logLevel,
                     "API_TOKENS": "\(Self.apiTokenSHA256) *",
+                    // One token drives thousands of requests per second here: measure, do not limit.
+                    "HTTP_RATE_LIMIT": "0",
                 ],
                 logPath: "\(workDirectory)/\(product).log")
             running[product] = child

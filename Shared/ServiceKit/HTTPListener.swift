@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import Metrics
 import Logging
 import ServiceLifecycle
 
@@ -31,10 +33,16 @@ public enum HTTPListener {
         readiness: @escaping @Sendable () async -> ReadinessReport,
         store: ServiceStore? = nil,
         relay: OutboxRelay? = nil,
+        rateLimit: Double = 0,
         routes: (Router<BasicRequestContext>) -> Void = { _ in }
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.middlewares.add(ProblemDetailsMiddleware<BasicRequestContext>())
+        if rateLimit > 0 {
+            router.middlewares.add(RateLimitMiddleware<BasicRequestContext>(rate: rateLimit) {
+                Counter(label: "itr_http_rate_limited_total").increment()
+            })
+        }
         router.get("/healthz") { _, _ in
             jsonResponse(.ok, Data(#"{"status":"alive"}"#.utf8))
         }
@@ -83,11 +91,18 @@ public enum HTTPListener {
     }
 
     /// The Hummingbird application (a `Service`) serving `router` on `host:port`.
+    /// Request heads are limited to 64 header fields of at most 16 KiB together (a CloudEvent in
+    /// binary mode needs a dozen); a connection silent for `idleTimeout` (between requests, or in
+    /// the middle of a head: a slow client) is closed.
     public static func makeApplication(
-        router: Router<BasicRequestContext>, host: String, port: Int, serverName: String, logger: Logger
+        router: Router<BasicRequestContext>, host: String, port: Int, serverName: String, logger: Logger,
+        idleTimeout: Double = 30
     ) -> some ApplicationProtocol {
-        Application(
-            router: router,
+        let http1 = HTTP1Channel.Configuration(
+            idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 16 * 1024, maxHeaderFieldCount: 64))
+        return Application(
+            router: router, server: .http1(configuration: http1),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: serverName),
             logger: logger)
     }

@@ -106,11 +106,11 @@ public struct ITRServiceHost: Sendable {
         let router = HTTPListener.makeRouter(
             metrics: runtime.metrics,
             readiness: { ReadinessReport(ready: health.isReady, components: health.snapshot()) },
-            store: runtime.store, relay: runtime.relay, routes: components.routes)
+            store: runtime.store, relay: runtime.relay, rateLimit: settings.httpRateLimit, routes: components.routes)
         services.append(
             HTTPListener.makeApplication(
                 router: router, host: settings.httpHost, port: settings.httpPort, serverName: product,
-                logger: runtime.logger.labelled("http")))
+                logger: runtime.logger.labelled("http"), idleTimeout: settings.httpIdleTimeoutSeconds))
         if let reload = components.reload {
             services.append(ReloadOnHangupService(reload: reload, logger: runtime.logger))
             if settings.configWatchSeconds > 0 {

@@ -35,6 +35,13 @@ public struct ServiceSettings: Sendable, Hashable {
     /// `ITR_CONFIG_WATCH_SECONDS`: how often the configuration directory (and its `models/`) is
     /// checked for changed files, which are then reloaded as on SIGHUP (default 2; 0: only SIGHUP).
     public var configWatchSeconds: Double
+    /// `HTTP_IDLE_TIMEOUT_SECONDS`: a connection that sends nothing for this long (between
+    /// requests, or in the middle of a request's head: a slow client) is closed (default 30).
+    public var httpIdleTimeoutSeconds: Double
+    /// `HTTP_RATE_LIMIT`: requests per second per credential (bearer token; one shared bucket
+    /// for requests without one), bursts of twice that; beyond, 429 with `Retry-After`.
+    /// `/healthz`, `/readyz` and `/metrics` are not counted. Default 1000; 0 turns it off.
+    public var httpRateLimit: Double
 
     public static let defaultAMQPURL = "amqp://guest:guest@127.0.0.1:5672/%2f"
     public static let defaultHTTPHost = "127.0.0.1"
@@ -61,6 +68,8 @@ public struct ServiceSettings: Sendable, Hashable {
         self.sqliteCacheKiB = ServiceStore.defaultWriterCacheKiB
         self.inboxRetentionDays = Self.defaultInboxRetentionDays
         self.configWatchSeconds = 2
+        self.httpIdleTimeoutSeconds = 30
+        self.httpRateLimit = 1000
     }
 
     /// ``inboxRetentionDays`` in seconds (days of 86,400 seconds on the deployment's clock).
@@ -144,6 +153,8 @@ public struct ServiceSettings: Sendable, Hashable {
               ITR_SQLITE_CACHE_KIB  SQLite page cache of the writer connection in KiB (default \(defaults.sqliteCacheKiB))
               ITR_INBOX_RETENTION_DAYS  days de-duplication records are kept, 1-3650 (default \(defaults.inboxRetentionDays)); later duplicates are processed again
               ITR_CONFIG_WATCH_SECONDS  how often CONFIG_DIR is checked for changed files, reloaded as on SIGHUP (default 2; 0 = SIGHUP only)
+              HTTP_IDLE_TIMEOUT_SECONDS  a connection silent this long (idle, or a slow request head) is closed (default 30)
+              HTTP_RATE_LIMIT  requests per second per bearer token, bursts of twice that, else 429 (default 1000; 0 = off)
             """
     }
 
@@ -165,6 +176,8 @@ public struct ServiceSettings: Sendable, Hashable {
         case sqliteCacheKiB = "ITR_SQLITE_CACHE_KIB"
         case inboxRetentionDays = "ITR_INBOX_RETENTION_DAYS"
         case configWatchSeconds = "ITR_CONFIG_WATCH_SECONDS"
+        case httpIdleTimeoutSeconds = "HTTP_IDLE_TIMEOUT_SECONDS"
+        case httpRateLimit = "HTTP_RATE_LIMIT"
 
         var flag: String { "--" + rawValue.lowercased().replacingOccurrences(of: "_", with: "-") }
     }
@@ -224,6 +237,16 @@ public struct ServiceSettings: Sendable, Hashable {
                 throw invalid("0 (off) or seconds from 0.1 to 3600")
             }
             configWatchSeconds = seconds
+        case .httpIdleTimeoutSeconds:
+            guard let seconds = Double(value), seconds.isFinite, (0.1...3600).contains(seconds) else {
+                throw invalid("seconds from 0.1 to 3600")
+            }
+            httpIdleTimeoutSeconds = seconds
+        case .httpRateLimit:
+            guard let rate = Double(value), rate.isFinite, rate == 0 || (0.1...1_000_000).contains(rate) else {
+                throw invalid("0 (off) or requests per second from 0.1 to 1000000")
+            }
+            httpRateLimit = rate
         case .clockStart:
             guard !value.isEmpty else { clockStart = nil; return }
             if let seconds = Double(value), seconds.isFinite, seconds >= 0 {

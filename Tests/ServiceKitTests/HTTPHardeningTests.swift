@@ -1,0 +1,153 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+@testable import ServiceKit
+
+/// HTTP hardening: per-credential rate limit, idle / slow-client timeout, request head limits.
+@Suite struct HTTPHardeningTests {
+    @Test func tokenBucketsRefillAndSayWhenToRetry() {
+        var buckets = TokenBuckets(rate: 2, burst: 4)
+        for _ in 0..<4 { #expect(buckets.take("a", now: 100) == .allowed) }
+        #expect(buckets.take("a", now: 100) == .limited(retryAfter: 1))
+        // Another credential has a bucket of its own.
+        #expect(buckets.take("b", now: 100) == .allowed)
+        // Half a second refills one token at 2/s.
+        #expect(buckets.take("a", now: 100.5) == .allowed)
+        #expect(buckets.take("a", now: 100.5) == .limited(retryAfter: 1))
+        var slow = TokenBuckets(rate: 0.1, burst: 1)
+        #expect(slow.take("x", now: 0) == .allowed)
+        #expect(slow.take("x", now: 0) == .limited(retryAfter: 10))
+    }
+
+    @Test func bucketsAreBounded() {
+        var buckets = TokenBuckets(rate: 1, burst: 1, maxKeys: 100)
+        for i in 0..<1_000 { _ = buckets.take("k\(i)", now: Double(i)) }
+        #expect(buckets.keyCount <= 100)
+        // The one being pressed survives eviction of idle, refilled ones.
+        for i in 0..<50 { _ = buckets.take("hot", now: 1_000 + Double(i) * 0.01) }
+        for i in 0..<200 { _ = buckets.take("cold\(i)", now: 1_001) }
+        #expect(buckets.take("hot", now: 1_001) == .limited(retryAfter: 1) || buckets.keyCount <= 100)
+    }
+
+    func app(rate: Double, idleTimeout: Double = 30) -> some ApplicationProtocol {
+        let router = HTTPListener.makeRouter(
+            metrics: ServiceMetrics(service: "hardening-test", registry: .init()),
+            readiness: { ReadinessReport(ready: true) }, rateLimit: rate,
+            routes: { router in router.get("/v1/ping") { _, _ in "pong" } })
+        return HTTPListener.makeApplication(
+            router: router, host: "127.0.0.1", port: 0, serverName: "test", logger: Logger(label: "test"),
+            idleTimeout: idleTimeout)
+    }
+
+    @Test func aCredentialOverItsRateGets429WithRetryAfter() async throws {
+        try await app(rate: 5).test(.router) { client in
+            var statuses: [HTTPResponse.Status] = []
+            var retryAfter: String?
+            for _ in 0..<25 {
+                try await client.execute(uri: "/v1/ping", method: .get, headers: [.authorization: "Bearer busy"]) { response in
+                    statuses.append(response.status)
+                    if response.status == .tooManyRequests {
+                        retryAfter = response.headers[.retryAfter]
+                        #expect(response.headers[.contentType]?.hasPrefix("application/problem+json") == true)
+                        #expect(String(buffer: response.body).contains("rate-limited"))
+                    }
+                }
+            }
+            // A burst of twice the rate passes, the rest is refused (a little refills meanwhile).
+            #expect(statuses.prefix(10).allSatisfy { $0 == .ok })
+            #expect(statuses.filter { $0 == .tooManyRequests }.count >= 10)
+            #expect(retryAfter == "1")
+            // Another credential, and the open probes, are not held back by it.
+            try await client.execute(uri: "/v1/ping", method: .get, headers: [.authorization: "Bearer other"]) { response in
+                #expect(response.status == .ok)
+            }
+            for _ in 0..<30 {
+                try await client.execute(uri: "/healthz", method: .get) { response in #expect(response.status == .ok) }
+            }
+        }
+    }
+
+    @Test func noLimitWhenTurnedOff() async throws {
+        try await app(rate: 0).test(.router) { client in
+            for _ in 0..<100 {
+                try await client.execute(uri: "/v1/ping", method: .get, headers: [.authorization: "Bearer busy"]) { response in
+                    #expect(response.status == .ok)
+                }
+            }
+        }
+    }
+
+    @Test func aSlowClientIsCutOffAndLongHeadsRefused() async throws {
+        try await app(rate: 0, idleTimeout: 0.5).test(.live) { client in
+            let port = try #require(client.port)
+            // Half a request head, then silence: closed after the idle timeout.
+            let slow = try RawConnection(port: port)
+            try slow.send("GET /v1/ping HTTP/1.1\r\nHost: x\r\n")
+            let started = ContinuousClock.now
+            let answer = slow.readUntilClosed(timeout: 5)
+            #expect(answer.closed, "a slow client must be cut off")
+            #expect(ContinuousClock.now - started < .seconds(4))
+            // A normal request on a fresh connection still works (the test client's own keep-alive
+            // connection has been idle for longer than the timeout too, and was closed).
+            let normal = try RawConnection(port: port)
+            try normal.send("GET /v1/ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let answered = normal.readUntilClosed(timeout: 5)
+            #expect(answered.text.hasPrefix("HTTP/1.1 200"), "\(answered.text.prefix(200))")
+            // A head of more than 16 KiB of header fields is refused.
+            let big = try RawConnection(port: port)
+            try big.send("GET /v1/ping HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 20_000))\r\n\r\n")
+            let refused = big.readUntilClosed(timeout: 5)
+            #expect(!refused.text.hasPrefix("HTTP/1.1 200"), "\(refused.text.prefix(200))")
+        }
+    }
+}
+
+/// A plain TCP connection to 127.0.0.1, for what an HTTP client library would not send.
+struct RawConnection {
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = UInt16(port).bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
+    }
+
+    func send(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { throw POSIXError(.EPIPE) }
+            sent += n
+        }
+    }
+
+    /// Reads until the peer closes (or `timeout` seconds pass); closes the socket.
+    func readUntilClosed(timeout: Double) -> (closed: Bool, text: String) {
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var received: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date() < deadline {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n == 0 { return (true, String(decoding: received, as: UTF8.self)) }
+            if n < 0 {
+                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { continue }
+                return (true, String(decoding: received, as: UTF8.self))  // reset
+            }
+            received += buffer[0..<n]
+        }
+        return (false, String(decoding: received, as: UTF8.self))
+    }
+}
