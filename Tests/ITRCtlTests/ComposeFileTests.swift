@@ -107,6 +107,26 @@ import Yams
         #expect(grafanaVolumes.contains("./deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro"))
     }
 
+    @Test func publishedPortsAreLoopbackUnlessOptedInAndNothingIsAnonymous() throws {
+        let services = try services()
+        var published: [String] = []
+        for (name, service) in services {
+            for port in (service["ports"] as? [Any]) ?? [] {
+                let text = try #require(port as? String, "\(name): ports are written as strings")
+                // host:hostPort:containerPort with the host defaulting to loopback.
+                #expect(text.hasPrefix("${ITR_PUBLISH_HOST:-127.0.0.1}:"), "\(name) publishes \(text) on every interface")
+                published.append(String(text.split(separator: ":").dropLast().last ?? ""))
+            }
+        }
+        #expect(Set(published) == ["5672", "8080", "8081", "8082", "8083", "9090", "3000"], "\(published)")
+        // The management UI and the broker's own metrics stay inside the compose network.
+        #expect(!published.contains("15672") && !published.contains("15692"))
+        let grafana = try #require(services["grafana"]?["environment"] as? [String: Any])
+        #expect(grafana["GF_AUTH_ANONYMOUS_ENABLED"] as? String == "false")
+        #expect(grafana["GF_AUTH_ANONYMOUS_ORG_ROLE"] == nil)
+        #expect(grafana["GF_SECURITY_ADMIN_PASSWORD__FILE"] as? String == "/run/secrets/grafana_admin_password")
+    }
+
     @Test func dockerfileBuildsAnyProductAsNonRootWithAHealthCheck() throws {
         let text = try String(contentsOf: TestEnvironment.packageRoot.appendingPathComponent("deploy/Dockerfile"), encoding: .utf8)
         #expect(text.contains("FROM swift:"))
