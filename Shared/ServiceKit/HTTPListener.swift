@@ -34,12 +34,13 @@ public enum HTTPListener {
         store: ServiceStore? = nil,
         relay: OutboxRelay? = nil,
         rateLimit: Double = 0,
+        rateClock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
         routes: (Router<BasicRequestContext>) -> Void = { _ in }
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.middlewares.add(ProblemDetailsMiddleware<BasicRequestContext>())
         if rateLimit > 0 {
-            router.middlewares.add(RateLimitMiddleware<BasicRequestContext>(rate: rateLimit) {
+            router.middlewares.add(RateLimitMiddleware<BasicRequestContext>(rate: rateLimit, now: rateClock) {
                 Counter(label: "itr_http_rate_limited_total").increment()
             })
         }
@@ -91,16 +92,17 @@ public enum HTTPListener {
     }
 
     /// The Hummingbird application (a `Service`) serving `router` on `host:port`.
-    /// Request heads are limited to 64 header fields of at most 16 KiB together (a CloudEvent in
-    /// binary mode needs a dozen); a connection silent for `idleTimeout` (between requests, or in
-    /// the middle of a head: a slow client) is closed.
+    /// Request heads are limited to 100 header fields of at most 80 KiB together (a CloudEvent in
+    /// binary mode needs a dozen; an over-long header within that is kept, cut, with the refused
+    /// report); a connection silent for `idleTimeout` (between requests, or in the middle of a
+    /// head: a slow client) is closed.
     public static func makeApplication(
         router: Router<BasicRequestContext>, host: String, port: Int, serverName: String, logger: Logger,
         idleTimeout: Double = 30
     ) -> some ApplicationProtocol {
         let http1 = HTTP1Channel.Configuration(
             idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
-            httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 16 * 1024, maxHeaderFieldCount: 64))
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: 80 * 1024, maxHeaderListSize: 80 * 1024, maxHeaderFieldCount: 100))
         return Application(
             router: router, server: .http1(configuration: http1),
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: serverName),

@@ -62,16 +62,22 @@ public struct RateLimitMiddleware<Context: RequestContext>: RouterMiddleware {
     }
     let shared: Shared
     let limited: @Sendable () -> Void
+    let now: @Sendable () -> Double
 
-    public init(rate: Double, limited: @escaping @Sendable () -> Void = {}) {
+    /// `now`: seconds, for the buckets (tests pass a clock that stands still).
+    public init(
+        rate: Double, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+        limited: @escaping @Sendable () -> Void = {}
+    ) {
         shared = Shared(TokenBuckets(rate: rate, burst: rate * 2))
         self.limited = limited
+        self.now = now
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard !Self.openPaths.contains(request.uri.path) else { return try await next(request, context) }
         let key = request.headers[.authorization].map { TokenAuthenticator.hash(token: $0) } ?? "anonymous"
-        let now = Date().timeIntervalSince1970
+        let now = self.now()
         switch shared.buckets.withLock({ $0.take(key, now: now) }) {
         case .allowed:
             return try await next(request, context)
