@@ -105,7 +105,7 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .target(name: "ITRTestSupport", dependencies: ["AMQPClient", "ITREvents"], path: "Tests/TestSupport"),
+        .target(name: "ITRTestSupport", dependencies: ["AMQPClient", "ITREvents", "TextClassifier"], path: "Tests/TestSupport"),
         .testTarget(name: "AMQPClientTests", dependencies: ["ITRTestSupport", "AMQPClient"], path: "Tests/AMQPClientTests"),
         .testTarget(name: "ITREventsTests", dependencies: ["ITRTestSupport", "ITREvents", "AMQPClient"], path: "Tests/ITREventsTests"),
         .testTarget(name: "ITRConfigTests", dependencies: ["ITRConfig", "TextClassifier"], path: "Tests/ITRConfigTests"),

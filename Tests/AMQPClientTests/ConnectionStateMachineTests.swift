@@ -7,7 +7,7 @@ import Testing
 /// The connection's life without a socket: every transition and what it asks the loop to do.
 @Suite struct ConnectionStateMachineTests {
     /// Seeded: back-off delays are the same on every run.
-    static func fixed() -> SplitMix64 { SplitMix64(state: 42) }
+    static func fixed() -> SplitMix64 { SplitMix64(seed: 42) }
 
     let t0 = ContinuousClock.now
     func machine() -> ConnectionStateMachine {

@@ -204,7 +204,7 @@ import Testing
 struct JSONFuzzGenerator {
     var random: SplitMix64
 
-    init(seed: UInt64) { random = SplitMix64(state: seed) }
+    init(seed: UInt64) { random = SplitMix64(seed: seed) }
 
     static let words = ["光模块", "温度过高", "业务中断", "上海", "工单", "東京", "한국어", "émoji", "😀", "a", "summary", "x y", "ß", "e\u{301}"]
     static let escapes = [#"\""#, #"\\"#, #"\/"#, #"\b"#, #"\f"#, #"\n"#, #"\r"#, #"\t"#, #"\u4e2d"#, #"\u00E9"#, #"\ud83d\ude00"#, #"\u0000"#, #"\u001f"#, #"\uFFFF"#]

@@ -23,7 +23,7 @@ import TextClassifier
     @Test(arguments: ["cn-business", "de-split"])
     func calendarCacheAgreesWithDirectComputation(_ id: String) {
         let calendar = id == "cn-business" ? chinaBusiness : Self.berlinOffice
-        var random = Random(state: id == "cn-business" ? 1 : 2)
+        var random = Random(seed: id == "cn-business" ? 1 : 2)
         let yearStart = at(2026, 1, 1, 0).timeIntervalSince1970
         let yearEnd = at(2027, 1, 1, 0).timeIntervalSince1970
         var mismatches: [String] = []

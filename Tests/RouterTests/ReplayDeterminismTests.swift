@@ -40,7 +40,7 @@ struct ReplayDeterminismTests {
 
     /// A day of tickets and the service desk's actions on them, in time order.
     static func recordedDay(start: Date, tickets: Int, seed: UInt64) throws -> [Input] {
-        var random = SeededRandom(state: seed)
+        var random = SeededRandom(seed: seed)
         var inputs: [Input] = []
         var sequence = 0
         func action(_ ticketId: String, _ kind: TicketActionKind, at time: Date, actor: Actor = engineer,

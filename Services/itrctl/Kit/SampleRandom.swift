@@ -1,19 +1,17 @@
-/// SplitMix64: a small, fast generator whose sequence depends only on its seed, on every
-/// platform (the sample day must be the same for the same seed everywhere).
+import TextClassifier
+
+/// The project's SplitMix64 (`SeededRandom`) with the sample day's helpers: a sequence that
+/// depends only on its seed, on every platform (the sample day must be the same for the same
+/// seed everywhere).
 public struct SampleRandom: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+    private var base: SeededRandom
 
     public init(seed: UInt64) {
-        state = seed &+ 0x9E37_79B9_7F4A_7C15
+        // The sample day's seeding: one step ahead of the plain generator (days stay as they were).
+        base = SeededRandom(seed: seed &+ 0x9E37_79B9_7F4A_7C15)
     }
 
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { base.next() }
 
     /// An integer in `range` (uniform, no modulo bias worth caring about here).
     public mutating func int(_ range: ClosedRange<Int>) -> Int {

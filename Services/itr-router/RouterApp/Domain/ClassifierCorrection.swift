@@ -49,8 +49,9 @@ public struct ClassifierCorrection: Sendable, Hashable {
 
     /// One JSONL line: the labelled example's keys plus where it came from.
     public var jsonLine: String {
+        let example = self.example
         var object: [String: Any] = [
-            "title": title, "serviceType": toType.rawValue, "lang": example.lang ?? "en", "family": "desk-correction",
+            "title": title, "serviceType": toType.rawValue, "lang": example.lang ?? "en", "family": example.family ?? "",
             "ticketId": ticketId, "correctedAt": RFC3339.format(at), "actor": actor, "reason": reason, "seq": seq,
         ]
         if let description, !description.isEmpty { object["description"] = description }
