@@ -23,14 +23,19 @@ public enum HTTPListener {
     ///
     /// - `GET /healthz` → 200 `{"status":"alive"}`
     /// - `GET /readyz` → 200 `{"status":"ready",...}` or 503 `{"status":"not ready","not_ready":[...],...}`
-    /// - `GET /metrics` → Prometheus text format 0.0.4
-    /// - `GET /v1/outbox/parked` (with a store) → `{"count":N,"parked":[...]}`: the outbox rows
-    ///   that cannot be published, with why (``Outbox/Parked``), oldest first, at most 1,000
-    /// - `POST /v1/outbox/parked/retry` (with a store; `?seq=3,7` for some) → `{"unparked":N}`:
-    ///   makes parked rows pending again and wakes the relay (after the cause was mended)
+    /// - `GET /metrics` → Prometheus text format 0.0.4; scope `metrics:read` (open on the
+    ///   separate loopback listener of ``makeMetricsRouter(metrics:readiness:)``)
+    /// - `GET /v1/outbox/parked` (with a store; scope `admin`) → `{"count":N,"parked":[...]}`: the
+    ///   outbox rows that cannot be published, with why (``Outbox/Parked``), oldest first, at most 1,000
+    /// - `POST /v1/outbox/parked/retry` (with a store; scope `admin`; `?seq=3,7` for some) →
+    ///   `{"unparked":N}`: makes parked rows pending again and wakes the relay (after the cause was mended)
+    ///
+    /// `/healthz` and `/readyz` are open; everything else needs a bearer token of `authenticator`
+    /// with the route's scope (401 / 403 problem+json otherwise).
     public static func makeRouter(
         metrics: ServiceMetrics,
         readiness: @escaping @Sendable () async -> ReadinessReport,
+        authenticator: TokenAuthenticator,
         store: ServiceStore? = nil,
         relay: OutboxRelay? = nil,
         rateLimit: Double = 0,
@@ -44,20 +49,14 @@ public enum HTTPListener {
                 Counter(label: "itr_http_rate_limited_total").increment()
             })
         }
-        router.get("/healthz") { _, _ in
-            jsonResponse(.ok, Data(#"{"status":"alive"}"#.utf8))
-        }
-        router.get("/readyz") { _, _ in
-            let report = await readiness()
-            return jsonResponse(report.ready ? .ok : .serviceUnavailable, readinessBody(report))
-        }
-        router.get("/metrics") { _, _ in
-            var headers = HTTPFields()
-            headers[.contentType] = ServiceMetrics.contentType
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
+        addProbes(router, readiness: readiness)
+        router.get("/metrics") { request, _ in
+            _ = try authenticator.authorize(authorization: request.headers[.authorization], anyOf: [.metricsRead])
+            return metricsResponse(metrics)
         }
         if let store {
-            router.get("/v1/outbox/parked") { _, _ in
+            router.get("/v1/outbox/parked") { request, _ in
+                _ = try authenticator.authorize(authorization: request.headers[.authorization], anyOf: [.admin])
                 struct Body: Encodable {
                     var count: Int
                     var parked: [Outbox.Parked]
@@ -70,6 +69,7 @@ public enum HTTPListener {
                 return jsonResponse(.ok, try encoder.encode(body))
             }
             router.post("/v1/outbox/parked/retry") { request, _ in
+                _ = try authenticator.authorize(authorization: request.headers[.authorization], anyOf: [.admin])
                 var seqs: [Int64]?
                 if let list = request.uri.queryParameters.get("seq") {
                     let parsed = list.split(separator: ",").map { Int64($0.trimmingCharacters(in: .whitespaces)) }
@@ -89,6 +89,35 @@ public enum HTTPListener {
         }
         routes(router)
         return router
+    }
+
+    /// The router of the metrics listener (`METRICS_HOST`:`METRICS_PORT`, loopback by default):
+    /// `/metrics`, `/healthz` and `/readyz`, open, nothing else. For a Prometheus on the same host
+    /// (or network namespace); one elsewhere scrapes the main listener with a `metrics:read` token.
+    public static func makeMetricsRouter(
+        metrics: ServiceMetrics, readiness: @escaping @Sendable () async -> ReadinessReport
+    ) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.middlewares.add(ProblemDetailsMiddleware<BasicRequestContext>())
+        addProbes(router, readiness: readiness)
+        router.get("/metrics") { _, _ in metricsResponse(metrics) }
+        return router
+    }
+
+    static func addProbes(_ router: Router<BasicRequestContext>, readiness: @escaping @Sendable () async -> ReadinessReport) {
+        router.get("/healthz") { _, _ in
+            jsonResponse(.ok, Data(#"{"status":"alive"}"#.utf8))
+        }
+        router.get("/readyz") { _, _ in
+            let report = await readiness()
+            return jsonResponse(report.ready ? .ok : .serviceUnavailable, readinessBody(report))
+        }
+    }
+
+    static func metricsResponse(_ metrics: ServiceMetrics) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = ServiceMetrics.contentType
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
     }
 
     /// The Hummingbird application (a `Service`) serving `router` on `host:port`.

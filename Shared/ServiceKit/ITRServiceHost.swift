@@ -51,8 +51,12 @@ public struct ITRServiceHost: Sendable {
         try await group.run()
     }
 
-    /// Opens the store, connects (retrying until the broker answers) and declares the topology.
-    public func prepare(logger: Logger, metrics: ServiceMetrics? = nil) async throws -> ServiceRuntime {
+    /// Reads the tokens (`authenticator`, default: `API_TOKENS` / `API_TOKENS_FILE` of the process),
+    /// opens the store, connects (retrying until the broker answers) and declares the topology.
+    public func prepare(
+        logger: Logger, metrics: ServiceMetrics? = nil, authenticator: TokenAuthenticator? = nil
+    ) async throws -> ServiceRuntime {
+        let authenticator = try authenticator ?? TokenAuthenticator.fromEnvironment()
         let metrics = metrics ?? ServiceMetrics(service: product)
         let store = try ServiceStore(settings: settings, migrations: migrations)
         logger.info("database open", metadata: ["path": "\(store.path)"])
@@ -81,7 +85,8 @@ public struct ITRServiceHost: Sendable {
             store: store, publisher: publishConnection, metrics: metrics, logger: logger.labelled("outbox-relay"))
         return ServiceRuntime(
             product: product, settings: settings, logger: logger, store: store, connection: connection,
-            publishConnection: publishConnection, relay: relay, metrics: metrics, health: health, clock: settings.clock)
+            publishConnection: publishConnection, relay: relay, metrics: metrics, health: health, clock: settings.clock,
+            authenticator: authenticator)
     }
 
     /// The service group, in start order (see the type's documentation).
@@ -103,14 +108,21 @@ public struct ITRServiceHost: Sendable {
                     metrics: runtime.metrics, logger: runtime.logger.labelled("consumer")))
         }
         let health = runtime.health
+        let readiness: @Sendable () async -> ReadinessReport = { ReadinessReport(ready: health.isReady, components: health.snapshot()) }
         let router = HTTPListener.makeRouter(
-            metrics: runtime.metrics,
-            readiness: { ReadinessReport(ready: health.isReady, components: health.snapshot()) },
+            metrics: runtime.metrics, readiness: readiness, authenticator: runtime.authenticator,
             store: runtime.store, relay: runtime.relay, rateLimit: settings.httpRateLimit, routes: components.routes)
         services.append(
             HTTPListener.makeApplication(
                 router: router, host: settings.httpHost, port: settings.httpPort, serverName: product,
                 logger: runtime.logger.labelled("http"), idleTimeout: settings.httpIdleTimeoutSeconds))
+        if let metricsPort = settings.metricsPort {
+            services.append(
+                HTTPListener.makeApplication(
+                    router: HTTPListener.makeMetricsRouter(metrics: runtime.metrics, readiness: readiness),
+                    host: settings.metricsHost, port: metricsPort, serverName: product,
+                    logger: runtime.logger.labelled("metrics-http"), idleTimeout: settings.httpIdleTimeoutSeconds))
+        }
         if let reload = components.reload {
             services.append(ReloadOnHangupService(reload: reload, logger: runtime.logger))
             if settings.configWatchSeconds > 0 {

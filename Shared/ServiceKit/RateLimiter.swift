@@ -4,7 +4,8 @@ import Hummingbird
 import Synchronization
 
 /// Token buckets per credential, as a pure state machine (time passed in): each key refills at
-/// `rate` per second up to `burst`; a request takes one token or is told how long to wait.
+/// `rate` per second up to `burst`; a request takes one token (or `cost` of them: bytes, for a
+/// byte budget) or is told how long to wait.
 /// At most `maxKeys` buckets are kept: when full, buckets that have refilled completely (the
 /// ones nobody is pressing) are dropped first, then the oldest.
 public struct TokenBuckets: Sendable {
@@ -25,7 +26,7 @@ public struct TokenBuckets: Sendable {
         case limited(retryAfter: Int)
     }
 
-    public mutating func take(_ key: String, now: Double) -> Decision {
+    public mutating func take(_ key: String, now: Double, cost: Double = 1) -> Decision {
         var bucket = buckets[key] ?? (tokens: burst, at: now)
         bucket.tokens = min(burst, bucket.tokens + max(0, now - bucket.at) * rate)
         bucket.at = now
@@ -33,11 +34,11 @@ public struct TokenBuckets: Sendable {
             if buckets[key] == nil && buckets.count >= maxKeys { evict(now: now) }
             buckets[key] = bucket
         }
-        if bucket.tokens >= 1 {
-            bucket.tokens -= 1
+        if bucket.tokens >= cost {
+            bucket.tokens -= cost
             return .allowed
         }
-        return .limited(retryAfter: max(1, Int(((1 - bucket.tokens) / rate).rounded(.up))))
+        return .limited(retryAfter: max(1, Int(((min(cost, burst) - bucket.tokens) / rate).rounded(.up))))
     }
 
     public var keyCount: Int { buckets.count }

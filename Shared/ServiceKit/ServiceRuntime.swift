@@ -19,6 +19,8 @@ public struct ServiceRuntime: Sendable {
     public let health: HealthState
     /// The deployment's clock (``ServiceSettings/clock``): stamps, validation, SLA/OLA time.
     public let clock: any ServiceClock
+    /// Who may call the HTTP endpoints (`API_TOKENS`, `API_TOKENS_FILE`): every route but the probes checks it.
+    public let authenticator: TokenAuthenticator
 }
 
 /// What a service adds to the shared machinery.

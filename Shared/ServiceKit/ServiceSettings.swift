@@ -42,6 +42,12 @@ public struct ServiceSettings: Sendable, Hashable {
     /// for requests without one), bursts of twice that; beyond, 429 with `Retry-After`.
     /// `/healthz`, `/readyz` and `/metrics` are not counted. Default 1000; 0 turns it off.
     public var httpRateLimit: Double
+    /// `METRICS_HOST`: the address of the metrics listener, which serves `/metrics`, `/healthz`
+    /// and `/readyz` without a token (default 127.0.0.1: only this host can read it).
+    public var metricsHost: String
+    /// `METRICS_PORT`: its port (default the HTTP port + 1000: intake 9080, itr-router 9081, ...;
+    /// 0 = no metrics listener, `/metrics` then only on the main listener with `metrics:read`).
+    public var metricsPortSetting: Int?
 
     public static let defaultAMQPURL = "amqp://guest:guest@127.0.0.1:5672/%2f"
     public static let defaultHTTPHost = "127.0.0.1"
@@ -70,6 +76,14 @@ public struct ServiceSettings: Sendable, Hashable {
         self.configWatchSeconds = 2
         self.httpIdleTimeoutSeconds = 30
         self.httpRateLimit = 1000
+        self.metricsHost = Self.defaultHTTPHost
+        self.metricsPortSetting = nil
+    }
+
+    /// The metrics listener's port, nil when there is none (see ``metricsPortSetting``).
+    public var metricsPort: Int? {
+        if let metricsPortSetting { return metricsPortSetting == 0 ? nil : metricsPortSetting }
+        return httpPort + 1000 <= 65535 ? httpPort + 1000 : nil
     }
 
     /// ``inboxRetentionDays`` in seconds (days of 86,400 seconds on the deployment's clock).
@@ -124,6 +138,11 @@ public struct ServiceSettings: Sendable, Hashable {
                 code: .missingValue, variable: Variable.clockEpoch.rawValue,
                 message: "an accelerated or pinned clock (ITR_CLOCK_SPEED/ITR_CLOCK_START) needs ITR_CLOCK_EPOCH, the same Unix seconds for every service")
         }
+        if metricsPort == httpPort {
+            throw ServiceSettingsError(
+                code: .invalidValue, variable: Variable.metricsPort.rawValue,
+                message: "the metrics listener needs a port of its own, not HTTP_PORT \(httpPort) (0 = no metrics listener)")
+        }
     }
 
     /// The deployment's clock: wall time, or the ``ScaledClock`` of `ITR_CLOCK_SPEED`,
@@ -155,6 +174,8 @@ public struct ServiceSettings: Sendable, Hashable {
               ITR_CONFIG_WATCH_SECONDS  how often CONFIG_DIR is checked for changed files, reloaded as on SIGHUP (default 2; 0 = SIGHUP only)
               HTTP_IDLE_TIMEOUT_SECONDS  a connection silent this long (idle, or a slow request head) is closed (default 30)
               HTTP_RATE_LIMIT  requests per second per bearer token, bursts of twice that, else 429 (default 1000; 0 = off)
+              METRICS_HOST, METRICS_PORT  the open /metrics listener (default 127.0.0.1, HTTP_PORT + 1000; port 0 = none)
+              API_TOKENS, API_TOKENS_FILE  bearer tokens: SHA-256, identity and scopes (see README "Who may do what")
             """
     }
 
@@ -178,6 +199,8 @@ public struct ServiceSettings: Sendable, Hashable {
         case configWatchSeconds = "ITR_CONFIG_WATCH_SECONDS"
         case httpIdleTimeoutSeconds = "HTTP_IDLE_TIMEOUT_SECONDS"
         case httpRateLimit = "HTTP_RATE_LIMIT"
+        case metricsHost = "METRICS_HOST"
+        case metricsPort = "METRICS_PORT"
 
         var flag: String { "--" + rawValue.lowercased().replacingOccurrences(of: "_", with: "-") }
     }
@@ -247,6 +270,12 @@ public struct ServiceSettings: Sendable, Hashable {
                 throw invalid("0 (off) or requests per second from 0.1 to 1000000")
             }
             httpRateLimit = rate
+        case .metricsHost:
+            guard !value.isEmpty, !value.contains(where: \.isWhitespace) else { throw invalid("a host name or address") }
+            metricsHost = value
+        case .metricsPort:
+            guard let port = Int(value), (0...65535).contains(port) else { throw invalid("0 (none) or a port 1-65535") }
+            metricsPortSetting = port
         case .clockStart:
             guard !value.isEmpty else { clockStart = nil; return }
             if let seconds = Double(value), seconds.isFinite, seconds >= 0 {

@@ -59,7 +59,9 @@ struct IPDBrokerTests {
     }
 
     func get(_ port: Int, _ path: String) async throws -> Data {
-        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.setValue(TestTokens.opsAuthorization, forHTTPHeaderField: "Authorization")
+        let (data, _) = try await URLSession.shared.data(for: request)
         return data
     }
 

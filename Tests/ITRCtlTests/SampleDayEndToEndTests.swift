@@ -96,11 +96,11 @@ struct SampleDayEndToEndTests {
                     drainTimeout: .seconds(240), clock: clock))
             let result = try await replayer.replay(day)
             let connection = try await AMQPConnection.connect(try AMQPConfiguration(url: url), logger: Logger(label: "e2e"))
-            var summary = await SummaryReport.collect(endpoints: endpoints, connection: connection)
+            var summary = await SummaryReport.collect(endpoints: endpoints, connection: connection, fetcher: HTTPFetcher(timeout: 10, token: TestTokens.ops))
             await connection.close()
             // The replay's own view of itr.events (no service consumes closed or escalated).
             summary.merge(observed: result.observedEvents)
-            let metrics = try await HTTPFetcher(timeout: 10).get("\(endpoints.router)/metrics").text
+            let metrics = try await HTTPFetcher(timeout: 10, token: TestTokens.ops).get("\(endpoints.router)/metrics").text
             var serviceLevels: [String: Double] = [:]
             let text = PrometheusText(metrics)
             for clock in ["response", "resolution"] {
@@ -124,7 +124,7 @@ struct SampleDayEndToEndTests {
         func checkConsistency(
             summary: SummaryReport, replayed: SampleReplayer.Result, observer: EventObserver, quiet: Bool
         ) async throws {
-            let fetcher = HTTPFetcher(timeout: 10)
+            let fetcher = HTTPFetcher(timeout: 10, token: TestTokens.ops)
             let reportURL = "\(endpoints.router)/v1/service-levels?groupBy=serviceType,priority"
             // The API and the counters from one instant: two reports naming the same cut around a
             // scrape (the second a little later: the counters count inside a transaction, which

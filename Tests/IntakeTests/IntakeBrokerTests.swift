@@ -305,7 +305,9 @@ private func makeEventID(_ answer: IntakeHarness.HTTPAnswer) -> String? { answer
 
 extension IntakeHarness {
     func get(_ path: String) async throws -> String {
-        let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.setValue(TestTokens.opsAuthorization, forHTTPHeaderField: "Authorization")
+        let (data, _) = try await URLSession.shared.data(for: request)
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -24,8 +24,10 @@ func pythonConsume(url: String, queue: String, count: Int, timeout: Int = 30) as
     return (events, status)
 }
 
-func httpGet(port: Int, _ path: String) async throws -> (status: Int, body: Data) {
-    let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+func httpGet(port: Int, _ path: String, authorization: String? = TestTokens.opsAuthorization) async throws -> (status: Int, body: Data) {
+    var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+    if let authorization { request.setValue(authorization, forHTTPHeaderField: "Authorization") }
+    let (data, response) = try await URLSession.shared.data(for: request)
     return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
 }
 
@@ -55,7 +57,8 @@ struct BrokerTests {
         let rules = try LTCRules(directory: configDirectory)
         let host = LTCApp.host(settings: settings)
         let runtime = try await host.prepare(
-            logger: Logger(label: "ltc-broker-test"), metrics: ServiceMetrics(service: LTCApp.product, registry: .init()))
+            logger: Logger(label: "ltc-broker-test"), metrics: ServiceMetrics(service: LTCApp.product, registry: .init()),
+            authenticator: try TokenAuthenticator(parsing: TestTokens.opsEntry, origin: "test"))
         let group = host.makeServiceGroup(runtime: runtime, components: LTCApp.components(runtime: runtime, rules: rules))
         let publisher = try await AMQPConnection.connect(AMQPConfiguration(url: url), logger: Logger(label: "publisher"))
 

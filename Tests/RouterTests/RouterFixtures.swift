@@ -123,8 +123,11 @@ func routerHTTP(port: Int, _ method: String, _ path: String, body: String? = nil
 }
 
 /// itr-router in process for a broker test: settings from `environment` (plus the product's
-/// defaults), the service group built with `rules` and a manual clock, one bearer token for `*`.
+/// defaults), the service group built with `rules` and a manual clock, a desk bearer token
+/// (`token`, identity `desk-test`: tickets:read tickets:act) and the ops test token.
 struct RouterUnderTest {
+    /// The identity of the desk token: the actor of the test's HTTP actions.
+    static let deskIdentity = "desk-test"
     let group: ServiceGroup
     let clock: ManualClock
     let logger: Logger
@@ -134,10 +137,13 @@ struct RouterUnderTest {
         let host = ITRServiceHost(product: "itr-router", settings: settings) { RouterSchema.register(&$0) }
         var logger = Logger(label: label)
         logger.logLevel = .warning
-        let runtime = try await host.prepare(logger: logger, metrics: ServiceMetrics(service: "itr-router", registry: .init()))
+        let authenticator = try TokenAuthenticator(
+            parsing: "\(TokenAuthenticator.hash(token: token)) \(Self.deskIdentity) tickets:read tickets:act;\(TestTokens.opsEntry)",
+            origin: "test")
+        let runtime = try await host.prepare(
+            logger: logger, metrics: ServiceMetrics(service: "itr-router", registry: .init()), authenticator: authenticator)
         clock = ManualClock(Date(timeIntervalSince1970: (Date().timeIntervalSince1970).rounded(.down)))
-        let authenticator = try TokenAuthenticator(parsing: "\(TokenAuthenticator.hash(token: token)) *", origin: "test")
-        let parts = RouterService.parts(runtime: runtime, rules: rules, clock: clock, authenticator: authenticator)
+        let parts = RouterService.parts(runtime: runtime, rules: rules, clock: clock)
         group = host.makeServiceGroup(runtime: runtime, components: parts.components)
         self.logger = logger
     }

@@ -36,7 +36,8 @@ import Testing
     func app(rate: Double, idleTimeout: Double = 30) -> some ApplicationProtocol {
         let router = HTTPListener.makeRouter(
             metrics: ServiceMetrics(service: "hardening-test", registry: .init()),
-            readiness: { ReadinessReport(ready: true) }, rateLimit: rate, rateClock: { 1_000 },
+            readiness: { ReadinessReport(ready: true) }, authenticator: TokenAuthenticator(grants: []), rateLimit: rate,
+            rateClock: { 1_000 },
             routes: { router in router.get("/v1/ping") { _, _ in "pong" } })
         return HTTPListener.makeApplication(
             router: router, host: "127.0.0.1", port: 0, serverName: "test", logger: Logger(label: "test"),

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import ITRTestSupport
 import Logging
 import Testing
 
@@ -11,6 +12,7 @@ import Testing
         let router = HTTPListener.makeRouter(
             metrics: metrics,
             readiness: { ReadinessReport(ready: health.isReady, components: health.snapshot()) },
+            authenticator: try! TokenAuthenticator(parsing: TestTokens.opsEntry, origin: "test"),
             routes: { router in
                 router.get("/v1/things/:id") { _, context -> String in
                     let id = try context.parameters.require("id")
@@ -62,7 +64,7 @@ import Testing
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .ok)
             }
-            try await client.execute(uri: "/metrics", method: .get) { response in
+            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: TestTokens.opsAuthorization]) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
                 let text = String(buffer: response.body)

@@ -281,6 +281,7 @@ struct HostileInputTests {
             }
             return String(hash)
         }
-        return "\(try await sha256(HostileHTTPRequests.token)) *;\(try await sha256("hostile-other-token")) /other"
+        return "\(try await sha256(HostileHTTPRequests.token)) hostile-suite reports:submit=* tickets:read tickets:act;"
+            + "\(try await sha256("hostile-other-token")) hostile-other reports:submit=/other"
     }
 }

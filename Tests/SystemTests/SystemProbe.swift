@@ -44,7 +44,7 @@ enum SystemProbe {
 
     /// `GET /v1/outbox/parked` → the parked rows (count and the rows' JSON).
     static func parked(port: Int) async throws -> (count: Int, rows: [[String: Any]]) {
-        let answer = try await request("GET", port: port, path: "/v1/outbox/parked", timeout: 10)
+        let answer = try await request("GET", port: port, path: "/v1/outbox/parked", headers: ["Authorization": TestTokens.opsAuthorization], timeout: 10)
         guard answer.status == 200, let count = answer.json["count"] as? Int else {
             throw CommandFailed(command: ["GET /v1/outbox/parked"], status: Int32(answer.status), output: answer.text)
         }
@@ -54,7 +54,7 @@ enum SystemProbe {
     /// The value of a metric (`name{labels} value`, or `name_total` for a counter) in
     /// `GET /metrics`, summed over labels.
     static func metric(port: Int, _ name: String) async throws -> Double {
-        let answer = try await request("GET", port: port, path: "/metrics", timeout: 10)
+        let answer = try await request("GET", port: port, path: "/metrics", headers: ["Authorization": TestTokens.opsAuthorization], timeout: 10)
         var sum = 0.0
         for line in answer.text.split(separator: "\n") where line.hasPrefix(name) {
             var rest = line.dropFirst(name.count)

@@ -35,7 +35,9 @@ public final class ServiceProcess: Sendable {
         TestEnvironment.packageRoot.appendingPathComponent(".build/debug/\(product)").path
     }
 
-    /// Starts `product` with the test process's environment plus `environment`.
+    /// Starts `product` with the test process's environment plus `environment`, plus the ops test
+    /// token (``TestTokens``) in `API_TOKENS` and no metrics listener (`METRICS_PORT=0`: the
+    /// default HTTP_PORT + 1000 could be another test service's port) unless `environment` sets one.
     public static func start(product: String, environment: [String: String], arguments: [String] = []) async throws -> ServiceProcess {
         let path = executablePath(product: product)
         guard FileManager.default.isExecutableFile(atPath: path) else {
@@ -45,6 +47,8 @@ public final class ServiceProcess: Sendable {
             .appendingPathComponent("\(product)-\(UUID().uuidString.prefix(8)).log").path
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { _, new in new }
+        env["API_TOKENS"] = TestTokens.withOps(env["API_TOKENS"])
+        if env["METRICS_PORT"] == nil { env["METRICS_PORT"] = "0" }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -44,6 +44,20 @@ public struct IntakeMetrics: Sendable {
         Self.counter(registry, service, "itr_intake_reports_rejected", "Reports rejected, by reason code.", [("reason", reason)])
     }
 
+    /// Bytes of refused HTTP input kept in `itr.rejected`, by the submitting token's identity.
+    func keptBytes(submitter: String) -> Prometheus.Counter {
+        Self.counter(
+            registry, service, "itr_intake_rejected_kept_bytes",
+            "Bytes of refused HTTP input kept in itr.rejected, by the submitting token's identity.", [("submitter", submitter)])
+    }
+
+    /// Refused HTTP bodies kept cut because their token's kept-bytes budget was spent.
+    func keptCut(submitter: String) -> Prometheus.Counter {
+        Self.counter(
+            registry, service, "itr_intake_rejected_cut",
+            "Refused HTTP bodies kept cut: the token's kept-bytes budget per minute was spent.", [("submitter", submitter)])
+    }
+
     func latency(_ via: Via) -> DurationHistogram {
         registry.makeDurationHistogram(
             descriptor: MetricNameDescriptor(

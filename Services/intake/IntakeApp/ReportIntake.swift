@@ -25,16 +25,19 @@ public final class ReportIntake: Sendable {
         /// The original to keep in `itr.rejected` when rejected (HTTP); nil when the caller keeps it
         /// (the AMQP consumer does, through its `.invalid` disposition).
         public var original: AMQPMessage?
+        /// The identity of the token that submitted it (HTTP): whose kept-bytes budget a kept copy spends.
+        public var submitter: String?
         public var receivedAt: ContinuousClock.Instant
 
         public init(
             event: CloudEvent?, rejection: ReportRejection? = nil, routingKey: String? = nil, original: AMQPMessage? = nil,
-            receivedAt: ContinuousClock.Instant = .now
+            submitter: String? = nil, receivedAt: ContinuousClock.Instant = .now
         ) {
             self.event = event
             self.rejection = rejection
             self.routingKey = routingKey
             self.original = original
+            self.submitter = submitter
             self.receivedAt = receivedAt
         }
     }
@@ -47,13 +50,20 @@ public final class ReportIntake: Sendable {
     private let currentPolicy: Mutex<IntakePolicy>
     /// False until a known error is indexed: spares fingerprinting every report while the index is empty.
     let hasKnownErrors: Atomic<Bool>
+    /// Bytes of refused input each token may have kept whole (``IntakeConfiguration/keptBytesPerTokenPerMinute``).
+    private let keptBudget: Mutex<TokenBuckets>
+    /// Seconds for the budget (monotonic; tests pass one that stands still).
+    let budgetClock: @Sendable () -> Double
 
     public init(
         store: ServiceStore, policy: IntakePolicy, metrics: IntakeMetrics, logger: Logger,
-        clock: any ServiceClock = SystemClock()
+        clock: any ServiceClock = SystemClock(),
+        budgetClock: @escaping @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
     ) throws {
         self.store = store
         self.clock = clock
+        self.budgetClock = budgetClock
+        self.keptBudget = Mutex(Self.budget(policy.configuration))
         self.metrics = metrics
         self.logger = logger
         self.currentPolicy = Mutex(policy)
@@ -70,7 +80,42 @@ public final class ReportIntake: Sendable {
 
     /// Swaps in new rules (reload); reports in flight finish with the old ones.
     public func update(policy: IntakePolicy) {
-        currentPolicy.withLock { $0 = policy }
+        let old = currentPolicy.withLock { current in
+            defer { current = policy }
+            return current.configuration.keptBytesPerTokenPerMinute
+        }
+        if old != policy.configuration.keptBytesPerTokenPerMinute {
+            keptBudget.withLock { $0 = Self.budget(policy.configuration) }
+        }
+    }
+
+    static func budget(_ configuration: IntakeConfiguration) -> TokenBuckets {
+        let perMinute = Double(configuration.keptBytesPerTokenPerMinute)
+        return TokenBuckets(rate: perMinute / 60, burst: perMinute)
+    }
+
+    /// The copy of refused input to keep: whole while its submitter's budget lasts, else cut to
+    /// ``IntakeConfiguration/keptCutBytes`` and marked (`x-itr-truncated`, `x-itr-kept-cut`,
+    /// `x-itr-content-length`). Counted per submitter either way.
+    func budgeted(_ original: AMQPMessage, submitter: String?) -> AMQPMessage {
+        guard let submitter else { return original }
+        let size = original.body.count
+        let decision = keptBudget.withLock { $0.take(submitter, now: budgetClock(), cost: Double(size)) }
+        guard case .limited = decision, size > IntakeConfiguration.keptCutBytes else {
+            metrics.keptBytes(submitter: submitter).increment(by: Int64(size))
+            return original
+        }
+        var cut = original
+        cut.body = original.body.prefix(IntakeConfiguration.keptCutBytes)
+        cut.properties.headers["x-itr-truncated"] = .bool(true)
+        cut.properties.headers["x-itr-kept-cut"] = .string(
+            "the kept-bytes budget of \(submitter) (\(policy.configuration.keptBytesPerTokenPerMinute) per minute) is spent")
+        if cut.properties.headers["x-itr-content-length"] == nil {
+            cut.properties.headers["x-itr-content-length"] = .string("\(size)")
+        }
+        metrics.keptBytes(submitter: submitter).increment(by: Int64(cut.body.count))
+        metrics.keptCut(submitter: submitter).increment()
+        return cut
     }
 
     /// Applies every item in ONE write transaction and returns one outcome per item, in order.
@@ -234,7 +279,9 @@ public final class ReportIntake: Sendable {
         if let original = item.original {
             // A copy of outside input: cut to what AMQP carries where it must be (a content
             // type over 255 bytes, huge or deep headers), never refused.
-            let kept = RejectedCopy.make(original, code: rejection.reasonCode, reason: rejection.message, service: "intake")
+            let kept = RejectedCopy.make(
+                budgeted(original, submitter: item.submitter), code: rejection.reasonCode, reason: rejection.message,
+                service: "intake")
             try Outbox.enqueue(
                 db, message: kept, exchange: RejectionTarget.rejectedQueue.exchange,
                 routingKey: RejectionTarget.rejectedQueue.routingKey, fitting: true)

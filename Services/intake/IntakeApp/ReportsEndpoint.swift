@@ -40,7 +40,8 @@ public struct ReportsEndpoint: Sendable {
 
     func handle(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let received = ContinuousClock.now
-        let grant = try authenticator.authenticate(authorization: request.headers[.authorization])
+        // 401/403 before the body is read: only a reports:submit token has refused input kept.
+        let grant = try authenticator.authorize(authorization: request.headers[.authorization], anyOf: [.reportsSubmit])
         let configuration = intake.policy.configuration
         // The fields as they came (a repeated ce- header must repeat its value) for the codec; for
         // the kept original, repeated fields joined as HTTP combines them (RFC 9110 5.3).
@@ -58,7 +59,7 @@ public struct ReportsEndpoint: Sendable {
                 ReportRejection.Reason.tooLarge,
                 "the request body is larger than \(limit) bytes (its first \(limit) bytes are kept in itr.rejected)",
                 problems: [ValidationProblem(path: "", code: .tooLarge, message: "larger than \(limit) bytes")])
-            let outcomes = try await submit([ReportIntake.Item(event: nil, rejection: rejection, original: kept, receivedAt: received)])
+            let outcomes = try await submit([ReportIntake.Item(event: nil, rejection: rejection, original: kept, submitter: grant.identity, receivedAt: received)])
             return try single(outcomes[0], event: nil)
         }
         let body = Data(buffer: buffer)
@@ -68,14 +69,14 @@ public struct ReportsEndpoint: Sendable {
         do {
             decoded = try HTTPCloudEventCodec.decode(fields: fields, body: body)
         } catch {
-            let outcomes = try await submit([ReportIntake.Item(event: nil, rejection: ReportRejection(error), original: original, receivedAt: received)])
+            let outcomes = try await submit([ReportIntake.Item(event: nil, rejection: ReportRejection(error), original: original, submitter: grant.identity, receivedAt: received)])
             return try single(outcomes[0], event: nil)
         }
 
         switch decoded {
         case .single(let event):
             let item = ReportIntake.Item(
-                event: event, rejection: authorization(grant, event), original: original, receivedAt: received)
+                event: event, rejection: authorization(grant, event), original: original, submitter: grant.identity, receivedAt: received)
             return try single(try await submit([item])[0], event: event)
         case .batch(let results):
             guard results.count <= configuration.maxBatchEvents else {
@@ -88,11 +89,12 @@ public struct ReportsEndpoint: Sendable {
                 case .success(let event):
                     return ReportIntake.Item(
                         event: event, rejection: authorization(grant, event),
-                        original: Self.original(batchItem: event, index: index, headers: headers), receivedAt: received)
+                        original: Self.original(batchItem: event, index: index, headers: headers), submitter: grant.identity,
+                        receivedAt: received)
                 case .failure(let error):
                     var kept = original
                     kept.properties.headers["x-itr-batch-index"] = .int64(Int64(index))
-                    return ReportIntake.Item(event: nil, rejection: ReportRejection(error), original: kept, receivedAt: received)
+                    return ReportIntake.Item(event: nil, rejection: ReportRejection(error), original: kept, submitter: grant.identity, receivedAt: received)
                 }
             }
             let outcomes = items.isEmpty ? [] : try await submit(items)

@@ -41,10 +41,12 @@ public enum IPDService {
         let queue = ITRTopology.queueName(of: product) ?? "\(product).inbox"
         let store = runtime.store
         let directory = runtime.settings.configDirectory
+        let authenticator = runtime.authenticator
         return ServiceComponents(
             consumers: [.init(configuration: .init(queue: queue), handler: handler)],
             routes: { router in
                 router.get("/v1/defects") { request, _ -> Response in
+                    _ = try authenticator.authorize(authorization: request.headers[.authorization], anyOf: [.defectsRead])
                     var parameters: [String: String] = [:]
                     for (key, value) in request.uri.queryParameters { parameters[String(key)] = String(value) }
                     let query = try DefectQuery(parameters: parameters)

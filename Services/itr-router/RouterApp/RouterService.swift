@@ -19,9 +19,7 @@ public enum RouterService {
     }
 
 
-    public static func parts(
-        runtime: ServiceRuntime, rules: RulesHolder, clock: any RouterClock, authenticator: TokenAuthenticator
-    ) -> Parts {
+    public static func parts(runtime: ServiceRuntime, rules: RulesHolder, clock: any RouterClock) -> Parts {
         let logger = runtime.logger
         let scheduler = DueScheduler(
             store: runtime.store, rules: rules, clock: clock, relay: runtime.relay, logger: logger)
@@ -29,7 +27,7 @@ public enum RouterService {
             store: runtime.store, rules: rules, clock: clock, scheduler: scheduler, logger: logger)
         let handler = RouterHandler(store: runtime.store, rules: rules, clock: clock, scheduler: scheduler, logger: logger)
         let api = RouterAPI(
-            store: runtime.store, rules: rules, clock: clock, authenticator: authenticator, relay: runtime.relay,
+            store: runtime.store, rules: rules, clock: clock, authenticator: runtime.authenticator, relay: runtime.relay,
             scheduler: scheduler)
         var configuration = EventConsumer.Configuration(queue: queue)
         configuration.maximumBatch = 256
@@ -71,20 +69,13 @@ public enum RouterService {
             FileHandle.standardError.write(Data("itr-router: invalid configuration:\n\(error)\n".utf8))
             return 1
         }
-        let authenticator: TokenAuthenticator
-        do {
-            authenticator = try TokenAuthenticator.fromEnvironment()
-        } catch {
-            FileHandle.standardError.write(Data("itr-router: invalid API tokens: \(error)\n".utf8))
-            return 1
-        }
         let holder = RulesHolder(rules, directory: settings.configDirectory)
         let host = ITRServiceHost(product: product, settings: settings) { migrator in RouterSchema.register(&migrator) }
         do {
             try await host.run { runtime in
                 runtime.logger.info(
                     "rules loaded", metadata: ["rules_version": "\(rules.version)", "model_version": "\(rules.modelVersion ?? "none")"])
-                return parts(runtime: runtime, rules: holder, clock: runtime.clock, authenticator: authenticator).components
+                return parts(runtime: runtime, rules: holder, clock: runtime.clock).components
             }
             return 0
         } catch {

@@ -3,7 +3,9 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// A small HTTP client for the services' endpoints.
+/// A small HTTP client for the services' endpoints. Requests carry the bearer token `token`
+/// (default `$ITR_API_TOKEN`) unless they set `Authorization` themselves: the services answer
+/// everything but `/healthz` and `/readyz` only with a token of the right scope.
 public struct HTTPFetcher: Sendable {
     public struct Response: Sendable {
         public var status: Int
@@ -19,9 +21,11 @@ public struct HTTPFetcher: Sendable {
     }
 
     public var timeout: TimeInterval
+    public var token: String?
 
-    public init(timeout: TimeInterval = 5) {
+    public init(timeout: TimeInterval = 5, token: String? = ProcessInfo.processInfo.environment["ITR_API_TOKEN"]) {
         self.timeout = timeout
+        self.token = token.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     private static let session: URLSession = {
@@ -42,6 +46,7 @@ public struct HTTPFetcher: Sendable {
         guard let target = URL(string: url) else { throw Failure(url: url, message: "not a URL") }
         var request = URLRequest(url: target, timeoutInterval: timeout)
         request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         request.httpBody = body
         do {

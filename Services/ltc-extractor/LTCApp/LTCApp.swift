@@ -68,6 +68,7 @@ public enum LTCApp {
             store: runtime.store, rules: rules, logger: runtime.logger, metrics: metrics, now: { clock.now() })
         let queue = ITRTopology.queueName(of: product) ?? "\(product).inbox"
         let store = runtime.store
+        let authenticator = runtime.authenticator
         let logger = runtime.logger
         // The debounced `itr.opportunity.updated`: each opportunity marked as changed at least
         // `updateInterval` ago (ltc.yaml) gets one update with its latest state; the mark is
@@ -77,7 +78,7 @@ public enum LTCApp {
         }
         return ServiceComponents(
             consumers: [.init(configuration: .init(queue: queue), handler: processor)],
-            routes: { router in addRoutes(to: router, store: store) },
+            routes: { router in addRoutes(to: router, store: store, authenticator: authenticator) },
             reload: {
                 do {
                     try rules.reload()
@@ -89,9 +90,10 @@ public enum LTCApp {
             services: [flusher])
     }
 
-    /// `GET /v1/opportunities`.
-    public static func addRoutes(to router: Router<BasicRequestContext>, store: ServiceStore) {
+    /// `GET /v1/opportunities` (scope `opportunities:read`).
+    public static func addRoutes(to router: Router<BasicRequestContext>, store: ServiceStore, authenticator: TokenAuthenticator) {
         router.get("/v1/opportunities") { request, _ -> Response in
+            _ = try authenticator.authorize(authorization: request.headers[.authorization], anyOf: [.opportunitiesRead])
             let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
             let query = try OpportunityQuery(parameters: parameters)
             let (items, total) = try await store.pool.read { db in try LTCStore.list(db, query) }

@@ -7,18 +7,28 @@ import ServiceKit
 
 /// The router's HTTP routes:
 ///
-/// - `GET /v1/tickets/{id}` → ``TicketView`` (404 problem+json when unknown);
-/// - `POST /v1/tickets/{id}/actions` → the `itr.ticket.action` data as JSON (`ticketId` may be
-///   left out). Bearer token as at intake (`API_TOKENS` / `API_TOKENS_FILE`), authorized for the
-///   `ce-source` header's source (default `/service-desk/http`). `ce-id` or `Idempotency-Key`
-///   makes a retry safe (same id = same effect once). 200 with the ticket view; 400 invalid body;
-///   404 unknown ticket; 409 (or 422 for unknown values) problem+json naming the refusal code;
-/// - `GET /v1/service-levels` → ``ServiceLevelReport``;
-/// - `GET /v1/classifier` → ``ClassifierView`` (the service-type model in force);
-/// - `GET /v1/classifier/corrections[?after=SEQ]` → the desk's `reclassify` corrections as labelled
-///   JSONL (`application/x-ndjson`), what `itrctl classifier train` adds to the corpus.
+/// Every route needs a bearer token (`API_TOKENS` / `API_TOKENS_FILE`) with its scope: 401
+/// problem+json without a (known) token, 403 with one that lacks the scope.
+///
+/// - `GET /v1/tickets/{id}` (`tickets:read`, or `customer:confirm` for its own accounts' tickets)
+///   → ``TicketView`` (404 problem+json when unknown);
+/// - `POST /v1/tickets/{id}/actions` (`tickets:act`; or `customer:confirm` for `confirm` and
+///   `reopen` on its own accounts' tickets) → the `itr.ticket.action` data as JSON (`ticketId`
+///   and `actor` may be left out). The actor is the token's identity, never the body's (a body
+///   actor with the same id keeps its name and role). `ce-id` or `Idempotency-Key` makes a retry
+///   safe (same id from the same identity = same effect once). 200 with the ticket view; 400
+///   invalid body; 404 unknown ticket; 409 (or 422 for unknown values) problem+json naming the
+///   refusal code;
+/// - `GET /v1/service-levels` (`tickets:read`) → ``ServiceLevelReport``;
+/// - `GET /v1/classifier` (`tickets:read`) → ``ClassifierView`` (the service-type model in force);
+/// - `GET /v1/classifier/corrections[?after=SEQ]` (`tickets:read`) → the desk's `reclassify`
+///   corrections as labelled JSONL (`application/x-ndjson`), what `itrctl classifier train` adds.
 public struct RouterAPI: Sendable {
-    public static let defaultActionSource = "/service-desk/http"
+    /// The CloudEvent source of an HTTP action: this, `/`, the token's identity (the inbox key
+    /// is source + id, so one identity's ids never collide with another's).
+    public static let actionSourcePrefix = "/service-desk/http"
+    /// What a `customer:confirm` token may do on its own accounts' tickets.
+    public static let customerActions: Set<TicketActionKind> = [.confirm, .reopen]
 
     public let store: ServiceStore
     public let rules: RulesHolder
@@ -40,19 +50,23 @@ public struct RouterAPI: Sendable {
     }
 
     public func register(_ router: Router<BasicRequestContext>) {
-        router.get("/v1/tickets/:id") { _, context in
+        router.get("/v1/tickets/:id") { request, context in
+            let grant = try self.grant(request, anyOf: [.ticketsRead, .customerConfirm])
             let id = try context.parameters.require("id")
             let rules = self.rules.current
             let now = self.clock.now()
             guard let view = try await self.store.pool.read({ db in try TicketView.load(db, id: id, rules: rules, now: now) }) else {
                 throw ProblemDetails.notFound("no ticket \(id)")
             }
+            try Self.checkAccount(grant, account: view.account, ticket: id)
             return try Self.json(view)
         }
-        router.get("/v1/classifier") { _, _ in
-            try Self.json(ClassifierView(self.rules.current))
+        router.get("/v1/classifier") { request, _ in
+            _ = try self.grant(request, anyOf: [.ticketsRead])
+            return try Self.json(ClassifierView(self.rules.current))
         }
         router.get("/v1/classifier/corrections") { request, _ in
+            _ = try self.grant(request, anyOf: [.ticketsRead])
             let after = Int64(request.uri.queryParameters.get("after") ?? "0") ?? -1
             guard after >= 0 else { throw ProblemDetails.badRequest("after must be a sequence number (a whole number >= 0)") }
             let corrections = try await self.store.pool.read { db in try TicketRepository.corrections(db, after: after) }
@@ -65,6 +79,7 @@ public struct RouterAPI: Sendable {
             try await self.postAction(request, id: try context.parameters.require("id"))
         }
         router.get("/v1/service-levels") { request, _ in
+            _ = try self.grant(request, anyOf: [.ticketsRead])
             let query = request.uri.queryParameters
             var dimensions: [ServiceLevelReport.Dimension] = []
             for name in (query.get("groupBy") ?? "").split(separator: ",") {
@@ -95,14 +110,43 @@ public struct RouterAPI: Sendable {
         }
     }
 
+    /// The request's grant when its token holds one of `scopes` (else 401 / 403).
+    func grant(_ request: Request, anyOf scopes: [TokenAuthenticator.Scope]) throws(ProblemDetails) -> TokenAuthenticator.Grant {
+        try authenticator.authorize(authorization: request.headers[.authorization], anyOf: scopes)
+    }
+
+    /// 403 unless `grant` reads all tickets or acts for the customer `account`.
+    static func checkAccount(_ grant: TokenAuthenticator.Grant, account: String, ticket: String) throws(ProblemDetails) {
+        if let refused = accountRefusal(grant, account: account, ticket: ticket) { throw refused }
+    }
+
+    /// The 403 for a customer token on a ticket of another account; nil when allowed.
+    static func accountRefusal(_ grant: TokenAuthenticator.Grant, account: String, ticket: String) -> ProblemDetails? {
+        guard !grant.has(.ticketsRead), !grant.has(.ticketsAct), !grant.actsFor(account: account) else { return nil }
+        return ProblemDetails(
+            status: .forbidden, type: "https://itr.example.com/problems/other-account", title: "other-account",
+            detail: "ticket \(ticket) belongs to an account the token of \(grant.identity) does not act for")
+    }
+
+    /// The actor an action is recorded as: the token's identity; the body's name and role are kept
+    /// only when the body names the same id; a customer token's role is always `customer`.
+    static func actor(of grant: TokenAuthenticator.Grant, claimed: [String: Any]?) -> [String: Any] {
+        var actor: [String: Any] = ["id": grant.identity]
+        if let claimed, claimed["id"] as? String == grant.identity {
+            actor["name"] = claimed["name"]
+            actor["role"] = claimed["role"]
+        }
+        if !grant.has(.ticketsAct) { actor["role"] = "customer" }
+        return actor
+    }
+
     func postAction(_ request: Request, id: String) async throws -> Response {
-        let grant = try authenticator.authenticate(authorization: request.headers[.authorization])
-        let source = Self.header(request, "ce-source") ?? Self.defaultActionSource
-        try grant.authorize(source: source)
+        let grant = try grant(request, anyOf: [.ticketsAct, .customerConfirm])
+        let source = Self.actionSourcePrefix + "/" + grant.identity
         let eventId = Self.header(request, "ce-id") ?? Self.header(request, "idempotency-key") ?? CloudEvent.newID()
         let traceparent = Self.header(request, "traceparent"), tracestate = Self.header(request, "tracestate")
         // The same limits as on the AMQP path: these become the inbox key and the attributes of events.
-        for (attribute, value) in [("source", source), ("id", eventId), ("traceparent", traceparent), ("tracestate", tracestate)] {
+        for (attribute, value) in [("id", eventId), ("traceparent", traceparent), ("tracestate", tracestate)] {
             guard let value else { continue }
             do {
                 try CloudEventLimits.check(attribute, value)
@@ -124,6 +168,7 @@ public struct RouterAPI: Sendable {
                 problems: [.init(path: "data.ticketId", code: "inconsistent", message: "differs from the path \(id)")])
         }
         object["ticketId"] = id
+        object["actor"] = Self.actor(of: grant, claimed: object["actor"] as? [String: Any])
         let data = try JSONSerialization.data(withJSONObject: object)
         let action: ITREvents.TicketAction
         switch EventCoding.decode(ITREvents.TicketAction.self, from: data) {
@@ -134,10 +179,23 @@ public struct RouterAPI: Sendable {
             if !problems.isEmpty { throw Self.invalid(ValidationFailure(problems)) }
             action = decoded
         }
+        let customer = !grant.has(.ticketsAct)
+        if customer, !Self.customerActions.contains(action.action) {
+            throw ProblemDetails(
+                status: .forbidden, type: "https://itr.example.com/problems/insufficient-scope", title: "insufficient-scope",
+                detail: "a customer:confirm token may only \(Self.customerActions.map(\.rawValue).sorted().joined(separator: " or ")); \(action.action.rawValue) needs tickets:act",
+                problems: [.init(path: "data.action", code: "insufficient-scope", message: "requires tickets:act")])
+        }
         let cause = Cause(id: eventId, traceparent: traceparent, tracestate: tracestate)
         let rules = self.rules.current
         let now = clock.now()
-        let outcome = try await store.pool.write { db -> Result<(TicketView?, Date?), ActionRefusal> in
+        let outcome = try await store.pool.write { db -> Result<(TicketView?, Date?), ProblemDetails> in
+            if customer {
+                guard let account = try String.fetchOne(db, sql: "SELECT account FROM tickets WHERE id = ?", arguments: [id]) else {
+                    return .failure(.notFound("no ticket \(id)"))
+                }
+                if let refused = Self.accountRefusal(grant, account: account, ticket: id) { return .failure(refused) }
+            }
             if try Inbox.contains(db, source: source, id: eventId) {
                 return .success((try TicketView.load(db, id: id, rules: rules, now: now), nil))
             }
@@ -145,23 +203,27 @@ public struct RouterAPI: Sendable {
             do {
                 try engine.act(db, action, cause: cause)
             } catch let refusal as ActionRefusal {
-                return .failure(refusal)
+                return .failure(Self.problem(refusal))
             }
             _ = try Inbox.claim(db, source: source, id: eventId)
             return .success((try TicketView.load(db, id: id, rules: rules, now: now), engine.earliestDue))
         }
         switch outcome {
-        case .failure(let refusal):
-            throw ProblemDetails(
-                status: HTTPResponse.Status(code: refusal.status), type: "https://itr.example.com/problems/\(refusal.code)",
-                title: refusal.code, detail: refusal.message,
-                problems: [.init(path: "data.action", code: refusal.code, message: refusal.message)])
+        case .failure(let problem):
+            throw problem
         case .success(let (view, earliest)):
             relay?.notify()
             if let earliest { scheduler?.scheduled(earliest) }
             guard let view else { throw ProblemDetails.notFound("no ticket \(id)") }
             return try Self.json(view)
         }
+    }
+
+    static func problem(_ refusal: ActionRefusal) -> ProblemDetails {
+        ProblemDetails(
+            status: HTTPResponse.Status(code: refusal.status), type: "https://itr.example.com/problems/\(refusal.code)",
+            title: refusal.code, detail: refusal.message,
+            problems: [.init(path: "data.action", code: refusal.code, message: refusal.message)])
     }
 
     static func invalid(_ failure: ValidationFailure) -> ProblemDetails {
