@@ -93,3 +93,27 @@ import Testing
         #expect(ServiceSettings.usage(product: "intake").contains("ITR_INBOX_RETENTION_DAYS"))
     }
 }
+
+@Suite struct MetricsListenerSettingsTests {
+    @Test func theMetricsListenerDefaultsToLoopbackAtTheHTTPPortPlus1000() throws {
+        let router = try ServiceSettings(product: "itr-router", environment: [:], arguments: ["itr-router"])
+        #expect(router.metricsHost == "127.0.0.1" && router.metricsPort == 9081)
+        let moved = try ServiceSettings(product: "intake", environment: ["HTTP_PORT": "18080"], arguments: ["intake"])
+        #expect(moved.metricsPort == 19080)
+        let off = try ServiceSettings(product: "intake", environment: ["METRICS_PORT": "0"], arguments: ["intake"])
+        #expect(off.metricsPort == nil)
+        let high = try ServiceSettings(product: "intake", environment: ["HTTP_PORT": "65000"], arguments: ["intake"])
+        #expect(high.metricsPort == nil, "no port above 65535")
+        let flags = try ServiceSettings(
+            product: "intake", environment: [:], arguments: ["intake", "--metrics-host", "0.0.0.0", "--metrics-port=9999"])
+        #expect(flags.metricsHost == "0.0.0.0" && flags.metricsPort == 9999)
+        for (variable, value) in [("METRICS_PORT", "8080"), ("METRICS_PORT", "70000"), ("METRICS_PORT", "x"), ("METRICS_HOST", "")] {
+            do {
+                _ = try ServiceSettings(product: "intake", environment: [variable: value], arguments: ["intake"])
+                Issue.record("accepted \(variable)=\(value)")
+            } catch {
+                #expect(error.variable == variable, "\(variable)=\(value): \(error)")
+            }
+        }
+    }
+}
