@@ -64,7 +64,9 @@ final class ServiceFleet: @unchecked Sendable {
                 environment: [
                     "AMQP_URL": amqpURL, "DATA_DIR": dataDirectory(product), "CONFIG_DIR": configDirectory,
                     "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "\(port(product))", "LOG_LEVEL": logLevel,
-                    "API_TOKENS": "\(Self.apiTokenSHA256) *",
+                    "API_TOKENS": "\(Self.apiTokenSHA256) itr-bench reports:submit=* admin",
+                    // The bench reads /metrics with its token on the main listener: no second one.
+                    "METRICS_PORT": "0",
                     // One token drives thousands of requests per second here: measure, do not limit.
                     "HTTP_RATE_LIMIT": "0",
                 ],

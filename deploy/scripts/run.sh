@@ -24,7 +24,9 @@ Usage: deploy/scripts/run.sh [up|stop|status|summary]
   summary [--json]  print the summary again (itrctl summary)
 
 Files: .run/<product>.pid, .run/logs/<product>.log, .run/data/<product>/,
-       .run/api-token (intake's bearer token for the sample's HTTP sources)
+       .run/api-token (the sample's upstream token: reports:submit for its HTTP sources),
+       .run/desk-token (tickets:read tickets:act, identity local-desk),
+       .run/ops-token (admin, identity local-ops: what itrctl uses, $ITR_API_TOKEN)
 
 Settings (environment):
   LOG_LEVEL               services' log level (default info)
@@ -234,14 +236,14 @@ wait_ready() { # product port
 # running services (itrctl sample --replay), waits until they have caught up and prints
 # what happened (itrctl summary). Replayed once per data directory (.run/sample-replayed);
 # ITR_RUN_SAMPLE_AGAIN=1 replays another day (new event ids) on top.
-# The token is made ONCE, before any service starts (ensure_api_token in cmd_up): the services
+# The tokens are made ONCE, before any service starts (ensure_tokens in cmd_up): the services
 # start in background subshells, and each making its own on a fresh machine was a race that left
 # intake with one token and the replay with another (every HTTP report refused with 401).
-ensure_api_token() {
-    local file="$RUN_DIR/api-token" tmp
+ensure_token() { # name
+    local file="$RUN_DIR/$1" tmp
     [ -s "$file" ] && return 0
     mkdir -p "$RUN_DIR"
-    tmp=$(mktemp "$RUN_DIR/.api-token.XXXXXX")
+    tmp=$(mktemp "$RUN_DIR/.$1.XXXXXX")
     (umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$tmp")
     chmod 600 "$tmp"
     # first writer wins (ln fails when the file exists), so every reader sees one token
@@ -249,20 +251,29 @@ ensure_api_token() {
     rm -f "$tmp"
 }
 
-api_token() {
-    local file="$RUN_DIR/api-token"
-    [ -s "$file" ] || die "no $file: the token is made by 'run.sh up' before the services start"
+ensure_tokens() { local name; for name in api-token desk-token ops-token; do ensure_token "$name"; done; }
+
+read_token() { # name
+    local file="$RUN_DIR/$1"
+    [ -s "$file" ] || die "no $file: the tokens are made by 'run.sh up' before the services start"
     cat "$file"
 }
 
-# intake's API_TOKENS entry for the sample's HTTP sources (the hash of the token, never the token)
+api_token() { read_token api-token; }
+
+token_hash() { printf %s "$(read_token "$1")" | sha256sum | cut -d' ' -f1; }
+
+# The services' API_TOKENS (the hashes of the tokens, never the tokens; see README "Who may do
+# what"): the sample's upstream systems, a service-desk identity, the local operator.
 api_tokens_entry() {
-    printf '%s //portal.example.com,//api.partner.example.com' "$(printf %s "$(api_token)" | sha256sum | cut -d' ' -f1)"
+    printf '%s sample-upstream reports:submit=//portal.example.com,//api.partner.example.com;' "$(token_hash api-token)"
+    printf '%s local-desk tickets:read tickets:act;' "$(token_hash desk-token)"
+    printf '%s local-ops admin' "$(token_hash ops-token)"
 }
 
 # itrctl runs on the deployment's clock too (the service-desk actions of the replay carry it).
 itrctl() {
-    env AMQP_URL="$AMQP_URL" CONFIG_DIR="$ROOT/deploy/config" ITR_API_TOKEN="$(cat "$RUN_DIR/api-token" 2>/dev/null || true)" \
+    env AMQP_URL="$AMQP_URL" CONFIG_DIR="$ROOT/deploy/config" ITR_API_TOKEN="$(cat "$RUN_DIR/ops-token" 2>/dev/null || true)" \
         "${CLOCK_ENV[@]}" "$BIN_DIR/itrctl" "$@"
 }
 
@@ -283,7 +294,7 @@ run_sample() {
         start=$(clock_start)
         # the day before the deployment's clock starts (no report lies after the tickets open)
         [ -z "$start" ] || start_args=(--start "$(date -u -d "@$((start - 86400))" +%Y-%m-%dT%H:%M:%SZ)")
-        itrctl sample --replay --summary --seed "${ITR_RUN_SEED:-7}" --reports "${ITR_RUN_REPORTS:-3000}" \
+        itrctl sample --replay --summary --token "$(api_token)" --seed "${ITR_RUN_SEED:-7}" --reports "${ITR_RUN_REPORTS:-3000}" \
             "${start_args[@]}" --drain-timeout "${ITR_RUN_DRAIN_TIMEOUT:-300}" || rc=$?
         date -u +%Y-%m-%dT%H:%M:%SZ >"$marker"
         if [ "$rc" -ne 0 ]; then
@@ -323,12 +334,14 @@ ITR is running.
   itr-router     http://127.0.0.1:8081  GET /v1/tickets/{id}, POST /v1/tickets/{id}/actions, GET /v1/service-levels
   ltc-extractor  http://127.0.0.1:8082  GET /v1/opportunities
   ipd-feedback   http://127.0.0.1:8083  GET /v1/defects
-  every service  GET /healthz, /readyz, /metrics
+  every service  GET /healthz, /readyz; /metrics with a metrics:read token, or open on 127.0.0.1:<port + 1000>
   queues         feed.defects, feed.opportunities, itr.rejected (and each service's .dlq)
   exchanges      itr.ingress (reports, ticket actions, defect status in), itr.events (domain events out)
   logs, data     .run/logs/<product>.log, .run/data/<product>/
   ops CLI        .build/release/itrctl --help   (status, dlq, ticket show|reclassify, config validate, sample, summary, classifier)
-  API token      .run/api-token (intake bearer token for //portal.example.com, //api.partner.example.com)
+  tokens         .run/api-token (reports from //portal.example.com, //api.partner.example.com),
+                 .run/desk-token (read and act on tickets), .run/ops-token (admin; itrctl's \$ITR_API_TOKEN)
+                 e.g. curl -H "Authorization: Bearer \$(cat .run/desk-token)" http://127.0.0.1:8081/v1/service-levels
   dashboards     docker compose up (Prometheus http://127.0.0.1:9090, Grafana http://127.0.0.1:3000)
   summary again  deploy/scripts/run.sh summary
   stop           deploy/scripts/run.sh stop
@@ -340,7 +353,7 @@ cmd_up() {
     broker_up
     export AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
     build
-    ensure_api_token
+    ensure_tokens
     API_TOKENS_ENTRY=$(api_tokens_entry)
     mapfile -t CLOCK_ENV < <(clock_env)
     say "services"

@@ -9,7 +9,8 @@ import ServiceKit
 /// (`application/cloudevents-batch+json`), from an upstream system holding a bearer token
 /// bound to the `source` values it may use.
 ///
-/// - 401 without a known token, 403 when the token may not use the event's source;
+/// - 401 without a known token, 403 without the scope `reports:submit` (nothing read or kept),
+///   403 when the token may not use the event's source (kept, within the token's kept-bytes budget);
 /// - 202 `{"id","source","status":"opened"|"correlated"|"cleared","ticketId"}` when accepted,
 ///   200 with `"status":"duplicate"` and the existing ticket id for a repeat;
 /// - 4xx `application/problem+json` listing every problem with its field path (400 unreadable
