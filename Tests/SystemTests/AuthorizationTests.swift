@@ -26,11 +26,7 @@ struct AuthorizationTests {
     static func apiTokens() async throws -> String {
         var entries: [String] = []
         for entry in tokens {
-            let (status, output) = try await runCommand(["sh", "-c", "printf %s \"$0\" | sha256sum", entry.token])
-            guard status == 0, let hash = output.split(separator: " ").first else {
-                throw CommandFailed(command: ["sha256sum"], status: status, output: output)
-            }
-            entries.append("\(hash) \(entry.identity) \(entry.scopes)")
+            entries.append("\(try await SystemProbe.sha256(entry.token)) \(entry.identity) \(entry.scopes)")
         }
         return entries.joined(separator: ";")
     }

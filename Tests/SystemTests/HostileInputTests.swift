@@ -274,14 +274,7 @@ struct HostileInputTests {
     /// `API_TOKENS` for intake and the router: the suite's token for any source, another bound
     /// to `/other` only (hashes as TokenAuthenticator wants them: SHA-256 hex).
     static func apiTokens() async throws -> String {
-        func sha256(_ text: String) async throws -> String {
-            let (status, output) = try await runCommand(["sh", "-c", "printf %s \"$0\" | sha256sum", text])
-            guard status == 0, let hash = output.split(separator: " ").first else {
-                throw CommandFailed(command: ["sha256sum"], status: status, output: output)
-            }
-            return String(hash)
-        }
-        return "\(try await sha256(HostileHTTPRequests.token)) hostile-suite reports:submit=* tickets:read tickets:act;"
-            + "\(try await sha256("hostile-other-token")) hostile-other reports:submit=/other"
+        return "\(try await SystemProbe.sha256(HostileHTTPRequests.token)) hostile-suite reports:submit=* tickets:read tickets:act;"
+            + "\(try await SystemProbe.sha256("hostile-other-token")) hostile-other reports:submit=/other"
     }
 }

@@ -37,6 +37,15 @@ enum SystemProbe {
         return Answer(status: http.statusCode, body: data)
     }
 
+    /// The SHA-256 hex digest of `text` (how `API_TOKENS` holds a token), by `sha256sum`.
+    static func sha256(_ text: String) async throws -> String {
+        let (status, output) = try await runCommand(["sh", "-c", "printf %s \"$0\" | sha256sum", text])
+        guard status == 0, let hash = output.split(separator: " ").first else {
+            throw CommandFailed(command: ["sha256sum"], status: status, output: output)
+        }
+        return String(hash)
+    }
+
     /// `GET /readyz` answers 200.
     static func ready(port: Int) async -> Bool {
         (try? await request("GET", port: port, path: "/readyz", timeout: 10))?.status == 200
