@@ -289,13 +289,14 @@ public struct SummaryReport: Codable, Sendable {
         out.append("Dead letters waiting:    \(deadLetters)")
         for e in errors { out.append("! \(e)") }
         out.append("")
-        out.append("Where to look next:")
+        out.append("Where to look next (bearer token with the scope: README \"Who may do what\"):")
         out.append("  tickets          \(endpoints.router)/v1/tickets/{id}   (itrctl ticket show ID)")
         out.append("  service levels   \(endpoints.router)/v1/service-levels?groupBy=serviceType,priority")
         out.append("  opportunities    \(endpoints.ltc)/v1/opportunities   (queue feed.opportunities)")
         out.append("  defects          \(endpoints.ipd)/v1/defects   (queue feed.defects)")
         out.append("  rejected input   queue itr.rejected   (itrctl dlq show itr.rejected)")
-        out.append("  metrics          \(endpoints.all.map { "\($0.url)/metrics" }.joined(separator: " "))")
+        out.append("  metrics          \(endpoints.all.map { "\($0.url)/metrics" }.joined(separator: " ")) (metrics:read),")
+        out.append("                   or without a token on each host's loopback metrics listener (HTTP port + 1000)")
         return out.joined(separator: "\n")
     }
 }
