@@ -53,3 +53,14 @@ public struct AMQPMessage: Sendable, Hashable {
         self.properties = properties
     }
 }
+
+extension AMQPMessage {
+    /// The message with `user_id` = `user`, the connection's user: RabbitMQ refuses a publish
+    /// whose `user_id` is not the connection's user, so a consumer can trust it (itr-router
+    /// accepts ticket actions over AMQP only from the broker users `access.yaml` names).
+    public func sent(by user: String) -> AMQPMessage {
+        var message = self
+        message.properties.userID = user
+        return message
+    }
+}

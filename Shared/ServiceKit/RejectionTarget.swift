@@ -38,6 +38,8 @@ public enum ITRNames {
     public static let originalExchangeHeader = "x-itr-original-exchange"
     public static let originalRoutingKeyHeader = "x-itr-original-routing-key"
     public static let serviceHeader = "x-itr-service"
+    /// The `user_id` a kept copy's original carried (the broker user that sent it).
+    public static let originalUserIDHeader = "x-itr-original-user-id"
     /// `true` on a kept copy whose body is only the first part of the original.
     public static let truncatedHeader = "x-itr-truncated"
     /// The original body's size in bytes, on a kept copy cut short.
@@ -49,7 +51,9 @@ public enum ITRNames {
 /// not carry it (``AMQPWire/fitted(_:limits:)``: over-long short-string properties, header
 /// names and values copied from outside, headers nested too deep, a body over the size
 /// limit), the cuts named in `x-itr-truncated-properties`. Never refused for its size: a cut
-/// copy is better than none.
+/// copy is better than none. The sender's `user_id` moves to `x-itr-original-user-id`: the
+/// copy is published by the service's own broker user, and RabbitMQ refuses a `user_id` that is
+/// not the publishing connection's.
 public enum RejectedCopy {
     public static func make(
         _ original: AMQPMessage, code: String, reason: String, service: String,
@@ -68,6 +72,10 @@ public enum RejectedCopy {
             headers[ITRNames.originalRoutingKeyHeader] = .string(AMQPWire.truncated(originalRoutingKey, toBytes: 255))
         }
         headers[ITRNames.serviceHeader] = .string(service)
+        if let user = rejected.properties.userID {
+            headers[ITRNames.originalUserIDHeader] = .string(user)
+            rejected.properties.userID = nil
+        }
         if let announcedBodySize, announcedBodySize > UInt64(rejected.body.count) {
             headers[ITRNames.truncatedHeader] = .bool(true)
             headers[ITRNames.originalBodySizeHeader] = .int64(Int64(clamping: announcedBodySize))

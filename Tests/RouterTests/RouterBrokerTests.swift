@@ -29,7 +29,7 @@ struct RouterBrokerTests {
     static let token = "desk-token-测试"
 
     @Test func closedLoopOverAMQPAndHTTP() async throws {
-        let url = try await TestEnvironment.makeVhost("router")
+        let (url, userURL) = try await TestEnvironment.makeVhostWithUsers("router")
         let port = TestEnvironment.freePorts()
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("router-broker-\(UUID().uuidString)").path
         let rules = RulesHolder(try shippedRules(), directory: configDirectory)
@@ -51,10 +51,14 @@ struct RouterBrokerTests {
         func publish(_ event: CloudEvent, exchange: String = "itr.events", routingKey: String? = nil) async throws {
             try await client.publish(AMQPCloudEventCodec.encode(event), exchange: exchange, routingKey: routingKey ?? event.type)
         }
+        // The desk's tools: their own broker user, whose actions access.yaml accepts.
+        let desk = try await AMQPConnection.connect(AMQPConfiguration(url: try await userURL("itr-desk")), logger: logger)
         func act(_ ticketId: String, _ kind: TicketActionKind, actor: Actor = engineer, configure: (inout ITREvents.TicketAction) -> Void = { _ in }) async throws {
             var action = ITREvents.TicketAction(ticketId: ticketId, action: kind, actor: actor)
             configure(&action)
-            try await publish(try actionEvent(action), exchange: "itr.ingress", routingKey: "ticket.\(kind.rawValue)")
+            try await desk.publish(
+                AMQPCloudEventCodec.encode(try actionEvent(action)).sent(by: "itr-desk"), exchange: "itr.ingress",
+                routingKey: "ticket.\(kind.rawValue)")
         }
         func http(_ method: String, _ path: String, body: String? = nil, token: String? = Self.token) async throws -> (Int, String) {
             try await routerHTTP(port: port, method, path, body: body, token: token)
@@ -169,6 +173,7 @@ struct RouterBrokerTests {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
+        await desk.close()
         await client.close()
         await TestEnvironment.deleteVhost(url: url)
     }

@@ -50,10 +50,12 @@ func actionEvent(_ action: ITREvents.TicketAction, id: String = CloudEvent.newID
 let engineer = Actor(id: "eng-7", name: "王工", role: "engineer")
 let customer = Actor(id: "cust-1", name: "李女士", role: "customer")
 
-func inbound(_ event: CloudEvent, routingKey: String? = nil, redelivered: Bool = false) -> InboundMessage {
-    InboundMessage(
-        message: AMQPCloudEventCodec.encode(event), exchange: "itr.events", routingKey: routingKey ?? event.type,
-        redelivered: redelivered)
+/// A delivery of `event` as the router's consumer sees it; sent by the broker user `userID`
+/// (default the desk tools of the shipped access.yaml, whose actions the router accepts).
+func inbound(_ event: CloudEvent, routingKey: String? = nil, redelivered: Bool = false, userID: String? = "itr-desk") -> InboundMessage {
+    var message = AMQPCloudEventCodec.encode(event)
+    message.properties.userID = userID
+    return InboundMessage(message: message, exchange: "itr.events", routingKey: routingKey ?? event.type, redelivered: redelivered)
 }
 
 /// The events waiting in the outbox, decoded, in order.

@@ -219,6 +219,36 @@ extension TestEnvironment {
         return "\(root)/\(vhost.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? vhost)"
     }
 
+    /// A fresh virtual host (``makeVhost(_:)``) on which every broker user of
+    /// `deploy/rabbitmq/users.json` has its deployment rights (permissions and topic permissions,
+    /// as on `/`), and a function giving a user's URL for it (its password from the test node's
+    /// state directory: `broker.sh url`).
+    public static func makeVhostWithUsers(_ prefix: String) async throws -> (url: String, userURL: @Sendable (String) async throws -> String) {
+        let url = try await makeVhost(prefix)
+        let vhost = String(url.split(separator: "/").last ?? "").removingPercentEncoding ?? ""
+        let users = packageRoot.appendingPathComponent("deploy/rabbitmq/users.json")
+        guard var spec = try JSONSerialization.jsonObject(with: Data(contentsOf: users)) as? [String: Any] else {
+            throw CommandFailed(command: ["read", users.path], status: -1, output: "not a JSON object")
+        }
+        for key in ["permissions", "topic_permissions"] {
+            spec[key] = (spec[key] as? [[String: Any]] ?? []).map { entry in entry.merging(["vhost": vhost]) { $1 } }
+        }
+        spec["users"] = nil
+        spec["vhosts"] = nil
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("itr-users-\(UUID().uuidString).json")
+        try JSONSerialization.data(withJSONObject: spec).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        _ = try await brokerNode.ctl("import_definitions", file.path)
+        let node = brokerNode
+        return (url, { user in
+            let base = try await node.script(["url", "--name", node.name, "--user", user]).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard let slash = base.range(of: "/", options: .backwards) else {
+                throw CommandFailed(command: ["broker.sh", "url", user], status: -1, output: base)
+            }
+            return String(base[..<slash.lowerBound]) + "/" + (url.split(separator: "/").last.map(String.init) ?? "")
+        })
+    }
+
     /// Deletes a virtual host made by `makeVhost` (and everything in it).
     public static func deleteVhost(url: String) async {
         guard let name = url.split(separator: "/").last.flatMap({ String($0).removingPercentEncoding }) else { return }

@@ -113,6 +113,21 @@ broker_up() {
     else
         "$BROKER" start --name "$BROKER_NAME" --port "$AMQP_PORT" --mgmt-port "$MGMT_PORT"
     fi
+    # Least privilege: each service connects as its own broker user, the replay's actions go as
+    # itr-desk (broker.sh start made them; deploy/rabbitmq/users.json). A broker not managed by
+    # broker.sh has no such users: everything then runs as guest (and the router, by access.yaml,
+    # accepts no AMQP action from guest).
+    if "$BROKER" status --name "$BROKER_NAME" >/dev/null 2>&1; then
+        eval "$("$BROKER" env --name "$BROKER_NAME" | grep '^export ITR_AMQP_URL_')"
+        export ITR_DESK_AMQP_URL=${ITR_AMQP_URL_ITR_DESK:-}
+    fi
+}
+
+# The broker URL a service connects with: its own user's when broker.sh made one.
+service_amqp_url() { # product
+    local var
+    var="ITR_AMQP_URL_$(printf %s "$1" | tr 'a-z-' 'A-Z_')"
+    printf %s "${!var:-$AMQP_URL}"
 }
 
 build() {
@@ -195,7 +210,7 @@ start_service() { # product port
     } >>"$log"
     (
         exec "${launcher[@]}" env \
-            AMQP_URL="$AMQP_URL" \
+            AMQP_URL="$(service_amqp_url "$product")" \
             HTTP_HOST=127.0.0.1 \
             HTTP_PORT="$port" \
             DATA_DIR="$RUN_DIR/data/$product" \
@@ -273,7 +288,7 @@ api_tokens_entry() {
 
 # itrctl runs on the deployment's clock too (the service-desk actions of the replay carry it).
 itrctl() {
-    env AMQP_URL="$AMQP_URL" CONFIG_DIR="$ROOT/deploy/config" ITR_API_TOKEN="$(cat "$RUN_DIR/ops-token" 2>/dev/null || true)" \
+    env AMQP_URL="$AMQP_URL" ITR_DESK_AMQP_URL="${ITR_DESK_AMQP_URL:-}" CONFIG_DIR="$ROOT/deploy/config" ITR_API_TOKEN="$(cat "$RUN_DIR/ops-token" 2>/dev/null || true)" \
         "${CLOCK_ENV[@]}" "$BIN_DIR/itrctl" "$@"
 }
 

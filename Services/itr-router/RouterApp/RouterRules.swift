@@ -13,6 +13,8 @@ public struct RouterRules: Sendable {
     public let detector: ProblemDetector
     public let judge: QualityJudge
     public let policy: TicketLifecycle.Policy
+    /// `access.yaml`: the broker users whose AMQP ticket actions are accepted, as whom.
+    public let brokerActors: BrokerActors
     private let calendars: [String: BusinessCalendar]
 
     /// `model`: the service-type model `classification.yaml` names (see ``load(directory:)``).
@@ -24,6 +26,7 @@ public struct RouterRules: Sendable {
         detector = ProblemDetector(bundle)
         judge = QualityJudge(bundle)
         policy = TicketLifecycle.Policy(assignment: bundle.assignment, lifecycle: bundle.lifecycle)
+        brokerActors = bundle.files[BrokerActors.fileName] == nil ? BrokerActors() : ((try? bundle.section(BrokerActors.self)) ?? BrokerActors())
         var calendars: [String: BusinessCalendar] = [:]
         for definition in bundle.calendars.calendars { calendars[definition.id] = BusinessCalendar(definition) }
         self.calendars = calendars
@@ -32,7 +35,7 @@ public struct RouterRules: Sendable {
     /// Loads and validates `directory` and the model file its `classification.yaml` names
     /// (errors name file, line and field).
     public static func load(directory: String) throws(ConfigErrors) -> RouterRules {
-        let bundle = try ConfigBundle.load(directory: directory)
+        let bundle = try ConfigBundle.load(directory: directory, sections: [BrokerActors.self])
         return RouterRules(bundle, model: try bundle.serviceTypeModel())
     }
 

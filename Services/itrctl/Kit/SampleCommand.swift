@@ -49,6 +49,10 @@ struct SampleCommand: AsyncParsableCommand {
     @Flag(help: "Send the day through the running services.") var replay = false
     @Flag(help: "Print what the generator put in (counts by role, channel, language, ...).") var composition = false
     @Option(help: "Bearer token for intake's HTTP API (default: $ITR_API_TOKEN).") var token: String?
+    @Option(
+        name: .customLong("desk-amqp-url"),
+        help: "The service desk's broker user, who sends the actions (default: $ITR_DESK_AMQP_URL, else the --amqp-url user; itr-router takes actions only from a broker user of access.yaml).")
+    var deskAMQPURL: String?
     @Option(help: "Replay speed in sample seconds per second (0 = as fast as the broker confirms; 1440 = one day in a minute).")
     var speed: Double = 0
     @Option(help: "Seconds to wait for the tickets the service-desk actions need.") var ticketTimeout = 180
@@ -102,7 +106,7 @@ struct SampleCommand: AsyncParsableCommand {
                     amqpURL: connection.resolvedAMQPURL, intakeURL: connection.endpoints.intake,
                     token: token ?? ProcessInfo.processInfo.environment["ITR_API_TOKEN"], speed: speed,
                     ticketTimeout: .seconds(ticketTimeout), drainTimeout: summary ? .seconds(drainTimeout) : .zero,
-                    clock: clock),
+                    clock: clock, deskAMQPURL: deskAMQPURL ?? ProcessInfo.processInfo.environment["ITR_DESK_AMQP_URL"]),
                 progress: { if !json { print("  \($0)") } })
             if !json { print("replaying sample day (seed \(seed), \(day.composition.reportMessages) reports, \(day.items.count - day.composition.reportMessages) actions)") }
             let result = try await replayer.replay(day)

@@ -13,6 +13,10 @@ import ServiceKit
 public struct SampleReplayer: Sendable {
     public struct Options: Sendable {
         public var amqpURL: String
+        /// The service desk's broker user (`itr-desk`), whose connection sends the actions with its
+        /// `user_id` (itr-router accepts AMQP actions only from a broker user of `access.yaml`);
+        /// nil: the actions go over `amqpURL`'s connection, as its user.
+        public var deskAMQPURL: String?
         public var intakeURL: String
         /// Bearer token for intake's HTTP API (allowed for `SampleDay.httpSources`).
         public var token: String?
@@ -29,8 +33,10 @@ public struct SampleReplayer: Sendable {
 
         public init(
             amqpURL: String, intakeURL: String, token: String?, speed: Double = 0, ticketTimeout: Duration = .seconds(180),
-            drainTimeout: Duration = .zero, httpBatchSize: Int = 50, clock: any ServiceClock = SystemClock()
+            drainTimeout: Duration = .zero, httpBatchSize: Int = 50, clock: any ServiceClock = SystemClock(),
+            deskAMQPURL: String? = nil
         ) {
+            self.deskAMQPURL = deskAMQPURL
             self.drainTimeout = drainTimeout
             self.clock = clock
             self.amqpURL = amqpURL
@@ -104,17 +110,27 @@ public struct SampleReplayer: Sendable {
         var logger = Logger(label: "itrctl.sample")
         logger.logLevel = .warning
         let connection = try await AMQPConnection.connect(configuration, logger: logger)
+        var desk = connection
         do {
-            let result = try await replay(day, on: connection, started: started)
+            if let deskURL = options.deskAMQPURL {
+                var deskConfiguration = try AMQPConfiguration(url: deskURL)
+                deskConfiguration.connectionName = "itrctl-sample-desk"
+                desk = try await AMQPConnection.connect(deskConfiguration, logger: logger)
+            }
+            let result = try await replay(day, on: connection, desk: desk, started: started)
+            if desk !== connection { await desk.close() }
             await connection.close()
             return result
         } catch {
+            if desk !== connection { await desk.close() }
             await connection.close()
             throw error
         }
     }
 
-    private func replay(_ day: SampleDay, on connection: AMQPConnection, started: ContinuousClock.Instant) async throws -> Result {
+    private func replay(
+        _ day: SampleDay, on connection: AMQPConnection, desk: AMQPConnection, started: ContinuousClock.Instant
+    ) async throws -> Result {
         var result = Result()
 
         // Learn ticket ids from itr.ticket.opened.
@@ -232,7 +248,9 @@ public struct SampleReplayer: Sendable {
             }
             // The action happens now, on the deployment's clock (the router records this instant).
             event.time = options.clock.now()
-            try await connection.publish(AMQPCloudEventCodec.encode(event), exchange: ITRNames.ingressExchange, routingKey: item.routingKey)
+            try await desk.publish(
+                AMQPCloudEventCodec.encode(event).sent(by: desk.configuration.user), exchange: ITRNames.ingressExchange,
+                routingKey: item.routingKey)
             result.actionsPublished += 1
         }
         progress("actions: \(result.actionsPublished) sent, \(result.actionsWithoutTicket) without a ticket")

@@ -38,7 +38,7 @@ struct TicketCommand: AsyncParsableCommand {
             let amqp = try await connection.connect()
             defer { Task { await amqp.close() } }
             try await amqp.publish(
-                AMQPCloudEventCodec.encode(event), exchange: ITRNames.ingressExchange,
+                AMQPCloudEventCodec.encode(event).sent(by: amqp.configuration.user), exchange: ITRNames.ingressExchange,
                 routingKey: EventRouting.ingressKey(for: TicketActionKind.reclassify), mandatory: true)
             await amqp.close()
             print("sent reclassify \(id) → \(type.rawValue) (event \(event.id)); itrctl ticket show \(id) shows the outcome")

@@ -143,6 +143,14 @@ public struct Actor: Codable, Sendable, Hashable {
         self.name = name
         self.role = role
     }
+    /// The actor an authenticated sender is recorded as: `identity` (a token's, or the desk
+    /// identity of a broker user), never the id the body claims; the claimed name and role are kept
+    /// only when the claim is that identity.
+    public static func bound(to identity: String, claimed: Actor?) -> Actor {
+        guard let claimed, claimed.id == identity else { return Actor(id: identity) }
+        return claimed
+    }
+
     func validate(_ path: String, _ v: inout Validator) {
         v.required(id, "\(path).id")
         v.optional(name, "\(path).name")

@@ -128,15 +128,11 @@ public struct RouterAPI: Sendable {
             detail: "ticket \(ticket) belongs to an account the token of \(grant.identity) does not act for")
     }
 
-    /// The actor an action is recorded as: the token's identity; the body's name and role are kept
-    /// only when the body names the same id; a customer token's role is always `customer`.
-    static func actor(of grant: TokenAuthenticator.Grant, claimed: [String: Any]?) -> [String: Any] {
-        var actor: [String: Any] = ["id": grant.identity]
-        if let claimed, claimed["id"] as? String == grant.identity {
-            actor["name"] = claimed["name"]
-            actor["role"] = claimed["role"]
-        }
-        if !grant.has(.ticketsAct) { actor["role"] = "customer" }
+    /// The actor an action is recorded as: the token's identity (``Actor/bound(to:claimed:)``);
+    /// a customer token's role is always `customer`.
+    static func actor(of grant: TokenAuthenticator.Grant, claimed: Actor?) -> Actor {
+        var actor = Actor.bound(to: grant.identity, claimed: claimed)
+        if !grant.has(.ticketsAct) { actor.role = "customer" }
         return actor
     }
 
@@ -168,15 +164,17 @@ public struct RouterAPI: Sendable {
                 problems: [.init(path: "data.ticketId", code: "inconsistent", message: "differs from the path \(id)")])
         }
         object["ticketId"] = id
-        object["actor"] = Self.actor(of: grant, claimed: object["actor"] as? [String: Any])
+        // The body may leave the actor out: it is the token's identity anyway (set below).
+        if object["actor"] == nil { object["actor"] = ["id": grant.identity] }
         let data = try JSONSerialization.data(withJSONObject: object)
         let action: ITREvents.TicketAction
         switch EventCoding.decode(ITREvents.TicketAction.self, from: data) {
         case .failure(let failure):
             throw Self.invalid(failure)
-        case .success(let decoded):
+        case .success(var decoded):
             let problems = decoded.validate(limits: .default, now: clock.validationNow())
             if !problems.isEmpty { throw Self.invalid(ValidationFailure(problems)) }
+            decoded.actor = Self.actor(of: grant, claimed: decoded.actor)
             action = decoded
         }
         let customer = !grant.has(.ticketsAct)

@@ -51,6 +51,27 @@ public struct RouterHandler: EventHandler {
         return dispositions
     }
 
+    /// The actor of an AMQP action: the desk identity `access.yaml` maps the message's
+    /// broker-validated `user_id` to (``Actor/bound(to:claimed:)``); refused without a mapped user
+    /// (`unauthorized-actor`) or for an action kind the entry does not allow (`action-not-allowed`).
+    static func brokerActor(of inbound: InboundMessage, _ action: ITREvents.TicketAction, rules: RouterRules) throws -> Actor {
+        let user = inbound.message.properties.userID
+        guard let entry = rules.brokerActors.entry(forUser: user) else {
+            throw ActionRefusal(
+                code: "unauthorized-actor",
+                message: user.map { "broker user \($0) is not a desk actor in access.yaml (brokerActors)" }
+                    ?? "a ticket action over AMQP needs the user_id property (the broker checks it against the connection's user)",
+                status: 403)
+        }
+        guard entry.allows(action.action) else {
+            throw ActionRefusal(
+                code: "action-not-allowed",
+                message: "broker user \(entry.user) (\(entry.actor)) may not send \(action.action.rawValue) (access.yaml actions)",
+                status: 403)
+        }
+        return Actor.bound(to: entry.actor, claimed: action.actor)
+    }
+
     static func handle(_ db: Database, _ inbound: InboundMessage, engine: inout RouterEngine, logger: Logger) throws -> Disposition {
         let event: CloudEvent
         do {
@@ -118,9 +139,10 @@ public struct RouterHandler: EventHandler {
             switch event.decodePayload(ITREvents.TicketAction.self, now: validationNow) {
             case .failure(let failure):
                 disposition = .invalid(reasonCode: "invalid-action", message: failure.description)
-            case .success(let action):
+            case .success(var action):
                 ticketId = action.ticketId
                 do {
+                    action.actor = try Self.brokerActor(of: inbound, action, rules: engine.rules)
                     try engine.act(db, action, cause: cause)
                     disposition = .processed
                 } catch let refusal as ActionRefusal {
