@@ -45,9 +45,8 @@ public enum BrokerUsers {
 
     /// A regular expression that matches exactly `names` (none: matches nothing).
     public static func exactly(_ names: [String]) -> String {
-        let unique = Array(Set(names)).sorted()
-        guard !unique.isEmpty else { return "" }
-        let escaped = unique.map { $0.isEmpty ? "amq\\.default" : escape($0) }
+        let escaped = Set(names.map { $0.isEmpty ? "amq\\.default" : escape($0) }).sorted()
+        guard !escaped.isEmpty else { return "" }
         return "^(" + escaped.joined(separator: "|") + ")$"
     }
 

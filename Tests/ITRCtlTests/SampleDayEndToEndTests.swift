@@ -53,6 +53,7 @@ struct SampleDayEndToEndTests {
     /// The four built services on a virtual host of their own, all on one clock.
     struct Fleet {
         var url: String
+        var deskURL: String
         var endpoints: ServiceEndpoints
         var processes: [ServiceProcess]
         var data: URL
@@ -60,7 +61,8 @@ struct SampleDayEndToEndTests {
 
         static func start(name: String, clock: [String: String]) async throws -> Fleet {
             try TestEnvironment.requireServiceBinaries()
-            let url = try await TestEnvironment.makeVhost(name)
+            // Every service as its own broker user; the replay's actions as itr-desk.
+            let (url, userURL) = try await TestEnvironment.makeVhostWithUsers(name)
             let data = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8))")
             let token = "e2e-token-\(UUID().uuidString)"
             let base = TestEnvironment.freePorts(TestEnvironment.serviceProducts.count)
@@ -69,7 +71,7 @@ struct SampleDayEndToEndTests {
                 let directory = data.appendingPathComponent(product).path
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
                 var env = [
-                    "AMQP_URL": url, "HTTP_PORT": "\(base + i)", "DATA_DIR": directory, "LOG_LEVEL": "warning",
+                    "AMQP_URL": try await userURL(product), "HTTP_PORT": "\(base + i)", "DATA_DIR": directory, "LOG_LEVEL": "warning",
                     "CONFIG_DIR": TestEnvironment.packageRoot.appendingPathComponent("deploy/config").path,
                 ].merging(clock) { $1 }
                 if product == "intake" {
@@ -82,7 +84,8 @@ struct SampleDayEndToEndTests {
             let endpoints = ServiceEndpoints(
                 intake: "http://127.0.0.1:\(base)", router: "http://127.0.0.1:\(base + 1)", ltc: "http://127.0.0.1:\(base + 2)",
                 ipd: "http://127.0.0.1:\(base + 3)")
-            return Fleet(url: url, endpoints: endpoints, processes: processes, data: data, token: token)
+            return Fleet(
+                url: url, deskURL: try await userURL("itr-desk"), endpoints: endpoints, processes: processes, data: data, token: token)
         }
 
         /// Replays `day` while watching `itr.events`, then collects the summary (with queue depths),
@@ -93,7 +96,7 @@ struct SampleDayEndToEndTests {
             let replayer = SampleReplayer(
                 options: .init(
                     amqpURL: url, intakeURL: endpoints.intake, token: token, ticketTimeout: .seconds(120),
-                    drainTimeout: .seconds(240), clock: clock))
+                    drainTimeout: .seconds(240), clock: clock, deskAMQPURL: deskURL))
             let result = try await replayer.replay(day)
             let connection = try await AMQPConnection.connect(try AMQPConfiguration(url: url), logger: Logger(label: "e2e"))
             var summary = await SummaryReport.collect(endpoints: endpoints, connection: connection, fetcher: HTTPFetcher(timeout: 10, token: TestTokens.ops))

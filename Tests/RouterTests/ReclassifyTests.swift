@@ -58,7 +58,7 @@ struct ReclassifyTests {
         #expect(line.ruleId == "action.reclassify")
         #expect(line.detail?.contains("software-operation → software-fault") == true)
         #expect(line.detail?.contains("VLAN config is lost") == true)
-        #expect(line.detail?.contains("eng-7") == true)
+        #expect(line.detail?.contains("service-desk-tools") == true, "the desk identity of itr-desk (access.yaml), not the body's eng-7")
         #expect(after.history.contains { $0.kind == "impact" && $0.ruleId == "impact.default" && $0.at > start })
 
         // Announced: itr.ticket.classified by the desk, with the previous type and reason.
@@ -66,7 +66,7 @@ struct ReclassifyTests {
         let classified = try #require(events.ofType(.ticketClassified).last).decodeData(TicketClassified.self)
         #expect(classified.decidedBy == .desk && classified.previousServiceType == .softwareOperation)
         #expect(classified.serviceType == .softwareFault && classified.priority == .p4)
-        #expect(classified.reason == "it is a bug: VLAN config is lost after reload" && classified.actor?.id == "eng-7")
+        #expect(classified.reason == "it is a bug: VLAN config is lost after reload" && classified.actor?.id == "service-desk-tools")
         #expect(classified.ruleId == "action.reclassify" && classified.model == nil)
         #expect(events.count > eventsBefore)
 
@@ -76,7 +76,7 @@ struct ReclassifyTests {
         let correction = try #require(corrections.first)
         #expect(correction.ticketId == "R-1" && correction.fromType == .softwareOperation && correction.toType == .softwareFault)
         #expect(correction.decidedBy == .model && correction.modelVersion == rules.current.modelVersion)
-        #expect(correction.title == "如何配置VLAN，交换机上新建业务网段" && correction.actor == "eng-7")
+        #expect(correction.title == "如何配置VLAN，交换机上新建业务网段" && correction.actor == "service-desk-tools")
         let example = correction.example
         #expect(example.label == "software-fault" && example.family == "desk-correction" && example.lang == "zh")
         #expect(correction.jsonLine.contains("\"serviceType\":\"software-fault\""))

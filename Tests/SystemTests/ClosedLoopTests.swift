@@ -2,6 +2,7 @@ import AMQPClient
 import Foundation
 import ITREvents
 import ITRTestSupport
+import Logging
 import Testing
 
 /// The whole ITR closed loop across the four real service executables and a real RabbitMQ:
@@ -18,13 +19,19 @@ struct ClosedLoopTests {
 
     @Test(.timeLimit(.minutes(10)))
     func reportsToFixAndBack() async throws {
-        let url = try await TestEnvironment.makeVhost("system")
-        let fleet = try await SystemFleet.start(url: url)
+        // Every service as its own broker user, the desk's actions as itr-desk: the whole loop
+        // on the deployment's least-privilege rights.
+        let (url, userURL) = try await TestEnvironment.makeVhostWithUsers("system")
+        var perProduct: [String: [String: String]] = [:]
+        for product in SystemFleet.products { perProduct[product] = ["AMQP_URL": try await userURL(product)] }
+        let fleet = try await SystemFleet.start(url: url, perProduct: perProduct)
         var observer: EventObserver?
+        let desk = try await AMQPConnection.connect(AMQPConfiguration(url: try await userURL("itr-desk")), logger: Logger(label: "desk"))
+        defer { Task { await desk.close() } }
         do {
             let watch = try await EventObserver.start(url: url)
             observer = watch
-            try await runLoop(watch, upstream: Upstream(connection: watch.connection))
+            try await runLoop(watch, upstream: Upstream(connection: watch.connection, desk: desk))
             try await checkNothingRejected(watch.connection)
         } catch {
             Issue.record("closed loop failed: \(error)\n\(fleet.logTails)")

@@ -11,6 +11,14 @@ struct Upstream: Sendable {
     static let rndSource = "rnd://defect-tracker"
 
     let connection: AMQPConnection
+    /// The service desk's own broker connection (`itr-desk`): actions carry its `user_id`, the
+    /// only sender access.yaml lets act over AMQP. nil: `connection` (its user is refused).
+    var desk: AMQPConnection?
+
+    init(connection: AMQPConnection, desk: AMQPConnection? = nil) {
+        self.connection = connection
+        self.desk = desk
+    }
 
     /// Publishes one upstream report; returns the event (its id is the ticket's `reportId`).
     @discardableResult
@@ -34,7 +42,10 @@ struct Upstream: Sendable {
     @discardableResult
     func act(_ action: TicketAction) async throws -> CloudEvent {
         let event = try CloudEvent(source: Self.deskSource, payload: action)
-        try await publish(event, routingKey: EventRouting.ingressKey(for: action.action))
+        let desk = self.desk ?? connection
+        try await desk.publish(
+            AMQPCloudEventCodec.encode(event).sent(by: desk.configuration.user), exchange: EventRouting.ingressExchange,
+            routingKey: EventRouting.ingressKey(for: action.action))
         return event
     }
 
