@@ -40,7 +40,7 @@ struct BacklogBenchmark {
     private func run(_ stage: BenchEnvironment.Stage) async throws -> Result {
         let fleet = stage.fleet
         try await fleet.start()
-        let consumer = try await stage.observer.start(on: stage.observerConnection)
+        let consumer = try await stage.observer.start(on: stage.observerConnection, desk: stage.deskConnection)
         defer { consumer.cancel() }
         await fleet.stop(["intake"])
         let publisher = ReportPublisher(connection: stage.connection)

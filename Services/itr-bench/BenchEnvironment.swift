@@ -25,6 +25,8 @@ struct BenchEnvironment: Sendable {
         /// Consumes the observer's queue and publishes the service desk's actions: a
         /// connection (thread) of its own, so watching does not slow publishing.
         var observerConnection: AMQPConnection
+        /// The service desk's (`itr-desk`): the resolve actions, with `user_id`.
+        var deskConnection: AMQPConnection
         var observer: PipelineObserver
         var mix: ReportMix
         var workDirectory: String
@@ -42,16 +44,20 @@ struct BenchEnvironment: Sendable {
         let connection = try await AMQPConnection.connect(config, logger: logger)
         config.connectionName = "itr-bench-\(name)-observer"
         let observerConnection = try await AMQPConnection.connect(config, logger: logger)
+        var deskConfig = try AMQPConfiguration(url: vhost.deskURL)
+        deskConfig.connectionName = "itr-bench-\(name)-desk"
+        let deskConnection = try await AMQPConnection.connect(deskConfig, logger: logger)
         let mix = ReportMix(run: "r\(UInt32.random(in: 0...UInt32.max))")
         let observer = PipelineObserver(mix: mix)
         return Stage(
-            vhost: vhost, fleet: fleet, connection: connection, observerConnection: observerConnection, observer: observer, mix: mix, workDirectory: work)
+            vhost: vhost, fleet: fleet, connection: connection, observerConnection: observerConnection, deskConnection: deskConnection, observer: observer, mix: mix, workDirectory: work)
     }
 
     func tearDown(_ stage: Stage) async {
         await stage.fleet.stop()
         await stage.connection.close()
         await stage.observerConnection.close()
+        await stage.deskConnection.close()
         await stage.vhost.delete()
         if !keepWork { try? FileManager.default.removeItem(atPath: stage.workDirectory) }
     }

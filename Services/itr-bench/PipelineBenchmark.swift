@@ -85,7 +85,7 @@ struct PipelineBenchmark {
     private func run(_ stage: BenchEnvironment.Stage) async throws -> Result {
         let fleet = stage.fleet
         try await fleet.start(services)
-        let consumer = try await stage.observer.start(on: stage.observerConnection)
+        let consumer = try await stage.observer.start(on: stage.observerConnection, desk: stage.deskConnection)
         defer { consumer.cancel() }
         let publisher = ReportPublisher(connection: stage.connection)
         let mix = stage.mix

@@ -101,11 +101,11 @@ final class PipelineObserver: Sendable {
         }
     }
 
-    /// Declares the queue (purged) and consumes it on `connection`.
-    func start(on connection: AMQPConnection) async throws -> AMQPCallbackConsumer {
+    /// Declares the queue (purged) and consumes it on `connection`; the actions go over `desk`.
+    func start(on connection: AMQPConnection, desk deskConnection: AMQPConnection) async throws -> AMQPCallbackConsumer {
         try await connection.declare(Self.topology())
         try await connection.purgeQueue(Self.queue)
-        desk.withLock { $0 = connection }
+        desk.withLock { $0 = deskConnection }
         return try await connection.consume(queue: Self.queue, prefetch: 2000) { [self] delivery in
             self.observe(delivery.message, at: Self.now())
             delivery.ack()
@@ -136,9 +136,11 @@ final class PipelineObserver: Sendable {
             case "itr.ticket.assigned":
                 s.lastAssignedNanos = arrival
                 if let ticket, let index = s.ticketIndex.removeValue(forKey: ticket), resolves,
-                    let action = mix.resolveAction(ticketId: ticket, index: index),
+                    var action = mix.resolveAction(ticketId: ticket, index: index),
                     let connection = desk.withLock({ $0 })
                 {
+                    // user_id: the router accepts an action only from a broker user it maps (itr-desk).
+                    action.properties.userID = connection.configuration.user
                     s.counts["bench.resolve-sent", default: 0] += 1
                     connection.publish(action, exchange: "itr.ingress", routingKey: "ticket.resolve") { _ in }
                 }

@@ -97,7 +97,7 @@ struct RouterScaleBenchmark {
         let observer = stage.observer
         let products = ["intake", "itr-router"]
         try await fleet.start(products)
-        let consumer = try await observer.start(on: stage.observerConnection)
+        let consumer = try await observer.start(on: stage.observerConnection, desk: stage.deskConnection)
         defer { consumer.cancel() }
         let publisher = ReportPublisher(connection: stage.connection)
         let database = fleet.databasePath("itr-router")

@@ -97,8 +97,8 @@ public enum BrokerUsers {
             Permission(user: upstreamUser, configure: "", write: "^itr\\.ingress$", read: ""),
             // R&D: publish defect status, consume the defect feed.
             Permission(user: rndUser, configure: "", write: "^itr\\.ingress$", read: "^feed\\.defects$"),
-            // Sales: consume the opportunity feed.
-            Permission(user: salesUser, configure: "", write: "", read: "^feed\\.opportunities$"),
+            // Sales: consume the opportunity feed, send an opportunity's status back (opportunity.*).
+            Permission(user: salesUser, configure: "", write: "^itr\\.ingress$", read: "^feed\\.opportunities$"),
         ]
     }
 
@@ -108,6 +108,7 @@ public enum BrokerUsers {
             TopicPermission(user: deskUser, exchange: ITRNames.ingressExchange, write: "^ticket\\.", read: ".*"),
             TopicPermission(user: upstreamUser, exchange: ITRNames.ingressExchange, write: "^report\\.", read: ".*"),
             TopicPermission(user: rndUser, exchange: ITRNames.ingressExchange, write: "^defect\\.", read: ".*"),
+            TopicPermission(user: salesUser, exchange: ITRNames.ingressExchange, write: "^opportunity\\.", read: ".*"),
         ]
     }
 }

@@ -97,6 +97,7 @@ public struct ServiceSettings: Sendable, Hashable {
         arguments: [String] = CommandLine.arguments
     ) throws(ServiceSettingsError) {
         self.init(product: product)
+        let environment = try SecretFiles.resolve(environment)
         var values: [Variable: String] = [:]
         for variable in Variable.allCases {
             if let value = environment[variable.rawValue] { values[variable] = value }
@@ -176,6 +177,8 @@ public struct ServiceSettings: Sendable, Hashable {
               HTTP_RATE_LIMIT  requests per second per bearer token, bursts of twice that, else 429 (default 1000; 0 = off)
               METRICS_HOST, METRICS_PORT  the open /metrics listener (default 127.0.0.1, HTTP_PORT + 1000; port 0 = none)
               API_TOKENS, API_TOKENS_FILE  bearer tokens: SHA-256, identity and scopes (see README "Who may do what")
+              AMQP_URL_FILE, AMQP_PASSWORD(_FILE), DATABASE_URL_FILE  secrets as files; the password goes into AMQP_URL's user
+              DATABASE_URL  PostgreSQL storage: not built yet (refused; SQLite in DATA_DIR)
             """
     }
 
@@ -201,6 +204,7 @@ public struct ServiceSettings: Sendable, Hashable {
         case httpRateLimit = "HTTP_RATE_LIMIT"
         case metricsHost = "METRICS_HOST"
         case metricsPort = "METRICS_PORT"
+        case databaseURL = "DATABASE_URL"
 
         var flag: String { "--" + rawValue.lowercased().replacingOccurrences(of: "_", with: "-") }
     }
@@ -270,6 +274,14 @@ public struct ServiceSettings: Sendable, Hashable {
                 throw invalid("0 (off) or requests per second from 0.1 to 1000000")
             }
             httpRateLimit = rate
+        case .databaseURL:
+            // Read (also from DATABASE_URL_FILE) so a deployment that sets it learns at once that
+            // this build stores in SQLite only; never echoed (it holds a password).
+            guard value.isEmpty else {
+                throw ServiceSettingsError(
+                    code: .invalidValue, variable: variable.rawValue,
+                    message: "PostgreSQL storage is not built yet: this build stores in SQLite in DATA_DIR; unset DATABASE_URL")
+            }
         case .metricsHost:
             guard !value.isEmpty, !value.contains(where: \.isWhitespace) else { throw invalid("a host name or address") }
             metricsHost = value

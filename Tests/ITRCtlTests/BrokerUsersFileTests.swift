@@ -48,7 +48,8 @@ import Testing
         let permissions = Dictionary(uniqueKeysWithValues: BrokerUsers.permissions.map { ($0.user, $0) })
         #expect(Set(permissions.keys) == Set(BrokerUsers.names))
         #expect(matches(permissions["itr-sales"]?.read ?? "", "feed.opportunities") && !matches(permissions["itr-sales"]?.read ?? "", "feed.defects"))
-        #expect((permissions["itr-sales"]?.write ?? "").isEmpty && (permissions["itr-upstream"]?.configure ?? "").isEmpty)
+        #expect(matches(topics["itr-sales"]?.write ?? "", "opportunity.won") && !matches(topics["itr-sales"]?.write ?? "", "ticket.note"))
+        #expect((permissions["itr-upstream"]?.configure ?? "").isEmpty && (permissions["itr-sales"]?.configure ?? "").isEmpty)
     }
 
     @Test func accessYAMLIsValidatedWithFileLineAndField() throws {

@@ -35,9 +35,14 @@ import Yams
             let depends = try #require(service["depends_on"] as? [String: Any])
             #expect((depends["rabbitmq"] as? [String: Any])?["condition"] as? String == "service_healthy")
             let env = try #require(service["environment"] as? [String: Any])
+            // TLS, the service's own broker user, the password from a secret file (none in the URL).
             let amqp = try #require(env["AMQP_URL"] as? String)
-            #expect(amqp.hasPrefix("amqp://") && !amqp.contains("guest"), "services must not use guest: \(amqp)")
-            #expect(amqp.contains("@rabbitmq:5672/"))
+            #expect(amqp == "amqps://\(product)@rabbitmq:5671/%2f", "\(product): \(amqp)")
+            let secret = "amqp_" + product.replacingOccurrences(of: "-", with: "_")
+            #expect(env["AMQP_PASSWORD_FILE"] as? String == "/run/secrets/\(secret)")
+            #expect(env["AMQP_TLS_CA"] as? String == "/run/secrets/itr_ca")
+            #expect(env["API_TOKENS_FILE"] as? String == "/run/secrets/api_tokens", "\(product) gets the API tokens")
+            #expect(Set(service["secrets"] as? [String] ?? []) == [secret, "itr_ca", "api_tokens"])
             #expect(env["HTTP_HOST"] as? String == "0.0.0.0")
             #expect(env["HTTP_PORT"] as? String == "\(port)")
             #expect(env["DATA_DIR"] as? String == "/data")
@@ -56,9 +61,12 @@ import Yams
         #expect(volumes.contains("./deploy/rabbitmq/definitions.json:/etc/itr/definitions.json:ro"))
         #expect(volumes.contains("./deploy/rabbitmq/rabbitmq.conf:/etc/rabbitmq/rabbitmq.conf:ro"))
         #expect(volumes.contains("rabbitmq-data:/var/lib/rabbitmq"))
-        #expect((rabbit["secrets"] as? [String]) == ["rabbitmq_password"])
+        #expect(Set(rabbit["secrets"] as? [String] ?? []) == ["rabbitmq_users", "itr_ca", "itr_server_cert", "itr_server_key"])
         let conf = try String(
             contentsOf: TestEnvironment.packageRoot.appendingPathComponent("deploy/rabbitmq/rabbitmq.conf"), encoding: .utf8)
+        // TLS only.
+        #expect(conf.contains("\nlisteners.tcp = none\n") && conf.contains("\nlisteners.ssl.default = 5671\n"))
+        #expect(conf.contains("ssl_options.certfile") && conf.contains("ssl_options.keyfile") && conf.contains("ssl_options.cacertfile"))
         #expect(conf.contains("definitions.local.path = /var/lib/rabbitmq/itr-definitions"))
         #expect(conf.contains("prometheus.tcp.port = 15692"))
         let plugins = try String(
@@ -66,14 +74,62 @@ import Yams
         #expect(plugins.contains("rabbitmq_prometheus"))
     }
 
-    @Test func namedVolumesAndSecretsAreDeclared() throws {
+    @Test func namedVolumesAndSecretsAreDeclared() async throws {
         let root = try compose()
         let volumes = try #require(root["volumes"] as? [String: Any])
         for name in Self.products.keys.map({ "\($0)-data" }) + ["rabbitmq-data", "prometheus-data", "grafana-data"] {
             #expect(volumes.keys.contains(name), "volume \(name) not declared")
         }
-        let secrets = try #require(root["secrets"] as? [String: Any])
-        #expect(secrets.keys.contains("rabbitmq_password"))
+        // Every secret a service uses is declared, and every declared one is a file secrets.sh makes.
+        let secrets = try #require(root["secrets"] as? [String: [String: Any]])
+        let used = Set(try services().values.flatMap { ($0["secrets"] as? [String]) ?? [] })
+        #expect(used.isSubset(of: Set(secrets.keys)), "undeclared: \(used.subtracting(secrets.keys))")
+        #expect(Set(secrets.keys).isSubset(of: used), "declared, unused: \(Set(secrets.keys).subtracting(used))")
+        let made = FileManager.default.temporaryDirectory.appendingPathComponent("itr-secrets-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: made) }
+        let script = TestEnvironment.packageRoot.appendingPathComponent("deploy/scripts/secrets.sh").path
+        let (status, output) = try await runCommand(["bash", script, "init", "--dir", made.path])
+        #expect(status == 0, "secrets.sh init: \(output)")
+        for (name, secret) in secrets {
+            let file = try #require(secret["file"] as? String, "\(name) is not a file secret")
+            #expect(file.hasPrefix("./deploy/secrets/"), "\(name): \(file)")
+            let relative = String(file.dropFirst("./deploy/secrets/".count))
+            #expect(FileManager.default.fileExists(atPath: made.appendingPathComponent(relative).path), "secrets.sh does not make \(file)")
+        }
+        #expect(!output.contains(try String(contentsOf: made.appendingPathComponent("amqp/intake"), encoding: .utf8)), "a secret was printed")
+        // The users' boot definitions: password_hash only, never a clear password.
+        let users = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: made.appendingPathComponent("rabbitmq-users.json"))) as? [String: Any])
+        for user in try #require(users["users"] as? [[String: Any]]) {
+            #expect(user["password"] == nil && (user["password_hash"] as? String)?.isEmpty == false, "\(user["name"] ?? "")")
+            #expect(user["hashing_algorithm"] as? String == "rabbit_password_hashing_sha256")
+        }
+        let tokens = try String(contentsOf: made.appendingPathComponent("api-tokens"), encoding: .utf8)
+        let desk = try String(contentsOf: made.appendingPathComponent("tokens/service-desk.token"), encoding: .utf8)
+        #expect(!tokens.contains(desk) && tokens.contains(" service-desk tickets:read tickets:act"), "api-tokens holds hashes only")
+    }
+
+    @Test func noGuestNoClearPasswordNoSecretInTheEnvironment() throws {
+        let root = TestEnvironment.packageRoot
+        for file in ["docker-compose.yml", "deploy/rabbitmq/definitions.json", "deploy/rabbitmq/users.json", "deploy/rabbitmq/entrypoint.sh", "deploy/rabbitmq/rabbitmq.conf"] {
+            let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
+            #expect(!text.contains("guest"), "\(file) mentions guest")
+        }
+        let definitions = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: root.appendingPathComponent("deploy/rabbitmq/definitions.json"))) as? [String: Any])
+        #expect(definitions["users"] == nil, "the topology file holds no user")
+        let entrypoint = try String(contentsOf: root.appendingPathComponent("deploy/rabbitmq/entrypoint.sh"), encoding: .utf8)
+        #expect(entrypoint.contains("rabbitmq_users") && !entrypoint.contains("\"password\": \""), "the entrypoint writes no password")
+        for (name, service) in try services() {
+            for (key, value) in (service["environment"] as? [String: Any]) ?? [:] {
+                let text = "\(value)"
+                let secretish = ["PASSWORD", "TOKEN", "SECRET"].contains { key.uppercased().contains($0) }
+                #expect(!secretish || key.hasSuffix("_FILE") || key.hasSuffix("__FILE"), "\(name): \(key) is a secret in the environment")
+                if key.hasPrefix("AMQP_URL") {
+                    let userinfo = text.split(separator: "@").first.map { $0.split(separator: "/").last ?? "" } ?? ""
+                    #expect(!userinfo.contains(":"), "\(name): a password in \(key)")
+                }
+                #expect(!text.contains("amqp://"), "\(name): \(key) is not TLS")
+            }
+        }
     }
 
     @Test func prometheusScrapesEveryServiceAndTheBroker() throws {
@@ -85,6 +141,10 @@ import Yams
             ((job["static_configs"] as? [[String: Any]]) ?? []).flatMap { ($0["targets"] as? [String]) ?? [] }
         }
         for (product, port) in Self.products { #expect(targets.contains("\(product):\(port)")) }
+        let itr = try #require(jobs.first { $0["job_name"] as? String == "itr" })
+        let authorization = try #require(itr["authorization"] as? [String: Any], "the services' /metrics need a token")
+        #expect(authorization["credentials_file"] as? String == "/run/secrets/prometheus_token")
+        #expect(try services()["prometheus"]?["secrets"] as? [String] == ["prometheus_token"])
         #expect(targets.contains("rabbitmq:15692"))
     }
 
@@ -118,7 +178,7 @@ import Yams
                 published.append(String(text.split(separator: ":").dropLast().last ?? ""))
             }
         }
-        #expect(Set(published) == ["5672", "8080", "8081", "8082", "8083", "9090", "3000"], "\(published)")
+        #expect(Set(published) == ["5671", "8080", "8081", "8082", "8083", "9090", "3000"], "\(published)")
         // The management UI and the broker's own metrics stay inside the compose network.
         #expect(!published.contains("15672") && !published.contains("15692"))
         let grafana = try #require(services["grafana"]?["environment"] as? [String: Any])

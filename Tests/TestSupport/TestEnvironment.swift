@@ -226,19 +226,7 @@ extension TestEnvironment {
     public static func makeVhostWithUsers(_ prefix: String) async throws -> (url: String, userURL: @Sendable (String) async throws -> String) {
         let url = try await makeVhost(prefix)
         let vhost = String(url.split(separator: "/").last ?? "").removingPercentEncoding ?? ""
-        let users = packageRoot.appendingPathComponent("deploy/rabbitmq/users.json")
-        guard var spec = try JSONSerialization.jsonObject(with: Data(contentsOf: users)) as? [String: Any] else {
-            throw CommandFailed(command: ["read", users.path], status: -1, output: "not a JSON object")
-        }
-        for key in ["permissions", "topic_permissions"] {
-            spec[key] = (spec[key] as? [[String: Any]] ?? []).map { entry in entry.merging(["vhost": vhost]) { $1 } }
-        }
-        spec["users"] = nil
-        spec["vhosts"] = nil
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("itr-users-\(UUID().uuidString).json")
-        try JSONSerialization.data(withJSONObject: spec).write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        _ = try await brokerNode.ctl("import_definitions", file.path)
+        try await brokerNode.script(["users", "--name", brokerNode.name, "--vhost", vhost])
         let node = brokerNode
         return (url, { user in
             let base = try await node.script(["url", "--name", node.name, "--user", user]).trimmingCharacters(in: .whitespacesAndNewlines)

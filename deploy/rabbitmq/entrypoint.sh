@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
-# Entry point of the rabbitmq service in docker-compose.yml: writes the definitions RabbitMQ
-# imports at boot (topology + the user from the secret), then runs the image's own entry point.
-#   /etc/itr/definitions.json          the topology (deploy/rabbitmq/definitions.json, read-only)
-#   /run/secrets/rabbitmq_password     the password (compose secret)
-#   ITR_RABBITMQ_USER                  the user name (default itr)
+# Entry point of the rabbitmq service in docker-compose.yml: puts the boot definitions and the
+# TLS files where RabbitMQ (user rabbitmq) reads them, then runs the image's own entry point.
+#   /etc/itr/definitions.json        the topology (deploy/rabbitmq/definitions.json, read-only)
+#   /run/secrets/rabbitmq_users      the broker users with password_hash only (secrets.sh init)
+#   /run/secrets/itr_ca, itr_server_cert, itr_server_key   the broker's TLS files
+# No password in clear is ever written: the users file holds salted SHA-256 hashes.
 set -euo pipefail
-user=${ITR_RABBITMQ_USER:-itr}
-secret=${ITR_RABBITMQ_PASSWORD_FILE:-/run/secrets/rabbitmq_password}
-[ -s "$secret" ] || { echo "entrypoint: no password in $secret" >&2; exit 1; }
-password=$(tr -d '\r\n' <"$secret")
-json_escape() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '%s' "$s"; }
+users=${ITR_RABBITMQ_USERS_FILE:-/run/secrets/rabbitmq_users}
+[ -s "$users" ] || { echo "entrypoint: no broker users in $users (deploy/scripts/secrets.sh init)" >&2; exit 1; }
+if grep -q '"password"' "$users"; then
+    echo "entrypoint: $users holds a clear-text password; only password_hash is accepted" >&2
+    exit 1
+fi
 dir=/var/lib/rabbitmq/itr-definitions
-mkdir -p "$dir"
+tls=/var/lib/rabbitmq/itr-tls
+mkdir -p "$dir" "$tls"
 cp /etc/itr/definitions.json "$dir/10-topology.json"
-umask 077
-cat >"$dir/00-users.json" <<JSON
-{
-  "users": [{"name": "$(json_escape "$user")", "password": "$(json_escape "$password")", "tags": "administrator"}],
-  "vhosts": [{"name": "/"}],
-  "permissions": [{"user": "$(json_escape "$user")", "vhost": "/", "configure": ".*", "write": ".*", "read": ".*"}]
-}
-JSON
+cp "$users" "$dir/00-users.json"
+for pair in ca.pem:itr_ca server.pem:itr_server_cert server.key:itr_server_key; do
+    file=${pair%%:*}
+    secret=/run/secrets/${pair##*:}
+    [ -s "$secret" ] || { echo "entrypoint: missing $secret (deploy/scripts/secrets.sh init)" >&2; exit 1; }
+    cp "$secret" "$tls/$file"
+done
+chmod 600 "$dir"/*.json "$tls/server.key"
+chown -R rabbitmq:rabbitmq "$dir" "$tls" 2>/dev/null || true
 # the image's entry point chowns /var/lib/rabbitmq to the rabbitmq user when started as root
 exec docker-entrypoint.sh rabbitmq-server

@@ -47,8 +47,11 @@ Commands:
                           user of deploy/rabbitmq/users.json (one per service, itr-desk,
                           itr-upstream, itr-rnd, itr-sales) is created by start, with
                           its rights and a random password kept in the state directory
-  make-ca DIR [--force]   create a test CA, a server certificate for localhost and
-                          127.0.0.1, and a client certificate in DIR (ca.pem,
+  users --vhost VHOST [--name NAME]
+                          give the broker users the same rights on VHOST (tests, bench)
+  make-ca DIR [--force] [--host NAME]...
+                          create a test CA, a server certificate for localhost,
+                          127.0.0.1 and each --host name, and a client certificate in DIR (ca.pem,
                           ca.key, server.pem, server.key, client.pem, client.key)
   help                    this text
 
@@ -413,6 +416,32 @@ ensure_users() {
     rm -f "$definitions"
 }
 
+# The users' rights (permissions and topic permissions of $USERS_FILE) on another vhost too.
+cmd_users() {
+    local name="" vhost=""
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --name) name=${2:?--name needs a value}; shift 2 ;;
+            --vhost) vhost=${2:?--vhost needs a value}; shift 2 ;;
+            -h|--help) usage; exit 0 ;;
+            *) die "users: unknown option '$1'" ;;
+        esac
+    done
+    [ -n "$vhost" ] || die "usage: $PROG users --vhost VHOST [--name NODE]"
+    set_name "$name"
+    load_saved
+    local definitions
+    definitions=$(mktemp "${TMPDIR:-/tmp}/itr-users-XXXXXX.json")
+    python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+out = {k: [dict(p, vhost=sys.argv[2]) for p in d.get(k, [])] for k in ("permissions", "topic_permissions")}
+json.dump(out, open(sys.argv[3], "w"))
+' "$USERS_FILE" "$vhost" "$definitions" || { rm -f "$definitions"; die "cannot read $USERS_FILE"; }
+    ctl -q import_definitions "$definitions" </dev/null >/dev/null || { rm -f "$definitions"; die "import_definitions failed"; }
+    rm -f "$definitions"
+}
+
 # The AMQP URL of a broker user of this node (its password from the state directory).
 user_url() { # user
     local secret="$STATE_DIR/users/$1"
@@ -588,10 +617,11 @@ cmd_env() {
 }
 
 cmd_make_ca() {
-    local dir="" force=""
+    local dir="" force="" hosts=""
     while [ $# -gt 0 ]; do
         case "$1" in
             --force) force=1; shift ;;
+            --host) hosts="$hosts, DNS:${2:?--host needs a name}"; shift 2 ;;
             -h|--help) usage; exit 0 ;;
             -*) die "make-ca: unknown option '$1'" ;;
             *) [ -z "$dir" ] || die "make-ca takes one directory"; dir=$1; shift ;;
@@ -626,6 +656,8 @@ subjectAltName = DNS:localhost, IP:127.0.0.1
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 EOF
+    # extra server names (--host), e.g. the compose service name "rabbitmq"
+    [ -z "$hosts" ] || sed -i "s/^subjectAltName = .*/&$hosts/" "$tmp/server.ext"
     cat >"$tmp/client.ext" <<'EOF'
 basicConstraints = critical, CA:false
 keyUsage = critical, digitalSignature, keyEncipherment
@@ -676,6 +708,7 @@ main() {
         env) cmd_env "$@" ;;
         make-ca) cmd_make_ca "$@" ;;
         url) cmd_url "$@" ;;
+        users) cmd_users "$@" ;;
         help|-h|--help) usage ;;
         *) usage >&2; exit 2 ;;
     esac

@@ -74,15 +74,23 @@ public struct DeadLetter: Codable, Sendable, Hashable {
         return nil
     }
 
-    /// The message as it is re-published: body and properties unchanged, the dead-lettering
+    /// The message as it is re-published: body and properties unchanged (but `user_id`), the dead-lettering
     /// headers removed, `x-itr-replayed-from` added.
-    public static func replayable(_ message: AMQPMessage, from queue: String) -> AMQPMessage {
+    ///
+    /// A `user_id` (or a kept copy's `x-itr-original-user-id`) is set to `replayingUser`, the replaying connection's user: RabbitMQ refuses a
+    /// publish whose `user_id` is another user, and the router records a ticket action as the
+    /// broker user that sent it. So replay service-desk actions as `itr-desk` for the router to
+    /// accept them; an administrator's replay of an action is refused (`unauthorized-actor`).
+    public static func replayable(_ message: AMQPMessage, from queue: String, replayingUser: String) -> AMQPMessage {
         var copy = message
+        if copy.properties.userID != nil || copy.properties.headers[ITRNames.originalUserIDHeader] != nil {
+            copy.properties.userID = replayingUser.isEmpty ? nil : replayingUser
+        }
         let dropped: Set<String> = [
             "x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
             "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason", "x-delivery-count",
             ITRNames.reasonCodeHeader, ITRNames.reasonHeader, ITRNames.serviceHeader,
-            ITRNames.originalExchangeHeader, ITRNames.originalRoutingKeyHeader,
+            ITRNames.originalExchangeHeader, ITRNames.originalRoutingKeyHeader, ITRNames.originalUserIDHeader,
         ]
         copy.properties.headers = copy.properties.headers.filter { !dropped.contains($0.key) }
         copy.properties.headers["x-itr-replayed-from"] = .string(queue)

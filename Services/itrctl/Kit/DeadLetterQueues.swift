@@ -69,7 +69,8 @@ public enum DeadLetterQueues {
                 }
                 do {
                     try await connection.publish(
-                        DeadLetter.replayable(delivery.message, from: queue), exchange: target.exchange,
+                        DeadLetter.replayable(
+                            delivery.message, from: queue, replayingUser: connection.configuration.user), exchange: target.exchange,
                         routingKey: target.routingKey)
                     delivery.ack()
                     result.replayed += 1
