@@ -1,3 +1,5 @@
+import AMQPClient
+import Foundation
 import Logging
 import Testing
 
@@ -113,6 +115,47 @@ import Testing
                 Issue.record("accepted \(variable)=\(value)")
             } catch {
                 #expect(error.variable == variable, "\(variable)=\(value): \(error)")
+            }
+        }
+    }
+}
+
+@Suite struct SecretFilesTests {
+    func file(_ content: String) throws -> String {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString)")
+        try content.write(to: url, atomically: true, encoding: .utf8)
+        return url.path
+    }
+
+    @Test func thePasswordFileGoesIntoTheURLsUserAndNothingSecretIsShown() throws {
+        let settings = try ServiceSettings(
+            product: "itr-router",
+            environment: ["AMQP_URL": "amqps://itr-router@rabbitmq:5671/%2f", "AMQP_PASSWORD_FILE": try file("p@ss:w/rd 密码\n")],
+            arguments: ["itr-router"])
+        let configuration = try AMQPConfiguration(url: settings.amqpURL)
+        #expect(configuration.user == "itr-router" && configuration.password == "p@ss:w/rd 密码" && configuration.tls != nil)
+        #expect(!configuration.redactedURL.contains("p@ss"))
+        let whole = try ServiceSettings(
+            product: "intake", environment: ["AMQP_URL_FILE": try file("amqp://intake:x@127.0.0.1:5672/%2f\n")], arguments: ["intake"])
+        #expect(whole.amqpURL == "amqp://intake:x@127.0.0.1:5672/%2f")
+    }
+
+    @Test func aMissingEmptyOrDoubledSecretIsNamed() throws {
+        let empty = try file("\n")
+        let cases: [([String: String], String, String)] = [
+            (["AMQP_PASSWORD_FILE": "/nonexistent/secret"], "AMQP_PASSWORD_FILE", "cannot read /nonexistent/secret"),
+            (["AMQP_PASSWORD_FILE": empty], "AMQP_PASSWORD_FILE", "is empty"),
+            (["AMQP_URL": "amqp://a:b@h/%2f", "AMQP_URL_FILE": empty], "AMQP_URL_FILE", "not both"),
+            (["AMQP_URL": "amqps://rabbitmq:5671/%2f", "AMQP_PASSWORD": "x"], "AMQP_PASSWORD", "must name the user"),
+            (["DATABASE_URL_FILE": try file("postgres://u:secretpw@db/itr")], "DATABASE_URL", "not built yet"),
+        ]
+        for (environment, variable, message) in cases {
+            do {
+                _ = try ServiceSettings(product: "intake", environment: environment, arguments: ["intake"])
+                Issue.record("accepted \(environment)")
+            } catch {
+                #expect(error.variable == variable && error.message.contains(message), "\(environment) → \(error)")
+                #expect(!error.description.contains("secretpw"))
             }
         }
     }
