@@ -124,7 +124,7 @@ TYPES = {
         dict({"sourceSystem": s(), "channel": CHANNEL, "upstreamId": s()}, **REPORT_FIELDS),
         {"if": {"properties": {"channel": {"const": "monitoring"}}, "required": ["channel"]},
          "then": {"required": ["alarm"]}}),
-    "itr.ticket.action": ("in", "TicketAction", "A service-desk tool acts on a ticket.",
+    "itr.ticket.action": ("in", "TicketAction", "A service-desk tool acts on a ticket. Over AMQP it is applied only with the AMQP user_id property of a broker user that access.yaml maps to a desk identity (RabbitMQ checks user_id against the connection's user); over HTTP only with a bearer token with tickets:act (or customer:confirm for confirm/reopen on its accounts). Either way the actor recorded is that identity, not data.actor's id.",
         ["ticketId", "action", "actor"],
         {"ticketId": s(), "action": ACTION, "actor": ref("actor"), "note": TEXT, "pauseReason": PAUSE,
          "resolution": obj(["resolutionCode"], {"resolutionCode": s(), "rootCause": TEXT, "workaround": TEXT,
