@@ -417,19 +417,28 @@ ensure_users() {
 }
 
 # The users' rights (permissions and topic permissions of $USERS_FILE) on another vhost too.
-cmd_users() {
-    local name="" vhost=""
+# Options of the commands about a node's users: --name NODE, then one required VALUE option
+# (--vhost, --user); sets NAME/STATE_DIR/PORT and OPT_VALUE.
+parse_user_options() { # command option usage args...
+    local command=$1 option=$2 usage_text=$3 name=""
+    shift 3
+    OPT_VALUE=""
     while [ $# -gt 0 ]; do
         case "$1" in
             --name) name=${2:?--name needs a value}; shift 2 ;;
-            --vhost) vhost=${2:?--vhost needs a value}; shift 2 ;;
+            "$option") OPT_VALUE=${2:?$option needs a value}; shift 2 ;;
             -h|--help) usage; exit 0 ;;
-            *) die "users: unknown option '$1'" ;;
+            *) die "$command: unknown option '$1'" ;;
         esac
     done
-    [ -n "$vhost" ] || die "usage: $PROG users --vhost VHOST [--name NODE]"
+    [ -n "$OPT_VALUE" ] || die "usage: $PROG $usage_text"
     set_name "$name"
     load_saved
+}
+
+cmd_users() {
+    parse_user_options users --vhost "users --vhost VHOST [--name NODE]" "$@"
+    local vhost=$OPT_VALUE
     local definitions
     definitions=$(mktemp "${TMPDIR:-/tmp}/itr-users-XXXXXX.json")
     python3 -c '
@@ -450,18 +459,8 @@ user_url() { # user
 }
 
 cmd_url() {
-    local name="" user=""
-    while [ $# -gt 0 ]; do
-        case "$1" in
-            --name) name=${2:?--name needs a value}; shift 2 ;;
-            --user) user=${2:?--user needs a value}; shift 2 ;;
-            -h|--help) usage; exit 0 ;;
-            *) die "url: unknown option '$1'" ;;
-        esac
-    done
-    [ -n "$user" ] || die "usage: $PROG url --user NAME [--name NODE]"
-    set_name "$name"
-    load_saved
+    parse_user_options url --user "url --user NAME [--name NODE]" "$@"
+    local user=$OPT_VALUE
     user_url "$user"
     echo
 }
