@@ -132,13 +132,21 @@ public struct TokenAuthenticator: Sendable {
     }
 
     /// Parses the line format described above; `origin` names the file or variable in errors.
-    public init(parsing text: String, origin: String) throws(ConfigurationError) {
+    /// `semicolons`: whether `;` also separates entries (the `API_TOKENS` variable, test strings);
+    /// a file (`API_TOKENS_FILE`) has one entry per line.
+    public init(parsing text: String, origin: String, semicolons: Bool = true) throws(ConfigurationError) {
         var grants: [Grant] = []
         var identities: [String: Int] = [:]
-        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == ";" })
-        for (number, rawLine) in lines.enumerated() {
+        // A file has one entry per line; the API_TOKENS variable also separates them with `;`.
+        // Comments are cut first, so a `;` in a comment never starts an entry.
+        let inline = semicolons
+        var lines: [Substring] = []
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" }) {
             var line = Substring(rawLine)
             if let hash = line.firstIndex(of: "#") { line = line[..<hash] }
+            if inline { lines += line.split(separator: ";", omittingEmptySubsequences: false) } else { lines.append(line) }
+        }
+        for (number, line) in lines.enumerated() {
             let fields = line.split(whereSeparator: \.isWhitespace)
             if fields.isEmpty { continue }
             func fail(_ message: String) -> ConfigurationError {
@@ -206,18 +214,18 @@ public struct TokenAuthenticator: Sendable {
     /// Reads `API_TOKENS_FILE` (a path) and `API_TOKENS` (inline, `;`-separated) from the environment;
     /// both may be given (their entries together; a token or identity configured twice is an error).
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> TokenAuthenticator {
-        var sources: [(text: String, origin: String)] = []
+        var sources: [(text: String, origin: String, semicolons: Bool)] = []
         if let path = environment["API_TOKENS_FILE"], !path.isEmpty {
             do {
-                sources.append((try String(contentsOfFile: path, encoding: .utf8), path))
+                sources.append((try String(contentsOfFile: path, encoding: .utf8), path, false))
             } catch {
                 throw ConfigurationError(origin: "API_TOKENS_FILE", line: 0, message: "cannot read \(path): \(error.localizedDescription)")
             }
         }
-        if let inline = environment["API_TOKENS"], !inline.isEmpty { sources.append((inline, "API_TOKENS")) }
+        if let inline = environment["API_TOKENS"], !inline.isEmpty { sources.append((inline, "API_TOKENS", true)) }
         var grants: [Grant] = []
-        for (text, origin) in sources {
-            for grant in try TokenAuthenticator(parsing: text, origin: origin).grants {
+        for (text, origin, semicolons) in sources {
+            for grant in try TokenAuthenticator(parsing: text, origin: origin, semicolons: semicolons).grants {
                 if grants.contains(where: { $0.tokenHash == grant.tokenHash || $0.identity == grant.identity }) {
                     throw ConfigurationError(
                         origin: origin, line: 0,

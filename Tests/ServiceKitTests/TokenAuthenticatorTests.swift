@@ -191,6 +191,18 @@ import Testing
         }
     }
 
+    @Test func aSemicolonInAFileCommentStartsNoEntry() throws {
+        let auth = try TokenAuthenticator(
+            parsing: "# desk; ops; and the rest\n\(h("desk")) desk tickets:read # read; not act\n", origin: "/run/secrets/api_tokens", semicolons: false)
+        #expect(auth.grants.map(\.identity) == ["desk"])
+        let inline = try TokenAuthenticator(parsing: "\(h("a")) a tickets:read;\(h("b")) b admin", origin: "API_TOKENS")
+        #expect(inline.grants.map(\.identity) == ["a", "b"])
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tokens-\(UUID()).txt")
+        try "# a; b\n\(h("ops")) ops admin # ops; all\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        #expect(try TokenAuthenticator.fromEnvironment(["API_TOKENS_FILE": file.path]).grants.map(\.identity) == ["ops"])
+    }
+
     @Test func theTestSuitesOpsTokenHashIsRight() {
         #expect(TokenAuthenticator.hash(token: TestTokens.ops) == TestTokens.opsHash)
     }
