@@ -182,6 +182,8 @@ public struct ServiceSettings: Sendable, Hashable {
             """
     }
 
+    static func isHost(_ value: String) -> Bool { !value.isEmpty && !value.contains(where: \.isWhitespace) }
+
     /// The path of the product's SQLite database: `DATA_DIR/<product>.sqlite`.
     public var databasePath: String {
         URL(fileURLWithPath: dataDirectory).appendingPathComponent("\(product).sqlite").path
@@ -225,7 +227,7 @@ public struct ServiceSettings: Sendable, Hashable {
             if let port = components.port, !(1...65535).contains(port) { throw invalid("an amqp:// or amqps:// URL with a port 1-65535") }
             amqpURL = value
         case .httpHost:
-            guard !value.isEmpty, !value.contains(where: \.isWhitespace) else { throw invalid("a host name or address") }
+            guard Self.isHost(value) else { throw invalid("a host name or address") }
             httpHost = value
         case .httpPort:
             guard let port = Int(value), (1...65535).contains(port) else { throw invalid("a port 1-65535") }
@@ -283,7 +285,7 @@ public struct ServiceSettings: Sendable, Hashable {
                     message: "PostgreSQL storage is not built yet: this build stores in SQLite in DATA_DIR; unset DATABASE_URL")
             }
         case .metricsHost:
-            guard !value.isEmpty, !value.contains(where: \.isWhitespace) else { throw invalid("a host name or address") }
+            guard Self.isHost(value) else { throw invalid("a host name or address") }
             metricsHost = value
         case .metricsPort:
             guard let port = Int(value), (0...65535).contains(port) else { throw invalid("0 (none) or a port 1-65535") }

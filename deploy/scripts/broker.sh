@@ -441,12 +441,8 @@ cmd_users() {
     local vhost=$OPT_VALUE
     local definitions
     definitions=$(mktemp "${TMPDIR:-/tmp}/itr-users-XXXXXX.json")
-    python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-out = {k: [dict(p, vhost=sys.argv[2]) for p in d.get(k, [])] for k in ("permissions", "topic_permissions")}
-json.dump(out, open(sys.argv[3], "w"))
-' "$USERS_FILE" "$vhost" "$definitions" || { rm -f "$definitions"; die "cannot read $USERS_FILE"; }
+    python3 "$(dirname "$0")/broker_users.py" rights --users "$USERS_FILE" --vhost "$vhost" >"$definitions" \
+        || { rm -f "$definitions"; die "cannot read $USERS_FILE"; }
     ctl -q import_definitions "$definitions" </dev/null >/dev/null || { rm -f "$definitions"; die "import_definitions failed"; }
     rm -f "$definitions"
 }

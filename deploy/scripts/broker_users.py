@@ -9,6 +9,10 @@ base64(salt + SHA-256(salt + password)), a random 4-byte salt), never the passwo
 --admin NAME an administrator user of that name is added (all rights on every vhost listed).
 Used by broker.sh (a local node: rabbitmqctl import_definitions) and by secrets.sh (the boot
 definitions of docker-compose.yml), so both hash the same way.
+
+    broker_users.py rights --users deploy/rabbitmq/users.json --vhost VHOST
+
+prints only the permissions and topic permissions, on VHOST (broker.sh users --vhost).
 """
 import argparse
 import base64
@@ -59,6 +63,12 @@ def definitions(users_file: str, directory: str, admin: str | None) -> dict:
     }
 
 
+def rights(users_file: str, vhost: str) -> dict:
+    with open(users_file, encoding="utf-8") as f:
+        spec = json.load(f)
+    return {key: [dict(p, vhost=vhost) for p in spec.get(key, [])] for key in ("permissions", "topic_permissions")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -66,8 +76,15 @@ def main() -> None:
     d.add_argument("--users", required=True, help="users.json (itrctl topology users)")
     d.add_argument("--passwords", required=True, help="directory of one password file per user")
     d.add_argument("--admin", help="also an administrator user of this name")
+    r = sub.add_parser("rights")
+    r.add_argument("--users", required=True, help="users.json (itrctl topology users)")
+    r.add_argument("--vhost", required=True)
     args = parser.parse_args()
-    json.dump(definitions(args.users, args.passwords, args.admin), sys.stdout, indent=2, sort_keys=True)
+    if args.command == "rights":
+        result = rights(args.users, args.vhost)
+    else:
+        result = definitions(args.users, args.passwords, args.admin)
+    json.dump(result, sys.stdout, indent=2, sort_keys=True)
     sys.stdout.write("\n")
 
 
