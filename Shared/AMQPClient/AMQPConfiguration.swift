@@ -3,6 +3,12 @@ import Foundation
 /// How to reach and authenticate with the broker. Built from an `AMQP_URL`
 /// (`amqp://user:pass@host:port/vhost`, `amqps://` for TLS) plus optional environment settings.
 ///
+/// `AMQP_URL` may list the nodes of a cluster, comma-separated
+/// (`amqp://u:p@h1:5672/%2f,amqp://u:p@h2:5673/%2f`): all with the same scheme, user, password
+/// and vhost (settings in the query are taken from the first). The client connects to the first
+/// node that answers, and when a connection cannot be made or is lost it goes on to the next one
+/// in the list (after the last, the first again), so it fails over and back with the cluster.
+///
 /// URL query parameters (RabbitMQ URI spec style): `heartbeat`, `connection_name`,
 /// `connection_timeout` (ms), `cacertfile`, `certfile`, `keyfile`, `verify` (`verify_peer` | `verify_none`),
 /// `auth_mechanism` (`plain` | `external`).
@@ -29,8 +35,24 @@ public struct AMQPConfiguration: Sendable, Hashable {
 
     public enum AuthMechanism: String, Sendable, Hashable { case plain, external }
 
+    /// A broker node to connect to.
+    public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+
+        public init(host: String, port: Int) {
+            self.host = host
+            self.port = port
+        }
+
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    /// The first node to try.
     public var host: String
     public var port: Int
+    /// The other nodes of the cluster, tried in turn after `host:port` (see the type's documentation).
+    public var failoverEndpoints: [Endpoint] = []
     public var vhost: String
     public var user: String
     public var password: String
@@ -87,8 +109,37 @@ public struct AMQPConfiguration: Sendable, Hashable {
         self.reconnectMaxDelay = reconnectMaxDelay
     }
 
-    /// Parses an `AMQP_URL` and applies the TLS / heartbeat / name settings from `environment`.
+    /// Every node, in the order they are tried: `host:port` first, then ``failoverEndpoints``.
+    public var endpoints: [Endpoint] { [Endpoint(host: host, port: port)] + failoverEndpoints }
+
+    /// Parses an `AMQP_URL` (one URL, or a comma-separated list of a cluster's nodes) and applies
+    /// the TLS / heartbeat / name settings from `environment`.
     public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(AMQPError) {
+        let urls = url.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard urls.count > 1 else {
+            try self.init(singleURL: url, environment: environment)
+            return
+        }
+        func invalid(_ why: String) -> AMQPError {
+            AMQPError(.invalidConfiguration, "AMQP_URL \(urls.map(Self.redacted).joined(separator: ",")): \(why)")
+        }
+        if let empty = urls.firstIndex(where: \.isEmpty) {
+            throw invalid("URL \(empty + 1) of the comma-separated list is empty")
+        }
+        try self.init(singleURL: urls[0], environment: environment)
+        var seen: Set<Endpoint> = [Endpoint(host: host, port: port)]
+        for (index, other) in urls.enumerated().dropFirst() {
+            let node = try AMQPConfiguration(singleURL: other, environment: environment)
+            guard (node.tls == nil) == (tls == nil), node.user == user, node.password == password, node.vhost == vhost else {
+                throw invalid("URL \(index + 1) (\(Self.redacted(other))) differs from the first in scheme, user, password or vhost; the nodes of one cluster share them")
+            }
+            let endpoint = Endpoint(host: node.host, port: node.port)
+            guard seen.insert(endpoint).inserted else { throw invalid("node \(endpoint) is listed twice") }
+            failoverEndpoints.append(endpoint)
+        }
+    }
+
+    private init(singleURL url: String, environment: [String: String]) throws(AMQPError) {
         func invalid(_ why: String) -> AMQPError {
             AMQPError(.invalidConfiguration, "AMQP_URL \(Self.redacted(url)): \(why)")
         }
@@ -98,7 +149,8 @@ public struct AMQPConfiguration: Sendable, Hashable {
         guard scheme == "amqp" || scheme == "amqps" else {
             throw invalid("scheme must be amqp or amqps, got \(scheme)")
         }
-        let host = components.percentEncodedHost.flatMap { $0.removingPercentEncoding } ?? ""
+        var host = components.percentEncodedHost.flatMap { $0.removingPercentEncoding } ?? ""
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }  // IPv6 literal
         self.init(host: host.isEmpty ? "127.0.0.1" : host)
         if let port = components.port {
             guard (1...65535).contains(port) else { throw invalid("port \(port) out of range") }
@@ -172,9 +224,14 @@ public struct AMQPConfiguration: Sendable, Hashable {
         }
     }
 
-    /// The URL with its password hidden, for logs.
+    /// The URL with its password hidden, for logs (every node of a cluster's list).
     public var redactedURL: String {
-        "\(tls == nil ? "amqp" : "amqps")://\(user):***@\(host):\(port)/\(vhost == "/" ? "%2f" : vhost)"
+        endpoints.map(redactedURL(of:)).joined(separator: ",")
+    }
+
+    /// The URL of one node with the password hidden.
+    public func redactedURL(of endpoint: Endpoint) -> String {
+        "\(tls == nil ? "amqp" : "amqps")://\(user):***@\(endpoint)/\(vhost == "/" ? "%2f" : vhost)"
     }
 
     static func redacted(_ url: String) -> String {

@@ -101,6 +101,13 @@ final class ConnectionCore: @unchecked Sendable {
     // MARK: IO thread
 
     private var conn: amqp_connection_state_t?
+    /// The node connected to, or tried next: an index into `configuration.endpoints`.
+    private var endpointIndex = 0
+    private var endpoint: AMQPConfiguration.Endpoint { configuration.endpoints[endpointIndex] }
+    /// After a failed attempt or a lost connection the next node is tried (after the last, the first).
+    private func nextEndpoint() {
+        endpointIndex = (endpointIndex + 1) % configuration.endpoints.count
+    }
     private var socketFD: Int32 = -1
     /// The connection's socket, with the header-nesting guard installed (guard.c).
     private var socket: OpaquePointer?
@@ -149,16 +156,27 @@ final class ConnectionCore: @unchecked Sendable {
     private var lastHeartbeatSent = ContinuousClock.now
 
     private func threadMain(_ onFirstConnect: @escaping @Sendable (AMQPError?) -> Void) {
-        do {
-            try establish()
-            machine.connected()
-            onFirstConnect(nil)
-        } catch {
-            teardown()
-            _ = machine.connectFailed(now: .now)  // the first attempt is the caller's to retry
-            queue.withLock { $0.stopped = true }
-            onFirstConnect(error)
-            return
+        // The first connection: each node of the list once, in order.
+        var failures: [String] = []
+        while true {
+            do {
+                try establish()
+                machine.connected()
+                onFirstConnect(nil)
+                break
+            } catch {
+                teardown()
+                failures.append("\(error)")
+                if failures.count < configuration.endpoints.count {
+                    logger.warning("amqp node unreachable, trying the next", metadata: ["error": "\(error)"])
+                    nextEndpoint()
+                    continue
+                }
+                _ = machine.connectFailed(now: .now)  // the first attempt is the caller's to retry
+                queue.withLock { $0.stopped = true }
+                onFirstConnect(failures.count == 1 ? error : AMQPError(error.code, failures.joined(separator: "; ")))
+                return
+            }
         }
         while runOnce() {}
         logger.debug("amqp connection thread finished", metadata: ["connection": "\(configuration.connectionName)"])
@@ -189,9 +207,10 @@ final class ConnectionCore: @unchecked Sendable {
             do {
                 try establish()
                 machine.connected()
-                logger.info("amqp connection recovered", metadata: ["connection": "\(configuration.connectionName)", "broker": "\(configuration.redactedURL)"])
+                logger.info("amqp connection recovered", metadata: ["connection": "\(configuration.connectionName)", "broker": "\(configuration.redactedURL(of: endpoint))"])
             } catch {
                 teardown()
+                nextEndpoint()
                 if case .retry(let at) = machine.connectFailed(now: .now) {
                     let delay = at - .now
                     logger.warning("amqp reconnect failed", metadata: ["error": "\(error)", "retry_in_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"])
@@ -651,8 +670,9 @@ final class ConnectionCore: @unchecked Sendable {
     /// topology) and schedule the reconnect.
     private func connectionLost(_ error: AMQPError) {
         guard conn != nil else { return }
-        logger.warning("amqp connection lost", metadata: ["error": "\(error)"])
+        logger.warning("amqp connection lost", metadata: ["error": "\(error)", "broker": "\(configuration.redactedURL(of: endpoint))"])
         teardown()
+        nextEndpoint()
         statistics.connectionLosses.add(1, ordering: .relaxed)
         let unconfirmed = confirms.reset()
         waitingPublishes.prepend(contentsOf: unconfirmed)
@@ -737,9 +757,10 @@ final class ConnectionCore: @unchecked Sendable {
         self.socket = socket
         let (secs, attos) = configuration.connectTimeout.components
         var timeout = timeval(tv_sec: Int(secs), tv_usec: Int(attos / 1_000_000_000_000))
-        let rc = amqp_socket_open_noblock(socket, configuration.host, Int32(configuration.port), &timeout)
+        let node = endpoint
+        let rc = amqp_socket_open_noblock(socket, node.host, Int32(node.port), &timeout)
         guard rc == AMQP_STATUS_OK.rawValue else {
-            throw AMQPError(.connectionFailed, "cannot connect to \(configuration.host):\(configuration.port): \(String(cString: amqp_error_string2(rc)))")
+            throw AMQPError(.connectionFailed, "cannot connect to \(node): \(String(cString: amqp_error_string2(rc)))")
         }
         _ = amqp_set_handshake_timeout(conn, &timeout)
 
@@ -766,7 +787,7 @@ final class ConnectionCore: @unchecked Sendable {
         }
         arena.reset()
         guard reply.reply_type == AMQP_RESPONSE_NORMAL else {
-            var e = CRead.error(reply, "login to \(configuration.redactedURL)")
+            var e = CRead.error(reply, "login to \(configuration.redactedURL(of: node))")
             if e.code == .connectionLost || e.code == .protocolError { e.code = .authenticationFailed }
             throw e
         }

@@ -161,7 +161,7 @@ public struct ServiceSettings: Sendable, Hashable {
         return """
             usage: \(product) [--amqp-url URL] [--http-host HOST] [--http-port PORT] [--data-dir DIR] [--config-dir DIR] [--log-level LEVEL]
             Each flag overrides the environment variable of the same name:
-              AMQP_URL    broker URL (default \(defaults.amqpURL))
+              AMQP_URL    broker URL, or a cluster's node URLs comma-separated (default \(defaults.amqpURL))
               HTTP_HOST   HTTP listener address (default \(defaults.httpHost))
               HTTP_PORT   HTTP listener port (default \(defaults.httpPort))
               DATA_DIR    SQLite directory (default \(defaults.dataDirectory))
@@ -220,11 +220,14 @@ public struct ServiceSettings: Sendable, Hashable {
         let value = raw.trimmingCharacters(in: .whitespaces)
         switch variable {
         case .amqpURL:
-            guard let components = URLComponents(string: value),
-                let scheme = components.scheme?.lowercased(), scheme == "amqp" || scheme == "amqps",
-                let host = components.host, !host.isEmpty
-            else { throw invalid("an amqp:// or amqps:// URL with a host") }
-            if let port = components.port, !(1...65535).contains(port) { throw invalid("an amqp:// or amqps:// URL with a port 1-65535") }
+            // One URL, or a cluster's nodes comma-separated (AMQPConfiguration checks that they agree).
+            for part in value.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let components = URLComponents(string: part.trimmingCharacters(in: .whitespaces)),
+                    let scheme = components.scheme?.lowercased(), scheme == "amqp" || scheme == "amqps",
+                    let host = components.host, !host.isEmpty
+                else { throw invalid("an amqp:// or amqps:// URL with a host (or several, comma-separated)") }
+                if let port = components.port, !(1...65535).contains(port) { throw invalid("an amqp:// or amqps:// URL with a port 1-65535") }
+            }
             amqpURL = value
         case .httpHost:
             guard Self.isHost(value) else { throw invalid("a host name or address") }

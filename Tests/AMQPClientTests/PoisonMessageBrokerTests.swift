@@ -145,7 +145,7 @@ struct HeaderNestingBrokerTests {
         defer { Task { await conn.close() } }
         let queue = try await AMQPTest.freshQueue(conn, prefix: "test.deep")
         let script = TestEnvironment.packageRoot.appendingPathComponent("Tests/interop/deep_headers_publish.py").path
-        let (status, output) = try TestEnvironment.runPython([
+        let (status, output) = try await TestEnvironment.runPython([
             script, "--url", TestEnvironment.amqpURL, "--queue", queue, "--depth", "18000", "--depth", "3", "--depth", "17",
         ])
         try #require(status == 0, "\(output)")

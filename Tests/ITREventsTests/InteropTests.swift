@@ -60,7 +60,7 @@ struct InteropTests {
             sent.append(event)
             try await amqp.publish(AMQPCloudEventCodec.encode(event, mode: mode), exchange: "", routingKey: queue)
         }
-        let (status, output) = try SchemaTests.runPython([
+        let (status, output) = try await SchemaTests.runPython([
             Self.interopDir.appendingPathComponent("ce_consume.py").path, "--queue", queue, "--count", "4",
             "--url", interopBrokerURL,
         ])
@@ -92,7 +92,7 @@ struct InteropTests {
         let queue = "itr-events-interop-\(UUID().uuidString.prefix(8))"
         try await amqp.declare(AMQPTopology(queues: [AMQPQueue(name: queue, durable: false)]))
         for mode in ["binary", "structured"] {
-            let (status, output) = try SchemaTests.runPython([
+            let (status, output) = try await SchemaTests.runPython([
                 Self.interopDir.appendingPathComponent("ce_publish.py").path, "--mode", mode, "--exchange", "",
                 "--routing-key", queue, "--count", "2", "--url", interopBrokerURL,
             ])

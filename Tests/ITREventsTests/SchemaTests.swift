@@ -9,8 +9,8 @@ import Testing
         .deletingLastPathComponent()
     static let eventsDir = packageRoot.appendingPathComponent("Shared/ITREvents")
 
-    static func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        try TestEnvironment.runPython(arguments)
+    static func runPython(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await TestEnvironment.runPython(arguments)
     }
 
     @Test func everyTypeHasASchemaAndAnAsyncAPIMessage() throws {
@@ -28,7 +28,7 @@ import Testing
         }
     }
 
-    @Test func swiftSamplesValidateAgainstTheSchemas() throws {
+    @Test func swiftSamplesValidateAgainstTheSchemas() async throws {
         let samples = try Samples.all()
         #expect(Set(samples.map(\.0)) == Set(EventType.allCases))
         var body = "["
@@ -41,19 +41,19 @@ import Testing
         try Data(body.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let script = Self.packageRoot.appendingPathComponent("Tests/interop/validate_schemas.py")
-        let (status, output) = try Self.runPython([script.path, Self.eventsDir.appendingPathComponent("Schemas").path, file.path])
+        let (status, output) = try await Self.runPython([script.path, Self.eventsDir.appendingPathComponent("Schemas").path, file.path])
         #expect(status == 0, "\(output)")
         #expect(output.components(separatedBy: "\n").filter { $0.hasPrefix("ok ") }.count == EventType.allCases.count)
     }
 
-    @Test func schemasRejectWhatSwiftRejects() throws {
+    @Test func schemasRejectWhatSwiftRejects() async throws {
         // A report with an unknown channel and no summary fails the schema too.
         let body = #"[{"type":"itr.report.submitted","data":{"sourceSystem":"s","channel":"fax","upstreamId":"u","customer":{"account":"a"},"product":{"line":"l"},"occurredAt":"2025-03-01T00:00:00Z","language":"zh"}}]"#
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("itr-bad-\(UUID().uuidString).json")
         try Data(body.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let script = Self.packageRoot.appendingPathComponent("Tests/interop/validate_schemas.py")
-        let (status, output) = try Self.runPython([script.path, Self.eventsDir.appendingPathComponent("Schemas").path, file.path])
+        let (status, output) = try await Self.runPython([script.path, Self.eventsDir.appendingPathComponent("Schemas").path, file.path])
         #expect(status != 0)
         #expect(output.contains("data.channel"))
         #expect(output.contains("summary"))

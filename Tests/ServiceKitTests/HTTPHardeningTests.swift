@@ -91,7 +91,7 @@ import Testing
             let started = ContinuousClock.now
             // Generous: on a machine busy with the whole suite the timer fires late, but it fires.
             let answer = await slow.readUntilClosed(timeout: 60)
-            #expect(answer.closed, "a slow client must be cut off")
+            #expect(answer.closed, "a slow client must be cut off (\(answer.note))")
             #expect(ContinuousClock.now - started < .seconds(59))
             // A normal request on a fresh connection still works (the test client's own keep-alive
             // connection has been idle for longer than the timeout too, and was closed).
@@ -116,9 +116,12 @@ import Testing
 /// A plain TCP connection to 127.0.0.1, for what an HTTP client library would not send.
 struct RawConnection: Sendable {
     let fd: Int32
+    /// The socket's own port, to tell whether `fd` still is this connection when a read goes wrong.
+    let localPort: Int
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = UInt16(port).bigEndian
@@ -127,6 +130,16 @@ struct RawConnection: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
+        localPort = Self.localPort(of: fd)
+    }
+
+    static func localPort(of fd: Int32) -> Int {
+        var addr = sockaddr_in()
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let rc = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return rc == 0 ? Int(UInt16(bigEndian: addr.sin_port)) : -1
     }
 
     func send(_ text: String) throws {
@@ -141,14 +154,20 @@ struct RawConnection: Sendable {
 
     /// Reads until the peer closes (or `timeout` seconds pass) on a thread of its own (a blocking
     /// read must not hold one of the few cooperative threads other tests run on); closes the socket.
-    func readUntilClosed(timeout: Double) async -> (closed: Bool, text: String) {
+    func readUntilClosed(timeout: Double) async -> (closed: Bool, text: String, note: String) {
         await withCheckedContinuation { continuation in
             Thread { continuation.resume(returning: blockingRead(timeout: timeout)) }.start()
         }
     }
 
-    private func blockingRead(timeout: Double) -> (closed: Bool, text: String) {
+    private func blockingRead(timeout: Double) -> (closed: Bool, text: String, note: String) {
         defer { close(fd) }
+        let started = Date()
+        func note(_ what: String) -> String {
+            let port = Self.localPort(of: fd)
+            return "\(what) after \(Int(Date().timeIntervalSince(started) * 1000)) ms; fd \(fd) "
+                + (port == localPort ? "still is this connection" : "now is port \(port), not \(localPort)")
+        }
         var tv = timeval(tv_sec: 0, tv_usec: 200_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var received: [UInt8] = []
@@ -156,13 +175,14 @@ struct RawConnection: Sendable {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while Date() < deadline {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n == 0 { return (true, String(decoding: received, as: UTF8.self)) }
+            if n == 0 { return (true, String(decoding: received, as: UTF8.self), note("closed")) }
             if n < 0 {
-                if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { continue }
-                return (true, String(decoding: received, as: UTF8.self))  // reset
+                let error = errno
+                if error == EAGAIN || error == EWOULDBLOCK || error == EINTR { continue }
+                return (true, String(decoding: received, as: UTF8.self), note("read error \(error)"))  // reset
             }
             received += buffer[0..<n]
         }
-        return (false, String(decoding: received, as: UTF8.self))
+        return (false, String(decoding: received, as: UTF8.self), note("still open, \(received.count) bytes read,"))
     }
 }

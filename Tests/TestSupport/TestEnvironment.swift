@@ -55,18 +55,12 @@ public enum TestEnvironment {
     }
 
     /// Runs ``python`` with `arguments`; its exit status and what it printed (stdout and stderr).
-    public static func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// Through ``runCommand(_:environment:in:)``: the wait is on a thread of its own, so a script
+    /// that runs for seconds (a consumer waiting for messages) holds none of the few cooperative
+    /// threads every other test runs on.
+    public static func runPython(_ arguments: [String]) async throws -> (status: Int32, output: String) {
         let command = python.split(separator: " ").map(String.init)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst()) + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        return try await runCommand(command + arguments)
     }
 
     /// A base port such that `base ..< base + count` are free for test listeners: drawn below

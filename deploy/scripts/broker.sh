@@ -49,6 +49,20 @@ Commands:
                           its rights and a random password kept in the state directory
   users --vhost VHOST [--name NAME]
                           give the broker users the same rights on VHOST (tests, bench)
+  cluster start [--nodes N] [--port P] [--prefix PREFIX] [--timeout SECONDS]
+                          a cluster of N nodes (default 3) named PREFIX-1..PREFIX-N (default
+                          itr-1, itr-2, itr-3) on AMQP ports P, P+1, ... (default 5672), one
+                          Erlang cookie and one set of user passwords; nodes that are not yet
+                          members are reset and joined to PREFIX-1; members that are down are
+                          started together (a restarted Mnesia node waits for its peers)
+  cluster stop [--prefix PREFIX] [--purge]
+                          stop every node of the cluster (--purge deletes their state)
+  cluster status [--prefix PREFIX]
+                          each node's state and the cluster's membership; exit 0 if all run
+  cluster env [--prefix PREFIX]
+                          export lines like env, with every node's URL in one comma-separated
+                          AMQP_URL (and ITR_AMQP_URL_<USER>), which the services fail over between
+                          Single nodes of a cluster: kill --name itr-2, start --name itr-2, ...
   make-ca DIR [--force] [--host NAME]...
                           create a test CA, a server certificate for localhost,
                           127.0.0.1 and each --host name, and a client certificate in DIR (ca.pem,
@@ -63,25 +77,13 @@ Environment:
 EOF
 }
 
-die() { echo "$PROG: error: $*" >&2; exit 1; }
-log() { echo "$PROG: $*" >&2; }
+# shellcheck source=common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # ---------------------------------------------------------------------------
 # install
 
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then
-        "$@"
-    elif command -v sudo >/dev/null 2>&1; then
-        sudo "$@"
-    else
-        die "need root (or sudo) to run: $*"
-    fi
-}
 
-pkg_installed() {
-    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'
-}
 
 cmd_install() {
     [ $# -eq 0 ] || die "install takes no arguments"
@@ -253,9 +255,6 @@ epmd_registered() {
     epmd -names 2>/dev/null | grep -q "^name $NAME at port"
 }
 
-port_open() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
 
 wait_gone() { # pid timeout
     local pid=$1 deadline=$((SECONDS + $2))
@@ -305,11 +304,6 @@ write_config() {
     fi
 }
 
-check_port() { # value what
-    if ! [[ "$1" =~ ^[0-9]+$ ]] || [ "$1" -lt 1 ] || [ "$1" -gt 65535 ]; then
-        die "invalid $2: '$1'"
-    fi
-}
 
 show_log_tail() {
     local f
@@ -689,6 +683,175 @@ EOF
     log "test CA and certificates written to $dir"
 }
 
+# ---------------------------------------------------------------------------
+# cluster: several nodes on 127.0.0.1 joined into one RabbitMQ cluster
+
+SELF="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
+
+cluster_file() { echo "/tmp/itr-broker-cluster-$1.env"; }
+
+# Reads --prefix/--nodes/--port/--timeout/--purge; the node list of an existing cluster from its file.
+parse_cluster_options() {
+    C_PREFIX=itr C_NODES="" C_PORT="" C_TIMEOUT=120 C_PURGE=""
+    while [ $# -gt 0 ]; do
+        case "$1" in
+            --prefix) C_PREFIX=${2:?--prefix needs a value}; shift 2 ;;
+            --nodes) C_NODES=${2:?--nodes needs a value}; shift 2 ;;
+            --port) C_PORT=${2:?--port needs a value}; shift 2 ;;
+            --timeout) C_TIMEOUT=${2:?--timeout needs a value}; shift 2 ;;
+            --purge) C_PURGE=1; shift ;;
+            -h|--help) usage; exit 0 ;;
+            *) die "cluster: unknown option '$1'" ;;
+        esac
+    done
+    [[ "$C_PREFIX" =~ ^[A-Za-z0-9_-]+$ ]] || die "invalid cluster prefix '$C_PREFIX'"
+    [ -z "${ITR_BROKER_DIR:-}" ] || die "ITR_BROKER_DIR names one node's directory: unset it for a cluster"
+    local f saved_nodes="" saved_port=""
+    f=$(cluster_file "$C_PREFIX")
+    if [ -f "$f" ]; then
+        saved_nodes=$(sed -n 's/^NODES=//p' "$f")
+        saved_port=$(sed -n 's/^PORT=//p' "$f")
+    fi
+    C_NODES=${C_NODES:-${saved_nodes:-3}}
+    C_PORT=${C_PORT:-${saved_port:-5672}}
+    [[ "$C_NODES" =~ ^[0-9]+$ ]] && [ "$C_NODES" -ge 1 ] && [ "$C_NODES" -le 9 ] || die "--nodes must be 1-9, got '$C_NODES'"
+    check_port "$C_PORT" "--port"
+    if [ -n "$saved_nodes" ] && [ "$saved_nodes" != "$C_NODES" ]; then
+        die "cluster $C_PREFIX has $saved_nodes nodes; stop it with --purge to make one of $C_NODES"
+    fi
+    if [ -n "$saved_port" ] && [ "$saved_port" != "$C_PORT" ]; then
+        die "cluster $C_PREFIX uses ports from $saved_port; stop it with --purge to move it"
+    fi
+}
+
+cluster_node() { echo "$C_PREFIX-$1"; }
+node_dir() { echo "/tmp/itr-broker-$1"; }
+
+# True if node (by name) is a member of the cluster (its marker, written after joining).
+is_member() { [ "$(cat "$(node_dir "$1")/cluster.member" 2>/dev/null)" = "$C_PREFIX" ]; }
+
+cluster_start() {
+    parse_cluster_options "$@"
+    local first i name port pids=() rc=0
+    first=$(cluster_node 1)
+    # Members that are down start together: each Mnesia node waits for the peers it last saw.
+    for i in $(seq 1 "$C_NODES"); do
+        name=$(cluster_node "$i")
+        is_member "$name" || continue
+        port=$((C_PORT + i - 1))
+        "$SELF" start --name "$name" --port "$port" --dist-port "$((port + 20000))" --timeout "$C_TIMEOUT" &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i" || rc=1; done
+    [ $rc -eq 0 ] || die "a member of cluster $C_PREFIX did not start"
+    if ! is_member "$first"; then
+        "$SELF" start --name "$first" --port "$C_PORT" --dist-port "$((C_PORT + 20000))" --timeout "$C_TIMEOUT"
+        echo "$C_PREFIX" >"$(node_dir "$first")/cluster.member"
+    fi
+    printf 'PREFIX=%s\nNODES=%s\nPORT=%s\n' "$C_PREFIX" "$C_NODES" "$C_PORT" >"$(cluster_file "$C_PREFIX")"
+    local first_dir
+    first_dir=$(node_dir "$first")
+    for i in $(seq 2 "$C_NODES"); do
+        name=$(cluster_node "$i")
+        is_member "$name" && continue
+        port=$((C_PORT + i - 1))
+        local dir
+        dir=$(node_dir "$name")
+        "$SELF" stop --name "$name" >/dev/null 2>&1 || true
+        # One cookie and one set of passwords for the whole cluster.
+        mkdir -p "$dir/home" "$dir/users"
+        rm -f "$dir/home/.erlang.cookie"
+        cp "$first_dir/home/.erlang.cookie" "$dir/home/.erlang.cookie"
+        chmod 400 "$dir/home/.erlang.cookie"
+        cp "$first_dir"/users/* "$dir/users/" 2>/dev/null || true
+        chmod 600 "$dir"/users/* 2>/dev/null || true
+        "$SELF" start --name "$name" --port "$port" --dist-port "$((port + 20000))" --timeout "$C_TIMEOUT"
+        log "joining $name@localhost to $first@localhost"
+        "$SELF" ctl --name "$name" -q stop_app >/dev/null
+        "$SELF" ctl --name "$name" -q reset >/dev/null
+        "$SELF" ctl --name "$name" -q join_cluster "$first@localhost" >/dev/null || die "$name could not join $first"
+        "$SELF" ctl --name "$name" -q start_app >/dev/null
+        "$SELF" ctl --name "$name" -q await_startup --timeout "$C_TIMEOUT" >/dev/null || die "$name did not start after joining"
+        echo "$C_PREFIX" >"$dir/cluster.member"
+    done
+    log "cluster $C_PREFIX ready: $(cluster_urls guest)"
+}
+
+# Every node's URL for one user, comma-separated (guest's password is guest).
+cluster_urls() { # user
+    local i port urls="" secret password
+    for i in $(seq 1 "$C_NODES"); do
+        port=$((C_PORT + i - 1))
+        if [ "$1" = guest ]; then
+            password=guest
+        else
+            secret="$(node_dir "$(cluster_node 1)")/users/$1"
+            [ -s "$secret" ] || die "no user $1 in cluster $C_PREFIX"
+            password=$(cat "$secret")
+        fi
+        urls+="${urls:+,}amqp://$1:$password@127.0.0.1:$port/%2f"
+    done
+    echo "$urls"
+}
+
+cluster_stop() {
+    parse_cluster_options "$@"
+    local i pids=() rc=0 args=()
+    [ -z "$C_PURGE" ] || args=(--purge)
+    for i in $(seq 1 "$C_NODES"); do
+        "$SELF" stop --name "$(cluster_node "$i")" "${args[@]}" &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i" || rc=1; done
+    [ -z "$C_PURGE" ] || rm -f "$(cluster_file "$C_PREFIX")"
+    [ $rc -eq 0 ] || die "a node of cluster $C_PREFIX did not stop"
+}
+
+cluster_status() {
+    parse_cluster_options "$@"
+    local i name all=0 running=""
+    for i in $(seq 1 "$C_NODES"); do
+        name=$(cluster_node "$i")
+        if ITR_BROKER_DIR="" "$SELF" status --name "$name" >/dev/null 2>&1; then
+            echo "$name@localhost: running (amqp 127.0.0.1:$((C_PORT + i - 1)))"
+            [ -n "$running" ] || running=$name
+        else
+            echo "$name@localhost: not running"
+            all=3
+        fi
+    done
+    if [ -n "$running" ]; then
+        "$SELF" ctl --name "$running" -q cluster_status 2>/dev/null | sed -n '/Running Nodes/,/^$/p' || true
+    fi
+    return $all
+}
+
+cluster_env() {
+    parse_cluster_options "$@"
+    [ -f "$(cluster_file "$C_PREFIX")" ] || die "no cluster $C_PREFIX ('$PROG cluster start')"
+    echo "export ITR_BROKER_CLUSTER='$C_PREFIX'"
+    echo "export ITR_BROKER_CLUSTER_NODES='$(for i in $(seq 1 "$C_NODES"); do printf '%s ' "$(cluster_node "$i")"; done | sed 's/ $//')'"
+    echo "export AMQP_URL='$(cluster_urls guest)'"
+    local secret user
+    for secret in "$(node_dir "$(cluster_node 1)")"/users/*; do
+        [ -s "$secret" ] || continue
+        user=$(basename "$secret")
+        echo "export ITR_AMQP_URL_$(printf %s "$user" | tr 'a-z-' 'A-Z_')='$(cluster_urls "$user")'"
+    done
+}
+
+cmd_cluster() {
+    local sub=${1:-}
+    [ $# -eq 0 ] || shift
+    case "$sub" in
+        start) cluster_start "$@" ;;
+        stop) cluster_stop "$@" ;;
+        status) cluster_status "$@" ;;
+        env) cluster_env "$@" ;;
+        *) die "usage: $PROG cluster start|stop|status|env [OPTIONS]" ;;
+    esac
+}
+
 main() {
     [ $# -gt 0 ] || { usage; exit 2; }
     local cmd=$1
@@ -704,6 +867,7 @@ main() {
         make-ca) cmd_make_ca "$@" ;;
         url) cmd_url "$@" ;;
         users) cmd_users "$@" ;;
+        cluster) cmd_cluster "$@" ;;
         help|-h|--help) usage ;;
         *) usage >&2; exit 2 ;;
     esac

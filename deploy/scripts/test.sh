@@ -11,12 +11,14 @@ Runs the whole test suite on a Debian machine with Swift installed:
   1. deploy/scripts/broker.sh install      (missing apt packages only)
   2. Python venv .venv-test + Tests/interop/requirements.txt (pip, from PyPI)
   3. a local RabbitMQ node "itr-test" on 127.0.0.1:5672 (plus AMQPS on 5671 with a
-     test CA when that port is free)
+     test CA when that port is free), and a local PostgreSQL "itr-test" on 5442
+     (deploy/scripts/postgres.sh: installed when missing)
   4. swift build --build-tests
   5. swift test [SWIFT TEST ARGS...]        e.g. --filter RouterTests
   6. Tests/interop/*.sh, each with bash
-The broker is stopped at the end if this script started it; a broker that was
-already running (your own) is used and left running. Exit code is non-zero if any
+The broker and PostgreSQL are stopped at the end if this script started them (and
+any node of the tests' own cluster, itr-test-c-1..3, left by a failed test); a
+broker that was already running (your own) is used and left running. Exit code is non-zero if any
 step failed. Every step says what it ran: swift test how many tests ran and which
 were skipped (a run of 0 tests fails), each interop script how many checks passed
 (a script that reports no passed check fails, and so does a step 6 with no script).
@@ -29,12 +31,18 @@ Environment given to the tests:
   ITR_BROKER_NAME     the test node's name for broker.sh --name
   ITR_BROKER_EXTERNAL 1 if the broker is not a broker.sh node (do not kill it)
   ITR_TEST_BROKER     1
+  ITR_TEST_POSTGRES   1 (PostgreSQL tests must run)
+  ITR_TEST_DATABASE_URL, ITR_DATABASE_URL_<SERVICE>, ITR_POSTGRES_ADMIN_URL
+                      the test PostgreSQL (postgres.sh env --name itr-test; its
+                      DATABASE_URL renamed, so services started by tests keep SQLite)
   ITR_PYTHON          the venv's python (when Tests/interop/requirements.txt exists)
 
 Settings:
   ITR_TEST_BROKER_NAME  node name (default itr-test)
   ITR_TEST_AMQP_PORT    AMQP port (default 5672)
   ITR_TEST_TLS_PORT     AMQPS port (default 5671; "off" disables TLS)
+  ITR_TEST_POSTGRES_PORT  the test PostgreSQL's port (default 5442)
+  ITR_TEST_CLUSTER_PORT   first AMQP port of the tests' three-node cluster (default 5700)
   ITR_TEST_TIMEOUT      seconds before a hanging swift test is killed (default
                         1800, 0 for none)
   ITR_TEST_SKIP_INTEROP 1 to skip step 6
@@ -48,6 +56,7 @@ esac
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 BROKER="$SCRIPT_DIR/broker.sh"
+POSTGRES="$SCRIPT_DIR/postgres.sh"
 cd "$ROOT"
 # Our nodes live in their default state directories (/tmp/itr-broker-<name>).
 unset ITR_BROKER_DIR
@@ -55,6 +64,8 @@ unset ITR_BROKER_DIR
 BROKER_NAME=${ITR_TEST_BROKER_NAME:-itr-test}
 AMQP_PORT=${ITR_TEST_AMQP_PORT:-5672}
 TLS_PORT=${ITR_TEST_TLS_PORT:-5671}
+PG_PORT=${ITR_TEST_POSTGRES_PORT:-5442}
+unset ITR_POSTGRES_DIR
 
 STEP=0
 step() {
@@ -99,9 +110,18 @@ end_test_session() {
 }
 
 STARTED_BROKER=""
+STARTED_POSTGRES=""
 cleanup() {
     local rc=$?
     end_test_session
+    # The tests' own cluster (ClusterFailoverTests stops it; a failed test may not have).
+    if [ -f /tmp/itr-broker-cluster-itr-test-c.env ] || ls -d /tmp/itr-broker-itr-test-c-* >/dev/null 2>&1; then
+        "$BROKER" cluster stop --prefix itr-test-c --purge >/dev/null 2>&1 || true
+    fi
+    if [ -n "$STARTED_POSTGRES" ]; then
+        printf '\n==> stopping the test PostgreSQL\n'
+        "$POSTGRES" stop --name itr-test --purge || true
+    fi
     if [ -n "$STARTED_BROKER" ]; then
         printf '\n==> stopping the test broker %s\n' "$BROKER_NAME"
         "$BROKER" stop --name "$BROKER_NAME" || true
@@ -171,6 +191,22 @@ if [ -n "${ITR_BROKER_TLS_DIR:-}" ]; then
 fi
 echo "AMQP_URL=$AMQP_URL${AMQPS_URL:+  AMQPS_URL=$AMQPS_URL}"
 record ok "broker"
+
+step "test PostgreSQL itr-test on 127.0.0.1:$PG_PORT (postgres.sh)"
+"$POSTGRES" install
+export ITR_TEST_POSTGRES=1
+if "$POSTGRES" status --name itr-test >/dev/null 2>&1; then
+    echo "using the already running cluster itr-test (left running afterwards)"
+else
+    # A fresh cluster every run.
+    "$POSTGRES" stop --name itr-test --purge >/dev/null 2>&1 || true
+    STARTED_POSTGRES=1
+    "$POSTGRES" start --name itr-test --port "$PG_PORT"
+fi
+# DATABASE_URL itself would move every service a test starts to PostgreSQL: the tests get it
+# as ITR_TEST_DATABASE_URL and choose.
+eval "$("$POSTGRES" env --name itr-test | sed 's/^export DATABASE_URL=/export ITR_TEST_DATABASE_URL=/')"
+record ok "postgresql"
 
 # --- 4. build ---------------------------------------------------------------------
 step "swift build --build-tests"
