@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // MARK: Shared
@@ -70,6 +71,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Shared/ServiceKit"
@@ -95,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "itr-bench",
             dependencies: [
-                "AMQPClient", "ITREvents", "RouterApp", "TextClassifier",
+                "AMQPClient", "ITREvents", "RouterApp", "ServiceKit", "TextClassifier",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -105,7 +107,7 @@ let package = Package(
         ),
 
         // MARK: Tests
-        .target(name: "ITRTestSupport", dependencies: ["AMQPClient", "ITREvents", "TextClassifier"], path: "Tests/TestSupport"),
+        .target(name: "ITRTestSupport", dependencies: ["AMQPClient", "ITREvents", "TextClassifier", "ServiceKit"], path: "Tests/TestSupport"),
         .testTarget(name: "AMQPClientTests", dependencies: ["ITRTestSupport", "AMQPClient"], path: "Tests/AMQPClientTests"),
         .testTarget(name: "ITREventsTests", dependencies: ["ITRTestSupport", "ITREvents", "AMQPClient"], path: "Tests/ITREventsTests"),
         .testTarget(name: "ITRConfigTests", dependencies: ["ITRConfig", "TextClassifier"], path: "Tests/ITRConfigTests"),

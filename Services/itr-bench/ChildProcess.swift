@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 import Synchronization
 
 #if canImport(Glibc)
@@ -27,25 +28,17 @@ final class ChildProcess: Sendable {
     ) throws -> ChildProcess {
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { _, new in new }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for p in argv + envp { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, command[0], &actions, nil, argv, envp)
-        guard rc == 0 else { throw BenchError("posix_spawnp \(command[0]) failed: \(String(cString: strerror(rc)))") }
+        let pid: pid_t
+        do {
+            pid = try ChildSpawn.spawn(command, environment: env, outputPath: logPath, append: true)
+        } catch {
+            throw BenchError("\(error)")
+        }
         let child = ChildProcess(name: name, pid: pid, logPath: logPath)
         let spawned = pid
         let reaper = Thread { [child] in
-            var status: Int32 = 0
-            while waitpid(spawned, &status, 0) < 0 && errno == EINTR {}
-            let exited = (status & 0x7f) == 0
-            child.exitStatus.withLock { $0 = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f) }
+            let status = ChildSpawn.waitStatus(spawned)
+            child.exitStatus.withLock { $0 = status }
         }
         reaper.start()
         return child

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import HummingbirdCore
 import Metrics
 import Logging
@@ -125,11 +126,15 @@ public enum HTTPListener {
     /// binary mode needs a dozen; an over-long header within that is kept, cut, with the refused
     /// report); a connection silent for `idleTimeout` (between requests, or in the middle of a
     /// head: a slow client) is closed.
+    ///
+    /// - Parameter channelHandlers: more handlers for every connection's pipeline, after the HTTP
+    ///   decoder (instrumentation).
     public static func makeApplication(
         router: Router<BasicRequestContext>, host: String, port: Int, serverName: String, logger: Logger,
-        idleTimeout: Double = 30
+        idleTimeout: Double = 30, channelHandlers: @escaping @Sendable () -> [any RemovableChannelHandler] = { [] }
     ) -> some ApplicationProtocol {
         let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: channelHandlers(),
             idleTimeout: .milliseconds(Int64(idleTimeout * 1000)),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: 80 * 1024, maxHeaderListSize: 80 * 1024, maxHeaderFieldCount: 100))
         return Application(

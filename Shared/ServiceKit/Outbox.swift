@@ -1,6 +1,5 @@
 import AMQPClient
 import Foundation
-import GRDB
 
 /// Messages to publish, written in the same transaction as the state change that caused them
 /// and published later by ``OutboxRelay`` (transactional outbox).
@@ -68,7 +67,7 @@ public enum Outbox {
     ///   with ``RefusedMessage``.
     @discardableResult
     public static func enqueue(
-        _ db: Database, message: AMQPMessage, exchange: String, routingKey: String, fitting: Bool = false
+        _ db: some SQLTransaction, message: AMQPMessage, exchange: String, routingKey: String, fitting: Bool = false
     ) throws -> Int64 {
         let message = fitting ? AMQPWire.fitted(message, limits: limits) : message
         do {
@@ -77,17 +76,19 @@ public enum Outbox {
             throw RefusedMessage(exchange: exchange, routingKey: routingKey, error: error)
         }
         // created_at as Unix seconds: a number, no date formatting per event.
-        try db.cachedStatement(sql: "INSERT INTO outbox (exchange, routing_key, message, created_at) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [exchange, routingKey, AMQPMessageCodec.encode(message), Date().timeIntervalSince1970])
-        return db.lastInsertedRowID
+        let row = try db.fetchOne(
+            "INSERT INTO outbox (exchange, routing_key, message, created_at) VALUES (?, ?, ?, ?) RETURNING seq",
+            [.text(exchange), .text(routingKey), .blob(AMQPMessageCodec.encode(message)), .real(Date().timeIntervalSince1970)])
+        guard let row else { throw SQLStoreError.corruptRow("outbox: the insert returned no sequence number") }
+        return try row.int64(0)
     }
 
     /// Up to `limit` pending (not parked) rows with `seq > after`, in sequence order.
     /// Throws when a row cannot be decoded (the relay uses ``nextRows(_:after:limit:)``).
-    public static func pending(_ db: Database, after: Int64 = 0, limit: Int) throws -> [Entry] {
+    public static func pending(_ db: some SQLTransaction, after: Int64 = 0, limit: Int) throws -> [Entry] {
         let rows = try nextRows(db, after: after, limit: limit)
         if let bad = rows.undecodable.first {
-            throw DatabaseError(message: "outbox row \(bad.seq) cannot be decoded: \(bad.reason)")
+            throw SQLStoreError.corruptRow("outbox row \(bad.seq) cannot be decoded: \(bad.reason)")
         }
         return rows.entries
     }
@@ -95,24 +96,25 @@ public enum Outbox {
     /// Up to `limit` pending rows with `seq > after`: those that decode, and those that do not
     /// (with why), so that one bad row holds up nothing.
     public static func nextRows(
-        _ db: Database, after: Int64, limit: Int
+        _ db: some SQLTransaction, after: Int64, limit: Int
     ) throws -> (entries: [Entry], undecodable: [(seq: Int64, reason: String)]) {
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT seq, exchange, routing_key, message, attempts FROM outbox
-                WHERE seq > ? AND parked_at IS NULL ORDER BY seq LIMIT ?
-                """,
-            arguments: [after, limit])
+        let rows = try db.fetch(
+            """
+            SELECT seq, exchange, routing_key, message, attempts FROM outbox
+            WHERE seq > ? AND parked_at IS NULL ORDER BY seq LIMIT ?
+            """,
+            [.integer(after), .integer(Int64(limit))])
         var entries: [Entry] = []
         var undecodable: [(Int64, String)] = []
         entries.reserveCapacity(rows.count)
         for row in rows {
-            let seq: Int64 = row[0]
+            let seq = try row.int64(0)
             do {
-                guard let data = row[3] as Data? else { throw AMQPMessageCodec.DecodingError(offset: 0, message: "no message") }
+                guard let data = row[3].data else { throw AMQPMessageCodec.DecodingError(offset: 0, message: "no message") }
                 entries.append(
-                    Entry(seq: seq, exchange: row[1], routingKey: row[2], message: try AMQPMessageCodec.decode(data), attempts: row[4]))
+                    Entry(
+                        seq: seq, exchange: try row.string(1), routingKey: try row.string(2), message: try AMQPMessageCodec.decode(data),
+                        attempts: try row.int(4)))
             } catch {
                 undecodable.append((seq, "the stored message cannot be decoded: \(error)"))
             }
@@ -121,77 +123,73 @@ public enum Outbox {
     }
 
     /// Deletes published rows.
-    public static func delete(_ db: Database, seqs: [Int64]) throws {
+    public static func delete(_ db: some SQLTransaction, seqs: [Int64]) throws {
         try chunked(seqs) { placeholders, part in
-            try db.execute(sql: "DELETE FROM outbox WHERE seq IN (\(placeholders))", arguments: StatementArguments(part))
+            try db.execute("DELETE FROM outbox WHERE seq IN (\(placeholders))", part)
         }
     }
 
     /// Parks a row with its reason (it stays, but is not published again until unparked).
-    public static func park(_ db: Database, seq: Int64, reason: String, now: Date = Date()) throws {
+    public static func park(_ db: some SQLTransaction, seq: Int64, reason: String, now: Date = Date()) throws {
         try db.execute(
-            sql: "UPDATE outbox SET parked_at = ?, parked_reason = ? WHERE seq = ?",
-            arguments: [now.timeIntervalSince1970, String(reason.prefix(2000)), seq])
+            "UPDATE outbox SET parked_at = ?, parked_reason = ? WHERE seq = ?",
+            [.real(now.timeIntervalSince1970), .text(String(reason.prefix(2000))), .integer(seq)])
     }
 
     /// Counts one more broker refusal of each row.
-    public static func countAttempt(_ db: Database, seqs: [Int64]) throws {
+    public static func countAttempt(_ db: some SQLTransaction, seqs: [Int64]) throws {
         try chunked(seqs) { placeholders, part in
-            try db.execute(
-                sql: "UPDATE outbox SET attempts = attempts + 1 WHERE seq IN (\(placeholders))", arguments: StatementArguments(part))
+            try db.execute("UPDATE outbox SET attempts = attempts + 1 WHERE seq IN (\(placeholders))", part)
         }
     }
 
     /// Makes parked rows pending again (all of them when `seqs` is nil); returns how many.
     @discardableResult
-    public static func unpark(_ db: Database, seqs: [Int64]? = nil) throws -> Int {
+    public static func unpark(_ db: some SQLTransaction, seqs: [Int64]? = nil) throws -> Int {
         if let seqs {
             var changed = 0
             try chunked(seqs) { placeholders, part in
-                try db.execute(
-                    sql: "UPDATE outbox SET parked_at = NULL, parked_reason = NULL, attempts = 0 WHERE parked_at IS NOT NULL AND seq IN (\(placeholders))",
-                    arguments: StatementArguments(part))
-                changed += db.changesCount
+                changed += try db.execute(
+                    "UPDATE outbox SET parked_at = NULL, parked_reason = NULL, attempts = 0 WHERE parked_at IS NOT NULL AND seq IN (\(placeholders))",
+                    part)
             }
             return changed
         }
-        try db.execute(sql: "UPDATE outbox SET parked_at = NULL, parked_reason = NULL, attempts = 0 WHERE parked_at IS NOT NULL")
-        return db.changesCount
+        return try db.execute("UPDATE outbox SET parked_at = NULL, parked_reason = NULL, attempts = 0 WHERE parked_at IS NOT NULL", [])
     }
 
     /// The parked rows, oldest first.
-    public static func parked(_ db: Database, limit: Int = 1000) throws -> [Parked] {
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT seq, exchange, routing_key, parked_reason, parked_at, attempts, message FROM outbox
-                WHERE parked_at IS NOT NULL ORDER BY seq LIMIT ?
-                """,
-            arguments: [limit])
-        return rows.map { row in
-            let data = row[6] as Data? ?? Data()
+    public static func parked(_ db: some SQLTransaction, limit: Int = 1000) throws -> [Parked] {
+        let rows = try db.fetch(
+            """
+            SELECT seq, exchange, routing_key, parked_reason, parked_at, attempts, message FROM outbox
+            WHERE parked_at IS NOT NULL ORDER BY seq LIMIT ?
+            """,
+            [.integer(Int64(limit))])
+        return try rows.map { row in
+            let data = row[6].data ?? Data()
             let message = try? AMQPMessageCodec.decode(data)
             return Parked(
-                seq: row[0], exchange: row[1], routingKey: row[2], reason: row[3] ?? "", parkedAt: row[4] ?? 0,
-                attempts: row[5], messageID: message?.properties.messageID, type: message?.properties.type,
-                bodyBytes: message?.body.count ?? data.count)
+                seq: try row.int64(0), exchange: try row.string(1), routingKey: try row.string(2), reason: row[3].string ?? "",
+                parkedAt: row[4].double ?? 0, attempts: try row.int(5), messageID: message?.properties.messageID,
+                type: message?.properties.type, bodyBytes: message?.body.count ?? data.count)
         }
     }
 
     /// How many rows are pending (parked ones not included).
-    public static func count(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE parked_at IS NULL") ?? 0
+    public static func count(_ db: some SQLTransaction) throws -> Int {
+        try db.fetchOne("SELECT COUNT(*) FROM outbox WHERE parked_at IS NULL", [])?.int(0) ?? 0
     }
 
     /// How many rows are parked.
-    public static func parkedCount(_ db: Database) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE parked_at IS NOT NULL") ?? 0
+    public static func parkedCount(_ db: some SQLTransaction) throws -> Int {
+        try db.fetchOne("SELECT COUNT(*) FROM outbox WHERE parked_at IS NOT NULL", [])?.int(0) ?? 0
     }
 
-    private static func chunked(_ seqs: [Int64], _ body: (String, [Int64]) throws -> Void) throws {
+    private static func chunked(_ seqs: [Int64], _ body: (String, [SQLValue]) throws -> Void) throws {
         for chunk in stride(from: 0, to: seqs.count, by: 500) {
-            let part = Array(seqs[chunk..<min(chunk + 500, seqs.count)])
-            try body(Array(repeating: "?", count: part.count).joined(separator: ","), part)
+            let part = seqs[chunk..<min(chunk + 500, seqs.count)].map { SQLValue.integer($0) }
+            try body(SQLValue.placeholders(part.count), part)
         }
     }
 }

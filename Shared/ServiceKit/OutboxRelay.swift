@@ -60,7 +60,7 @@ public final class OutboxRelay: Service, Sendable {
         public init() {}
     }
 
-    private let store: ServiceStore
+    private let store: SQLStore
     private let publisher: any MessagePublisher
     private let configuration: Configuration
     private let metrics: ServiceMetrics?
@@ -71,7 +71,7 @@ public final class OutboxRelay: Service, Sendable {
     private let faultPause: FaultPause
 
     public init(
-        store: ServiceStore, publisher: any MessagePublisher, configuration: Configuration = Configuration(),
+        store: SQLStore, publisher: any MessagePublisher, configuration: Configuration = Configuration(),
         metrics: ServiceMetrics? = nil, logger: Logger = Logger(label: "outbox-relay")
     ) {
         self.store = store
@@ -80,6 +80,14 @@ public final class OutboxRelay: Service, Sendable {
         self.metrics = metrics
         self.logger = logger
         self.faultPause = FaultPause(logger: logger)
+    }
+
+    /// The relay of a service's SQLite store.
+    public convenience init(
+        store: ServiceStore, publisher: any MessagePublisher, configuration: Configuration = Configuration(),
+        metrics: ServiceMetrics? = nil, logger: Logger = Logger(label: "outbox-relay")
+    ) {
+        self.init(store: .sqlite(store), publisher: publisher, configuration: configuration, metrics: metrics, logger: logger)
     }
 
     /// Wakes the relay now: a transaction enqueued something and committed.
@@ -106,7 +114,7 @@ public final class OutboxRelay: Service, Sendable {
     private let completions = Mutex(Completions())
 
     private func loop() async throws {
-        if let metrics, let parked = try? await store.pool.read({ db in try Outbox.parkedCount(db) }) {
+        if let metrics, let parked = try? await store.read({ db in try Outbox.parkedCount(db) }) {
             metrics.outboxParkedRows.set(Double(parked))
         }
         var backoff = configuration.initialBackoff
@@ -230,7 +238,7 @@ public final class OutboxRelay: Service, Sendable {
             let seqs = deleteDue ? state.confirmed : []
             let parkNow = park
             let refusedNow = refused
-            try await store.pool.write { db in
+            try await store.write { db in
                 try Outbox.delete(db, seqs: seqs)
                 for row in parkNow { try Outbox.park(db, seq: row.seq, reason: row.reason) }
                 try Outbox.countAttempt(db, seqs: refusedNow)
@@ -246,11 +254,11 @@ public final class OutboxRelay: Service, Sendable {
         let room = window - state.inFlight
         guard room > 0 else { return .waiting }
         let after = state.lastStarted
-        let rows = try await store.pool.read { db in try Outbox.nextRows(db, after: after, limit: room) }
+        let rows = try await store.read { db in try Outbox.nextRows(db, after: after, limit: room) }
         let entries = rows.entries
         if !rows.undecodable.isEmpty {
             let bad = rows.undecodable
-            try await store.pool.write { db in
+            try await store.write { db in
                 for row in bad { try Outbox.park(db, seq: row.seq, reason: row.reason) }
             }
             recordParked(bad)
@@ -315,7 +323,7 @@ public final class OutboxRelay: Service, Sendable {
         let now = ContinuousClock.now
         if !force, let last = state.lastCount, now - last < .seconds(1) { return }
         state.lastCount = now
-        let pending = try await store.pool.read { db in try Outbox.count(db) }
+        let pending = try await store.read { db in try Outbox.count(db) }
         metrics.outboxPending.set(Double(pending))
     }
 }

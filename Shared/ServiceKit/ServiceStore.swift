@@ -30,36 +30,68 @@ public final class ServiceStore: Sendable {
     /// `PRAGMA cache_size` of each reader connection, in KiB.
     public static let defaultReaderCacheKiB = 512
 
+    /// The shared tables, for both engines: `inbox` and `outbox` (`servicekit-v1`), the outbox's
+    /// parking columns (`servicekit-v2`).
+    public static let sharedMigrations: [StoreMigration] = [
+        StoreMigration(
+            name: "servicekit-v1",
+            sqlite: """
+                CREATE TABLE inbox (
+                    source TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    processed_at DATETIME NOT NULL,
+                    PRIMARY KEY (source, id)
+                ) WITHOUT ROWID;
+                CREATE TABLE outbox (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    exchange TEXT NOT NULL,
+                    routing_key TEXT NOT NULL,
+                    message BLOB NOT NULL,
+                    created_at DATETIME NOT NULL
+                );
+                """,
+            postgres: [
+                """
+                CREATE TABLE inbox (
+                    source TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    processed_at DOUBLE PRECISION NOT NULL,
+                    PRIMARY KEY (source, id)
+                )
+                """,
+                """
+                CREATE TABLE outbox (
+                    seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    exchange TEXT NOT NULL,
+                    routing_key TEXT NOT NULL,
+                    message BYTEA NOT NULL,
+                    created_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+            ]),
+        // Parking (rows that cannot be published stay, with why, and hold up nothing).
+        StoreMigration(
+            name: "servicekit-v2",
+            sqlite: """
+                ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE outbox ADD COLUMN parked_at REAL;
+                ALTER TABLE outbox ADD COLUMN parked_reason TEXT;
+                CREATE INDEX outbox_parked ON outbox (seq) WHERE parked_at IS NOT NULL;
+                """,
+            postgres: [
+                "ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+                "ALTER TABLE outbox ADD COLUMN parked_at DOUBLE PRECISION",
+                "ALTER TABLE outbox ADD COLUMN parked_reason TEXT",
+                "CREATE INDEX outbox_parked ON outbox (seq) WHERE parked_at IS NOT NULL",
+            ]),
+    ]
+
     /// The migrator with the shared tables already registered; add the service's migrations to it.
     public static func makeMigrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("servicekit-v1") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE inbox (
-                        source TEXT NOT NULL,
-                        id TEXT NOT NULL,
-                        processed_at DATETIME NOT NULL,
-                        PRIMARY KEY (source, id)
-                    ) WITHOUT ROWID;
-                    CREATE TABLE outbox (
-                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-                        exchange TEXT NOT NULL,
-                        routing_key TEXT NOT NULL,
-                        message BLOB NOT NULL,
-                        created_at DATETIME NOT NULL
-                    );
-                    """)
-        }
-        // Parking (rows that cannot be published stay, with why, and hold up nothing).
-        migrator.registerMigration("servicekit-v2") { db in
-            try db.execute(
-                sql: """
-                    ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
-                    ALTER TABLE outbox ADD COLUMN parked_at REAL;
-                    ALTER TABLE outbox ADD COLUMN parked_reason TEXT;
-                    CREATE INDEX outbox_parked ON outbox (seq) WHERE parked_at IS NOT NULL;
-                    """)
+        for migration in sharedMigrations {
+            let sql = migration.sqlite
+            migrator.registerMigration(migration.name) { db in try db.execute(sql: sql) }
         }
         return migrator
     }

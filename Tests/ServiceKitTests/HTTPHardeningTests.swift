@@ -2,6 +2,9 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NIOCore
+import NIOHTTPTypes
+import Synchronization
 import Testing
 
 @testable import ServiceKit
@@ -33,7 +36,7 @@ import Testing
     }
 
     /// The rate limiter's clock stands still: what passes is the burst, whatever the machine's speed.
-    func app(rate: Double, idleTimeout: Double = 30) -> some ApplicationProtocol {
+    func app(rate: Double, idleTimeout: Double = 30, probe: ConnectionProbe.Log? = nil) -> some ApplicationProtocol {
         let router = HTTPListener.makeRouter(
             metrics: ServiceMetrics(service: "hardening-test", registry: .init()),
             readiness: { ReadinessReport(ready: true) }, authenticator: TokenAuthenticator(grants: []), rateLimit: rate,
@@ -41,7 +44,7 @@ import Testing
             routes: { router in router.get("/v1/ping") { _, _ in "pong" } })
         return HTTPListener.makeApplication(
             router: router, host: "127.0.0.1", port: 0, serverName: "test", logger: Logger(label: "test"),
-            idleTimeout: idleTimeout)
+            idleTimeout: idleTimeout, channelHandlers: { probe.map { [ConnectionProbe(log: $0)] } ?? [] })
     }
 
     @Test func aCredentialOverItsRateGets429WithRetryAfter() async throws {
@@ -83,7 +86,8 @@ import Testing
     }
 
     @Test func aSlowClientIsCutOffAndLongHeadsRefused() async throws {
-        try await app(rate: 0, idleTimeout: 2).test(.live) { client in
+        let probe = ConnectionProbe.Log()
+        try await app(rate: 0, idleTimeout: 2, probe: probe).test(.live) { client in
             let port = try #require(client.port)
             // Half a request head, then silence: closed after the idle timeout.
             let slow = try RawConnection(port: port)
@@ -91,7 +95,7 @@ import Testing
             let started = ContinuousClock.now
             // Generous: on a machine busy with the whole suite the timer fires late, but it fires.
             let answer = await slow.readUntilClosed(timeout: 60)
-            #expect(answer.closed, "a slow client must be cut off (\(answer.note))")
+            #expect(answer.closed, "a slow client must be cut off (\(answer.note)); server side: \(probe.text)")
             #expect(ContinuousClock.now - started < .seconds(59))
             // A normal request on a fresh connection still works (the test client's own keep-alive
             // connection has been idle for longer than the timeout too, and was closed).
@@ -111,6 +115,52 @@ import Testing
             #expect(!tooMany.text.hasPrefix("HTTP/1.1 200"), "\(tooMany.text.prefix(200))")
         }
     }
+}
+
+/// What the server did with each connection, and how late its event loop ran (to tell a
+/// connection not accepted from a timer not fired from a loop held up).
+final class ConnectionProbe: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+
+    final class Log: Sendable {
+        let started = ContinuousClock.now
+        let lines = Mutex<[String]>([])
+        func add(_ line: String) {
+            let ms = (ContinuousClock.now - started).components
+            lines.withLock { $0.append("\(ms.seconds * 1000 + ms.attoseconds / 1_000_000_000_000_000) ms \(line)") }
+        }
+        var text: String { lines.withLock { $0.joined(separator: "; ") } }
+    }
+
+    let log: Log
+    private var lagCheck: RepeatedTask?
+    init(log: Log) { self.log = log }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let peer = context.channel.remoteAddress?.port ?? -1
+        log.add("added peer \(peer) active \(context.channel.isActive)")
+        var expected = NIODeadline.now() + .milliseconds(500)
+        let log = self.log
+        lagCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(500), delay: .milliseconds(500)) { _ in
+            let lag = (NIODeadline.now() - expected).nanoseconds / 1_000_000
+            if lag > 250 { log.add("peer \(peer) loop late \(lag) ms") }
+            expected = NIODeadline.now() + .milliseconds(500)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        log.add("peer \(context.channel.remoteAddress?.port ?? -1) read \(unwrapInboundIn(data))".prefix(120).description)
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        log.add("peer \(context.channel.remoteAddress?.port ?? -1) closed")
+        lagCheck?.cancel()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { lagCheck?.cancel() }
 }
 
 /// A plain TCP connection to 127.0.0.1, for what an HTTP client library would not send.

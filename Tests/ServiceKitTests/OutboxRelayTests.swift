@@ -9,7 +9,11 @@ import Testing
 
 @Suite struct OutboxRelayTests {
     func enqueue(_ store: ServiceStore, _ ids: Range<Int>) async throws {
-        try await store.pool.write { db in
+        try await enqueue(SQLStore.sqlite(store), ids)
+    }
+
+    func enqueue(_ store: SQLStore, _ ids: Range<Int>) async throws {
+        try await store.write { db in
             for index in ids {
                 try Outbox.enqueue(db, message: event(id: "e-\(index)"), exchange: "itr.events", routingKey: "r.\(index)")
             }
@@ -25,8 +29,11 @@ import Testing
         return configuration
     }
 
-    @Test func publishesInOrderAndDeletes() async throws {
-        let store = try makeTemporaryStore()
+    @Test(arguments: SQLStoreTests.engines)
+    func publishesInOrderAndDeletes(_ engine: SQLDialect) async throws {
+        let test = try await TestStore.open(engine)
+        defer { Task { await test.drop() } }
+        let store = test.store
         let publisher = FakePublisher()
         let metrics = ServiceMetrics(service: "relay-test-\(UUID())", registry: .init())
         let relay = OutboxRelay(store: store, publisher: publisher, configuration: configuration(window: 16), metrics: metrics)
@@ -35,7 +42,7 @@ import Testing
             group.addTask { try await relay.run() }
             relay.notify()
             #expect(await eventually { publisher.published.count == 100 })
-            #expect(try await eventually { try await store.pool.read { try Outbox.count($0) } == 0 })
+            #expect(try await eventually { try await store.read { try Outbox.count($0) } == 0 })
             // Rows enqueued later are picked up on notify.
             try await enqueue(store, 100..<103)
             relay.notify()
@@ -54,8 +61,11 @@ import Testing
         #expect(metrics.render().contains("itr_events_published_total{service=\"\(metrics.service)\",exchange=\"itr.events\"} 103"))
     }
 
-    @Test func retriesAfterFailuresWithoutLosingRows() async throws {
-        let store = try makeTemporaryStore()
+    @Test(arguments: SQLStoreTests.engines)
+    func retriesAfterFailuresWithoutLosingRows(_ engine: SQLDialect) async throws {
+        let test = try await TestStore.open(engine)
+        defer { Task { await test.drop() } }
+        let store = test.store
         let publisher = FakePublisher()
         publisher.failNext(25)
         let relay = OutboxRelay(store: store, publisher: publisher, configuration: configuration(window: 8))
@@ -64,7 +74,7 @@ import Testing
             group.addTask { try await relay.run() }
             relay.notify()
             #expect(await eventually { publisher.published.count == 40 })
-            #expect(try await eventually { try await store.pool.read { try Outbox.count($0) } == 0 })
+            #expect(try await eventually { try await store.read { try Outbox.count($0) } == 0 })
             group.cancelAll()
             try await group.waitForAll()
         }

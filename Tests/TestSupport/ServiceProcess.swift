@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -50,28 +51,18 @@ public final class ServiceProcess: Sendable {
         env["API_TOKENS"] = TestTokens.withOps(env["API_TOKENS"])
         if env["METRICS_PORT"] == nil { env["METRICS_PORT"] = "0" }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let command = [path] + arguments
-        let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for p in argv + envp { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, envp)
-        guard rc == 0 else {
-            throw CommandFailed(command: command, status: -1, output: "posix_spawn failed: \(String(cString: strerror(rc)))")
+        let pid: pid_t
+        do {
+            pid = try ChildSpawn.spawn(command, environment: env, outputPath: logPath)
+        } catch {
+            throw CommandFailed(command: command, status: -1, output: "\(error)")
         }
         let process = ServiceProcess(product: product, pid: pid, logPath: logPath)
         let child = pid
         let reaper = Thread { [process] in
-            var status: Int32 = 0
-            while waitpid(child, &status, 0) < 0 && errno == EINTR {}
-            let exited = (status & 0x7f) == 0
-            process.exitStatus.withLock { $0 = exited ? (status >> 8) & 0xff : 128 + (status & 0x7f) }
+            let status = ChildSpawn.waitStatus(child)
+            process.exitStatus.withLock { $0 = status }
         }
         reaper.start()
         return process

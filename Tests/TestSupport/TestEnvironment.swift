@@ -1,4 +1,5 @@
 import Foundation
+import ServiceKit
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -108,9 +109,9 @@ public enum TestEnvironment {
 
 /// Runs a command (looked up in PATH) and returns its exit status and combined output.
 ///
-/// posix_spawn + waitpid on a thread of its own: Foundation's `Process` has been seen to hang in
-/// `waitUntilExit` here when several tests start processes at once. Output goes to a file, not
-/// a pipe, because a daemon the command starts (a broker, epmd) may keep a pipe open for ever.
+/// ``ChildSpawn`` (no descriptor of the test process reaches the child) and the wait on a thread
+/// of its own. Output goes to a file, not a pipe, because a daemon the command starts (a broker,
+/// epmd) may keep a pipe open for ever.
 @discardableResult
 public func runCommand(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) async throws -> (status: Int32, output: String) {
     let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("itr-cmd-\(UUID().uuidString).log").path
@@ -120,30 +121,14 @@ public func runCommand(_ arguments: [String], environment: [String: String] = [:
     var command = arguments
     if let directory { command = ["sh", "-c", "cd \"$0\" && exec \"$@\"", directory.path] + arguments }
 
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-
-    let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
-    let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { for p in argv + envp { free(p) } }
-    var pid: pid_t = 0
-    let rc = posix_spawnp(&pid, command[0], &actions, nil, argv, envp)
-    guard rc == 0 else { throw CommandFailed(command: command, status: -1, output: "posix_spawnp failed: \(String(cString: strerror(rc)))") }
-
+    let pid: pid_t
+    do {
+        pid = try ChildSpawn.spawn(command, environment: env, outputPath: outputPath)
+    } catch {
+        throw CommandFailed(command: command, status: -1, output: "\(error)")
+    }
     let status: Int32 = await withCheckedContinuation { cont in
-        let child = pid
-        let t = Thread {
-            var st: Int32 = 0
-            while waitpid(child, &st, 0) < 0 && errno == EINTR {}
-            // WIFEXITED / WEXITSTATUS, spelled out (macros are not imported).
-            let exited = (st & 0x7f) == 0
-            cont.resume(returning: exited ? (st >> 8) & 0xff : 128 + (st & 0x7f))
-        }
-        t.start()
+        Thread { cont.resume(returning: ChildSpawn.waitStatus(pid)) }.start()
     }
     let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
     return (status, output)

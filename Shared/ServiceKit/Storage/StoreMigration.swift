@@ -1,0 +1,14 @@
+/// One step of a store's schema, written for both engines: the same name (GRDB records it in
+/// SQLite's `grdb_migrations`, ``PostgresStore`` in the schema's `itr_migrations`), the SQLite
+/// text and the PostgreSQL statements that make the same tables.
+public struct StoreMigration: Sendable {
+    public var name: String
+    public var sqlite: String
+    public var postgres: [String]
+
+    public init(name: String, sqlite: String, postgres: [String]) {
+        self.name = name
+        self.sqlite = sqlite
+        self.postgres = postgres
+    }
+}

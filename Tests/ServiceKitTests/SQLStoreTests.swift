@@ -1,0 +1,173 @@
+import AMQPClient
+import Foundation
+import GRDB
+import ITRTestSupport
+import Logging
+import ServiceKit
+import Testing
+
+/// The shared tables (inbox, outbox) behave the same on both engines: every test here runs on
+/// SQLite and on PostgreSQL (the test command's, `ITR_TEST_DATABASE_URL`; each test in a schema
+/// of its own). Without PostgreSQL the PostgreSQL cases fail when it is required
+/// (`ITR_TEST_POSTGRES=1`) and are not run otherwise.
+@Suite("SQL store: SQLite and PostgreSQL")
+struct SQLStoreTests {
+    static var engines: [SQLDialect] {
+        TestStore.postgresAvailable ? [.sqlite, .postgres] : [.sqlite]
+    }
+
+    @Test(arguments: engines)
+    func inboxClaimsOnceReleasesAndPrunes(_ engine: SQLDialect) async throws {
+        let store = try await TestStore.open(engine)
+        defer { Task { await store.drop() } }
+        let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+        let first = try await store.write { db in try Inbox.claim(db, source: "/upstream/呼叫中心", id: "R-1", at: t0) }
+        let again = try await store.write { db in try Inbox.claim(db, source: "/upstream/呼叫中心", id: "R-1", at: t0) }
+        let other = try await store.write { db in try Inbox.claim(db, source: "/upstream/portal", id: "R-1", at: t0.addingTimeInterval(7200)) }
+        #expect(first && !again && other)
+        #expect(try await store.write { db in try Inbox.contains(db, source: "/upstream/呼叫中心", id: "R-1") })
+        try await store.write { db in try Inbox.release(db, source: "/upstream/呼叫中心", id: "R-1") }
+        #expect(try await store.write { db in try !Inbox.contains(db, source: "/upstream/呼叫中心", id: "R-1") })
+        _ = try await store.write { db in try Inbox.claim(db, source: "/a", id: "1", at: t0) }
+        _ = try await store.write { db in try Inbox.claim(db, source: "/a", id: "2", at: t0) }
+        let pruned = try await store.write { db in try Inbox.prune(db, processedBefore: t0.addingTimeInterval(3600), limit: 1) }
+        let rest = try await store.write { db in try Inbox.prune(db, processedBefore: t0.addingTimeInterval(3600)) }
+        #expect(pruned == 1 && rest == 1)
+        #expect(try await store.write { db in try Inbox.contains(db, source: "/upstream/portal", id: "R-1") }, "newer entries stay")
+    }
+
+    @Test(arguments: engines)
+    func outboxKeepsOrderParksAndUnparks(_ engine: SQLDialect) async throws {
+        let store = try await TestStore.open(engine)
+        defer { Task { await store.drop() } }
+        let body = Data("{\"summary\":\"基站告警 ALM-1\"}".utf8) + Data([0, 255, 1])
+        let seqs = try await store.write { db in
+            try (0..<5).map { i in
+                try Outbox.enqueue(
+                    db, message: AMQPMessage(body: body, properties: AMQPProperties(messageID: "m-\(i)", type: "itr.ticket.opened")),
+                    exchange: "itr.events", routingKey: "ticket.opened.\(i)")
+            }
+        }
+        #expect(seqs == seqs.sorted() && Set(seqs).count == 5)
+        let pending = try await store.write { db in try Outbox.pending(db, limit: 10) }
+        #expect(pending.map(\.routingKey) == (0..<5).map { "ticket.opened.\($0)" })
+        #expect(pending.allSatisfy { $0.message.body == body })
+        try await store.write { db in
+            try Outbox.park(db, seq: seqs[1], reason: "无法投递 unroutable")
+            try Outbox.countAttempt(db, seqs: [seqs[2], seqs[2]])
+            try Outbox.delete(db, seqs: [seqs[0]])
+        }
+        let after = try await store.write { db in try Outbox.nextRows(db, after: 0, limit: 10) }
+        #expect(after.entries.map(\.seq) == [seqs[2], seqs[3], seqs[4]] && after.undecodable.isEmpty)
+        #expect(try await store.write { db in (try Outbox.count(db), try Outbox.parkedCount(db)) } == (3, 1))
+        let parked = try await store.write { db in try Outbox.parked(db) }
+        #expect(parked.map(\.seq) == [seqs[1]] && parked.first?.reason == "无法投递 unroutable" && parked.first?.messageID == "m-1")
+        #expect(try await store.write { db in try Outbox.unpark(db) } == 1)
+        #expect(try await store.write { db in try Outbox.count(db) } == 4)
+    }
+
+    @Test(arguments: engines)
+    func aFailedTransactionLeavesNothing(_ engine: SQLDialect) async throws {
+        let store = try await TestStore.open(engine)
+        defer { Task { await store.drop() } }
+        struct Boom: Error {}
+        await #expect(throws: Boom.self) {
+            try await store.write { db in
+                _ = try Inbox.claim(db, source: "/a", id: "x")
+                throw Boom()
+            }
+        }
+        #expect(try await store.write { db in try !Inbox.contains(db, source: "/a", id: "x") })
+    }
+
+    /// Two instances of a service, one schema: a report claimed by many transactions at once is
+    /// claimed by exactly one of them, and instances that start together migrate once.
+    @Test(.enabled(if: TestStore.postgresAvailable || TestStore.postgresRequired))
+    func concurrentInstancesClaimOnceAndMigrateOnce() async throws {
+        let schema = TestEnvironment.uniqueName("test-instances")
+        async let a = TestStore.openPostgres(schema: schema)
+        async let b = TestStore.openPostgres(schema: schema)
+        let (one, two) = try await (a, b)
+        defer { Task { await two.close(); await one.drop() } }
+        let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<16 {
+                let store = i.isMultiple(of: 2) ? one : two
+                group.addTask { try await store.write { db in try Inbox.claim(db, source: "/upstream/itsm", id: "INC-42") } }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(winners == 1)
+        let migrations = try await one.write { db in try db.fetch("SELECT name FROM itr_migrations ORDER BY name", []).map { try $0.string(0) } }
+        #expect(migrations == ["servicekit-v1", "servicekit-v2"])
+    }
+
+    @Test func placeholdersAreNumberedOutsideQuotes() {
+        #expect(PostgresTransaction.numbered("SELECT ? , '?' , \"a?\" FROM t WHERE a = ? AND b IN (?, ?)")
+            == "SELECT $1 , '?' , \"a?\" FROM t WHERE a = $2 AND b IN ($3, $4)")
+    }
+
+    @Test func databaseURLsAreCheckedWithAReason() {
+        for (url, reason) in [
+            ("mysql://u@h/db", "postgres://"), ("postgres://h/db", "no user"), ("postgres://u@h", "no database"),
+            ("postgres://u@h/db?sslmode=sometimes", "sslmode"), ("postgres://u@h/db?pool=3", "unknown parameter"),
+        ] {
+            #expect {
+                _ = try PostgresStoreSettings(url: url, schema: "intake")
+            } throws: { error in "\(error)".contains(reason) }
+        }
+        let s = try? PostgresStoreSettings(url: "postgres://itr-router:p%40ss@127.0.0.1:5442/itr?sslmode=require", schema: "itr-router")
+        #expect(s?.user == "itr-router" && s?.password == "p@ss" && s?.port == 5442 && s?.database == "itr" && s?.requireTLS == true)
+        #expect(s?.quotedSchema == "\"itr-router\"")
+    }
+}
+
+/// A store of either engine for the tests: SQLite in a temporary file, or PostgreSQL in a schema
+/// of its own on the test command's database (dropped afterwards).
+struct TestStore: Sendable {
+    let store: SQLStore
+
+    static var postgresURL: String? { ProcessInfo.processInfo.environment["ITR_TEST_DATABASE_URL"] }
+    static var postgresRequired: Bool { ProcessInfo.processInfo.environment["ITR_TEST_POSTGRES"] == "1" }
+    /// PostgreSQL tests run when the test command started PostgreSQL, and must then pass.
+    static var postgresAvailable: Bool { postgresRequired || postgresURL != nil }
+
+    static func open(_ engine: SQLDialect) async throws -> TestStore {
+        switch engine {
+        case .sqlite:
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("itr-sqlstore-\(UUID().uuidString)/t.sqlite").path
+            return TestStore(store: .sqlite(try ServiceStore(path: path)))
+        case .postgres:
+            return try await openPostgres(schema: TestEnvironment.uniqueName("test-store"))
+        }
+    }
+
+    static func openPostgres(schema: String) async throws -> TestStore {
+        guard let url = postgresURL else {
+            throw CommandFailed(command: ["postgres"], status: -1, output: "ITR_TEST_DATABASE_URL is not set (deploy/scripts/test.sh starts PostgreSQL)")
+        }
+        var logger = Logger(label: "sql-store-test")
+        logger.logLevel = .warning
+        let store = try await PostgresStore(
+            settings: try PostgresStoreSettings(url: url, schema: schema), migrations: ServiceStore.sharedMigrations, logger: logger)
+        return TestStore(store: .postgres(store))
+    }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
+        try await store.write(body)
+    }
+
+    func close() async {
+        if case .postgres(let postgres) = store { await postgres.close() }
+    }
+
+    func drop() async {
+        switch store {
+        case .sqlite(let sqlite):
+            try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: sqlite.path).deletingLastPathComponent().path)
+        case .postgres(let postgres):
+            let schema = postgres.settings.quotedSchema
+            _ = try? await postgres.write { tx in try tx.execute("DROP SCHEMA \(schema) CASCADE", []) }
+            await postgres.close()
+        }
+    }
+}
