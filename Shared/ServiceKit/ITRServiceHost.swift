@@ -43,7 +43,7 @@ public struct ITRServiceHost: Sendable {
     /// Opens everything, asks `build` for the service's parts, and runs until shut down.
     public func run(build: @Sendable (ServiceRuntime) async throws -> ServiceComponents) async throws {
         MallocTuning.apply()
-        let logger = bootstrapLogging(service: product, level: settings.logLevel)
+        let logger = bootstrapLogging(service: product, instance: settings.instance, level: settings.logLevel)
         ServiceMetrics.bootstrap()
         let runtime = try await prepare(logger: logger)
         let components = try await build(runtime)
@@ -65,13 +65,15 @@ public struct ITRServiceHost: Sendable {
                 "accelerated clock: business time runs faster than wall time",
                 metadata: ["speed": "\(scaled.speed)", "epoch": "\(Int(scaled.epoch.timeIntervalSince1970))"])
         }
+        metrics.instanceInfo(settings.instance).set(1.0)
         // Two connections: a publisher the broker blocks (resource alarm) or TCP holds back
-        // must never stop the consumer's deliveries, acks and heartbeats.
+        // must never stop the consumer's deliveries, acks and heartbeats. Their names (and the
+        // consumer tags made from them) say which instance it is.
         var configuration = try AMQPConfiguration(url: settings.amqpURL)
-        configuration.connectionName = product
+        configuration.connectionName = "\(product) (\(settings.instance))"
         let connection = try await AMQPConnection.connectWithRetry(configuration, logger: logger)
         try await connection.declare(topology)
-        configuration.connectionName = "\(product)-publish"
+        configuration.connectionName = "\(product)-publish (\(settings.instance))"
         let publishConnection = try await AMQPConnection.connectWithRetry(configuration, logger: logger)
         let health = HealthState()
         health.addCheck("amqp") {

@@ -22,15 +22,18 @@ public struct JSONLogHandler: LogHandler {
 
     public let label: String
     public let service: String
+    /// `ITR_INSTANCE`, when several instances of the service run (the `instance` field).
+    public let instance: String?
     private let sink: any LogLineSink
 
     public init(
-        label: String, service: String, level: Logger.Level = .info,
+        label: String, service: String, instance: String? = nil, level: Logger.Level = .info,
         sink: any LogLineSink = FileDescriptorLogSink.standardOutput,
         metadataProvider: Logger.MetadataProvider? = nil
     ) {
         self.label = label
         self.service = service
+        self.instance = instance
         self.logLevel = level
         self.sink = sink
         self.metadataProvider = metadataProvider
@@ -55,6 +58,10 @@ public struct JSONLogHandler: LogHandler {
         line += event.level.rawValue
         line += "\",\"service\":"
         Self.appendString(service, to: &line)
+        if let instance {
+            line += ",\"instance\":"
+            Self.appendString(instance, to: &line)
+        }
         line += ",\"logger\":"
         Self.appendString(label, to: &line)
         line += ",\"msg\":"
@@ -73,7 +80,7 @@ public struct JSONLogHandler: LogHandler {
         sink.write(line: line)
     }
 
-    static let reservedKeys: Set<String> = ["ts", "level", "service", "logger", "msg", "source_location"]
+    static let reservedKeys: Set<String> = ["ts", "level", "service", "instance", "logger", "msg", "source_location"]
 
     /// Current time as RFC 3339 UTC with milliseconds: `2025-03-01T08:15:30.123Z`.
     static func timestamp() -> String {
@@ -147,14 +154,16 @@ private let loggingBootstrapped = Mutex(false)
 /// Only the first call in a process has an effect (swift-log may be bootstrapped once).
 /// Returns a logger labelled with the service name.
 @discardableResult
-public func bootstrapLogging(service: String, level: Logger.Level, sink: any LogLineSink = FileDescriptorLogSink.standardOutput) -> Logger {
+public func bootstrapLogging(
+    service: String, instance: String? = nil, level: Logger.Level, sink: any LogLineSink = FileDescriptorLogSink.standardOutput
+) -> Logger {
     let first = loggingBootstrapped.withLock { done in
         defer { done = true }
         return !done
     }
     if first {
         LoggingSystem.bootstrap { label in
-            JSONLogHandler(label: label, service: service, level: level, sink: sink)
+            JSONLogHandler(label: label, service: service, instance: instance, level: level, sink: sink)
         }
     }
     var logger = Logger(label: service)

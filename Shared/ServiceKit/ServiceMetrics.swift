@@ -116,6 +116,12 @@ public final class ServiceMetrics: Sendable {
         gauge("itr_outbox_parked", "Outbox rows parked now.", [])
     }
 
+    /// `itr_instance_info{service, instance} 1`: which instance this is (`ITR_INSTANCE`), without
+    /// an extra label on every other series (Prometheus adds the scrape target's own `instance`).
+    public func instanceInfo(_ instance: String) -> Prometheus.Gauge {
+        gauge("itr_instance_info", "1, labelled with this instance's name (ITR_INSTANCE).", [("itr_instance", instance)])
+    }
+
     public var amqpConnected: Prometheus.Gauge {
         gauge("itr_amqp_connected", "1 when the broker connection is up, else 0.", [])
     }

@@ -48,8 +48,17 @@ public struct ServiceSettings: Sendable, Hashable {
     /// `METRICS_PORT`: its port (default the HTTP port + 1000: intake 9080, itr-router 9081, ...;
     /// 0 = no metrics listener, `/metrics` then only on the main listener with `metrics:read`).
     public var metricsPortSetting: Int?
+    /// `ITR_INSTANCE`: this instance's name (one of several of a service) in its logs, its
+    /// `itr_instance_info` metric, its broker connection names and consumer tags; default the
+    /// host name and the process id.
+    public var instance: String
 
     public static let defaultAMQPURL = "amqp://guest:guest@127.0.0.1:5672/%2f"
+    /// The host name and the process id, e.g. `worker-3-4711`.
+    public static var defaultInstance: String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
+        return "\(host.isEmpty ? "host" : host)-\(getpid())"
+    }
     public static let defaultHTTPHost = "127.0.0.1"
     public static let defaultConfigDirectory = "./deploy/config"
     public static let defaultInboxRetentionDays = 30
@@ -74,6 +83,7 @@ public struct ServiceSettings: Sendable, Hashable {
         self.sqliteCacheKiB = ServiceStore.defaultWriterCacheKiB
         self.inboxRetentionDays = Self.defaultInboxRetentionDays
         self.configWatchSeconds = 2
+        self.instance = Self.defaultInstance
         self.httpIdleTimeoutSeconds = 30
         self.httpRateLimit = 1000
         self.metricsHost = Self.defaultHTTPHost
@@ -179,6 +189,7 @@ public struct ServiceSettings: Sendable, Hashable {
               API_TOKENS, API_TOKENS_FILE  bearer tokens: SHA-256, identity and scopes (see README "Who may do what")
               AMQP_URL_FILE, AMQP_PASSWORD(_FILE), DATABASE_URL_FILE  secrets as files; the password goes into AMQP_URL's user
               DATABASE_URL  PostgreSQL storage: not built yet (refused; SQLite in DATA_DIR)
+              ITR_INSTANCE  this instance's name in logs, metrics, connection names, consumer tags (default host-pid)
             """
     }
 
@@ -207,6 +218,7 @@ public struct ServiceSettings: Sendable, Hashable {
         case metricsHost = "METRICS_HOST"
         case metricsPort = "METRICS_PORT"
         case databaseURL = "DATABASE_URL"
+        case instance = "ITR_INSTANCE"
 
         var flag: String { "--" + rawValue.lowercased().replacingOccurrences(of: "_", with: "-") }
     }
@@ -293,6 +305,10 @@ public struct ServiceSettings: Sendable, Hashable {
         case .metricsPort:
             guard let port = Int(value), (0...65535).contains(port) else { throw invalid("0 (none) or a port 1-65535") }
             metricsPortSetting = port
+        case .instance:
+            guard (1...64).contains(value.count), value.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) })
+            else { throw invalid("1-64 letters, digits, '.', '_' or '-'") }
+            instance = value
         case .clockStart:
             guard !value.isEmpty else { clockStart = nil; return }
             if let seconds = Double(value), seconds.isFinite, seconds >= 0 {

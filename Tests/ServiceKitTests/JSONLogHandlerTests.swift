@@ -43,6 +43,16 @@ import Testing
         #expect(abs(date.timeIntervalSinceNow) < 60)
     }
 
+    @Test func theInstanceIsNamedWhenGiven() throws {
+        let sink = MemoryLogSink()
+        let logger = Logger(label: "http") { label in
+            JSONLogHandler(label: label, service: "intake", instance: "intake-2", level: .info, sink: sink)
+        }
+        logger.info("started", metadata: ["instance": "spoofed"])
+        let object = try parse(try #require(sink.lines.first))
+        #expect(object["service"] as? String == "intake" && object["instance"] as? String == "intake-2")
+    }
+
     @Test func timestampFormat() {
         #expect(JSONLogHandler.format(seconds: 0, milliseconds: 7) == "1970-01-01T00:00:00.007Z")
         #expect(JSONLogHandler.format(seconds: 1_700_000_000, milliseconds: 123) == "2023-11-14T22:13:20.123Z")

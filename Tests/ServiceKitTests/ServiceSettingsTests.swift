@@ -75,6 +75,18 @@ import Testing
         #expect(failure([:], ["x", "--help"])?.code == .helpRequested)
     }
 
+    @Test func instanceNameDefaultsToHostAndPidAndIsChecked() throws {
+        let defaulted = try ServiceSettings(product: "intake", environment: [:], arguments: ["intake"])
+        #expect(defaulted.instance.hasSuffix("-\(getpid())") && defaulted.instance.count > "-\(getpid())".count)
+        let named = try ServiceSettings(product: "intake", environment: ["ITR_INSTANCE": "intake-b.zone2"], arguments: ["intake"])
+        #expect(named.instance == "intake-b.zone2")
+        for bad in ["two words", String(repeating: "x", count: 65), "实例-1", "a/b"] {
+            #expect {
+                _ = try ServiceSettings(product: "intake", environment: ["ITR_INSTANCE": bad], arguments: ["intake"])
+            } throws: { error in "\(error)".contains("ITR_INSTANCE") }
+        }
+    }
+
     @Test func inboxRetentionDays() throws {
         let defaults = try ServiceSettings(product: "intake", environment: [:], arguments: ["intake"])
         #expect(defaults.inboxRetentionDays == 30)

@@ -30,7 +30,7 @@ public enum LTCApp {
             FileHandle.standardError.write(Data("\(product): \(error)\n".utf8))
             return 2
         }
-        let logger = bootstrapLogging(service: product, level: settings.logLevel)
+        let logger = bootstrapLogging(service: product, instance: settings.instance, level: settings.logLevel)
         let rules: LTCRules
         do {
             rules = try LTCRules(directory: settings.configDirectory)
