@@ -56,6 +56,13 @@ public final class OutboxRelay: Service, Sendable {
         public var mandatory: Bool = true
         /// Broker refusals of one row before it is parked.
         public var maximumAttempts: Int = Outbox.maximumAttempts
+        /// Several instances on one database (PostgreSQL): this instance's name. The relay then
+        /// publishes only the rows its instance wrote (in their order), says every
+        /// `heartbeatInterval` that it is alive, and adopts the rows of an instance silent for
+        /// `ownerTimeout` (dead: its rows are relayed by someone). nil: every row (one instance).
+        public var instance: String?
+        public var heartbeatInterval: Duration = .seconds(5)
+        public var ownerTimeout: Duration = .seconds(30)
 
         public init() {}
     }
@@ -193,6 +200,32 @@ public final class OutboxRelay: Service, Sendable {
         /// A publish failed: start nothing new until what is in flight has completed.
         var failing = false
         var lastCount: ContinuousClock.Instant?
+        /// Several instances: the last sign of life, and rows adopted since (read from the start
+        /// once nothing is in flight: their `seq` may be below `lastStarted`).
+        var lastHeartbeat: ContinuousClock.Instant?
+        var rewind = false
+    }
+
+    /// Several instances: says this relay is alive and adopts the rows of silent instances.
+    private func heartbeat(_ state: inout PassState) async throws {
+        guard let instance = configuration.instance else { return }
+        let now = ContinuousClock.now
+        if let last = state.lastHeartbeat, now - last < configuration.heartbeatInterval { return }
+        let first = state.lastHeartbeat == nil
+        state.lastHeartbeat = now
+        // The sign of life commits on its own, before this relay ever adopts, so that a relay
+        // adopting at the same moment sees it.
+        try await store.write { db in try Outbox.heartbeat(db, instance: instance) }
+        if first { return }
+        let timeout = configuration.ownerTimeout
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let adopted = try await store.write { db in
+            try Outbox.adoptOrphans(db, instance: instance, aliveSince: Date().addingTimeInterval(-seconds))
+        }
+        if adopted > 0 {
+            logger.warning("outbox rows adopted from a silent instance", metadata: ["rows": "\(adopted)", "instance": "\(instance)"])
+            state.rewind = true
+        }
     }
 
     /// One turn: takes the completed publishes, deletes confirmed rows when due, and starts
@@ -251,10 +284,16 @@ public final class OutboxRelay: Service, Sendable {
             try await updatePendingByCount(&state, force: true)
             return .failed
         }
+        try await heartbeat(&state)
+        if state.rewind, state.inFlight == 0, state.confirmed.isEmpty {
+            state.lastStarted = 0
+            state.rewind = false
+        }
         let room = window - state.inFlight
         guard room > 0 else { return .waiting }
         let after = state.lastStarted
-        let rows = try await store.read { db in try Outbox.nextRows(db, after: after, limit: room) }
+        let owner = configuration.instance
+        let rows = try await store.read { db in try Outbox.nextRows(db, after: after, limit: room, owner: owner) }
         let entries = rows.entries
         if !rows.undecodable.isEmpty {
             let bad = rows.undecodable

@@ -31,7 +31,7 @@ public final class ServiceStore: Sendable {
     public static let defaultReaderCacheKiB = 512
 
     /// The shared tables, for both engines: `inbox` and `outbox` (`servicekit-v1`), the outbox's
-    /// parking columns (`servicekit-v2`).
+    /// parking columns (`servicekit-v2`), its owners (`servicekit-v3`).
     public static let sharedMigrations: [StoreMigration] = [
         StoreMigration(
             name: "servicekit-v1",
@@ -83,6 +83,20 @@ public final class ServiceStore: Sendable {
                 "ALTER TABLE outbox ADD COLUMN parked_at DOUBLE PRECISION",
                 "ALTER TABLE outbox ADD COLUMN parked_reason TEXT",
                 "CREATE INDEX outbox_parked ON outbox (seq) WHERE parked_at IS NOT NULL",
+            ]),
+        // Several instances on one database: each outbox row belongs to the instance that wrote
+        // it, relayed by it while it is alive (`outbox_relays`: each relay's last sign of life)
+        // and adopted by another when it is not.
+        StoreMigration(
+            name: "servicekit-v3",
+            sqlite: """
+                ALTER TABLE outbox ADD COLUMN owner TEXT;
+                CREATE TABLE outbox_relays (instance TEXT PRIMARY KEY NOT NULL, seen_at REAL NOT NULL) WITHOUT ROWID;
+                """,
+            postgres: [
+                "ALTER TABLE outbox ADD COLUMN owner TEXT",
+                "CREATE INDEX outbox_owner ON outbox (owner, seq) WHERE parked_at IS NULL",
+                "CREATE TABLE outbox_relays (instance TEXT PRIMARY KEY, seen_at DOUBLE PRECISION NOT NULL)",
             ]),
     ]
 

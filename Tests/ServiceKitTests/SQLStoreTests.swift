@@ -98,7 +98,58 @@ struct SQLStoreTests {
         }
         #expect(winners == 1)
         let migrations = try await one.write { db in try db.fetch("SELECT name FROM itr_migrations ORDER BY name", []).map { try $0.string(0) } }
-        #expect(migrations == ["servicekit-v1", "servicekit-v2"])
+        #expect(migrations == ServiceStore.sharedMigrations.map(\.name))
+    }
+
+    /// Several instances on one database: each relays the rows it wrote, in their order; the
+    /// rows of an instance that died are adopted by a live one and published once.
+    @Test(.enabled(if: TestStore.postgresAvailable || TestStore.postgresRequired), .timeLimit(.minutes(2)))
+    func eachInstanceRelaysItsOwnRowsAndADeadOnesAreAdopted() async throws {
+        let schema = TestEnvironment.uniqueName("test-relays")
+        let a = try await TestStore.openPostgres(schema: schema, instance: "router-a")
+        let b = try await TestStore.openPostgres(schema: schema, instance: "router-b")
+        let dead = try await TestStore.openPostgres(schema: schema, instance: "router-dead")
+        defer { Task { await b.close(); await dead.close(); await a.drop() } }
+        func enqueue(_ store: TestStore, _ prefix: String, _ range: Range<Int>) async throws {
+            try await store.write { db in
+                for i in range {
+                    try Outbox.enqueue(db, message: event(id: "\(prefix)-\(i)"), exchange: "itr.events", routingKey: "\(prefix).\(i)")
+                }
+            }
+        }
+        try await enqueue(dead, "dead", 0..<30)  // its relay never runs
+        func relay(_ instance: String, _ store: TestStore, _ publisher: FakePublisher) -> OutboxRelay {
+            var configuration = OutboxRelay.Configuration()
+            configuration.instance = instance
+            configuration.pollInterval = .milliseconds(50)
+            configuration.heartbeatInterval = .milliseconds(200)
+            configuration.ownerTimeout = .seconds(1)
+            return OutboxRelay(store: store.store, publisher: publisher, configuration: configuration)
+        }
+        let publishedA = FakePublisher()
+        let publishedB = FakePublisher()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await relay("router-a", a, publishedA).run() }
+            group.addTask { try await relay("router-b", b, publishedB).run() }
+            try await Task.sleep(for: .milliseconds(500))  // both relays have said they are alive
+            try await enqueue(a, "a", 0..<40)
+            try await enqueue(b, "b", 0..<40)
+            #expect(await eventually(timeout: .seconds(60)) { publishedA.published.count + publishedB.published.count >= 110 })
+            try await enqueue(a, "a", 40..<50)
+            #expect(await eventually(timeout: .seconds(60)) { publishedA.published.count + publishedB.published.count >= 120 })
+            #expect(try await eventually { try await a.write { db in try Outbox.count(db) } == 0 })
+            group.cancelAll()
+            try await group.waitForAll()
+        }
+        let keysA = publishedA.published.map(\.routingKey)
+        let keysB = publishedB.published.map(\.routingKey)
+        #expect(keysA.filter { $0.hasPrefix("a.") } == (0..<50).map { "a.\($0)" }, "a's rows, by a, in order")
+        #expect(keysB.filter { $0.hasPrefix("b.") } == (0..<40).map { "b.\($0)" }, "b's rows, by b, in order")
+        #expect(!keysA.contains { $0.hasPrefix("b.") } && !keysB.contains { $0.hasPrefix("a.") }, "no one relays a live instance's rows")
+        let adopted = (keysA + keysB).filter { $0.hasPrefix("dead.") }
+        #expect(adopted.sorted() == (0..<30).map { "dead.\($0)" }.sorted(), "every row of the dead instance published once")
+        #expect(keysA.filter { $0.hasPrefix("dead.") }.isEmpty || keysB.filter { $0.hasPrefix("dead.") }.isEmpty,
+                "one instance adopted them")
     }
 
     @Test func placeholdersAreNumberedOutsideQuotes() {
@@ -141,14 +192,15 @@ struct TestStore: Sendable {
         }
     }
 
-    static func openPostgres(schema: String) async throws -> TestStore {
+    static func openPostgres(schema: String, instance: String? = nil) async throws -> TestStore {
         guard let url = postgresURL else {
             throw CommandFailed(command: ["postgres"], status: -1, output: "ITR_TEST_DATABASE_URL is not set (deploy/scripts/test.sh starts PostgreSQL)")
         }
         var logger = Logger(label: "sql-store-test")
         logger.logLevel = .warning
         let store = try await PostgresStore(
-            settings: try PostgresStoreSettings(url: url, schema: schema), migrations: ServiceStore.sharedMigrations, logger: logger)
+            settings: try PostgresStoreSettings(url: url, schema: schema, instance: instance), migrations: ServiceStore.sharedMigrations,
+            logger: logger)
         return TestStore(store: .postgres(store))
     }
 

@@ -17,8 +17,10 @@ public struct PostgresStoreSettings: Sendable, Hashable {
     public var requireTLS: Bool
     /// Connections of the store (each transaction holds one for its duration).
     public var connections: Int
+    /// This instance's name (`ITR_INSTANCE`): the owner of the outbox rows it writes.
+    public var instance: String?
 
-    public init(url: String, schema: String, connections: Int = 4) throws(SQLStoreError) {
+    public init(url: String, schema: String, instance: String? = nil, connections: Int = 4) throws(SQLStoreError) {
         guard let c = URLComponents(string: url), let scheme = c.scheme?.lowercased(), scheme == "postgres" || scheme == "postgresql"
         else { throw .invalidURL("expected postgres://user:pass@host:port/db") }
         guard let host = c.host, !host.isEmpty else { throw .invalidURL("no host in \(Self.redacted(url))") }
@@ -44,6 +46,7 @@ public struct PostgresStoreSettings: Sendable, Hashable {
         }
         self.requireTLS = tls
         self.connections = max(1, connections)
+        self.instance = instance
     }
 
     static func redacted(_ url: String) -> String {
@@ -75,8 +78,12 @@ public final class PostgresStore: Sendable {
         self.settings = settings
         self.logger = logger
         self.pool = ConnectionPool(settings: settings, logger: logger)
-        try await ensureSchema()
-        try await migrate(migrations)
+        do {
+            try await migrate(migrations)
+        } catch {
+            await pool.close()  // a connection must be closed before it goes
+            throw error
+        }
     }
 
     /// Runs `body` in a transaction and commits it; rolls back when it throws.
@@ -117,9 +124,10 @@ public final class PostgresStore: Sendable {
         on connection: PostgresConnection, readOnly: Bool, _ body: @escaping @Sendable (PostgresTransaction) throws -> T
     ) async throws -> T {
         let logger = self.logger
+        let instance = settings.instance
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {
-                let tx = PostgresTransaction(connection: connection, logger: logger)
+                let tx = PostgresTransaction(connection: connection, instance: instance, logger: logger)
                 do {
                     try tx.execute(readOnly ? "BEGIN READ ONLY" : "BEGIN", [])
                     let result = try body(tx)
@@ -133,22 +141,17 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    private func ensureSchema() async throws {
+    /// Makes the schema when it is missing, then applies the migrations not yet applied, in
+    /// order, all in one transaction under an advisory lock: instances starting together make
+    /// the schema and migrate once (the others wait, then find nothing to do).
+    private func migrate(_ migrations: [StoreMigration]) async throws {
         let schema = settings.schema
         let quoted = settings.quotedSchema
         try await write { tx in
+            try tx.execute("SELECT pg_advisory_xact_lock(hashtext(?))", [.text("itr-migrations:" + schema)])
             if try tx.fetchOne("SELECT 1 FROM pg_namespace WHERE nspname = ?", [.text(schema)]) == nil {
                 try tx.execute("CREATE SCHEMA \(quoted)", [])
             }
-        }
-    }
-
-    /// The migrations not yet applied, in order, each in the transaction that records it.
-    private func migrate(_ migrations: [StoreMigration]) async throws {
-        let schema = settings.schema
-        try await write { tx in
-            // One instance migrates at a time; the others wait and then find nothing to do.
-            try tx.execute("SELECT pg_advisory_xact_lock(hashtext(?))", [.text("itr-migrations:" + schema)])
             try tx.execute(
                 "CREATE TABLE IF NOT EXISTS itr_migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)", [])
             let applied = Set(try tx.fetch("SELECT name FROM itr_migrations", []).map { try $0.string(0) })
@@ -165,9 +168,11 @@ public final class PostgresStore: Sendable {
 public final class PostgresTransaction: SQLTransaction, @unchecked Sendable {
     let connection: PostgresConnection
     let logger: Logger
+    public let instance: String?
 
-    init(connection: PostgresConnection, logger: Logger) {
+    init(connection: PostgresConnection, instance: String?, logger: Logger) {
         self.connection = connection
+        self.instance = instance
         self.logger = logger
     }
 
@@ -253,6 +258,7 @@ actor ConnectionPool {
     private var open = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private var nextID = 0
+    private var closed = false
 
     init(settings: PostgresStoreSettings, logger: Logger) {
         self.settings = settings
@@ -261,6 +267,7 @@ actor ConnectionPool {
 
     func take() async throws -> PostgresConnection {
         while true {
+            if closed { throw SQLStoreError.closed }
             while let connection = idle.popLast() {
                 if !connection.isClosed { return connection }
                 open -= 1
@@ -279,16 +286,22 @@ actor ConnectionPool {
         }
     }
 
-    func give(_ connection: PostgresConnection) {
+    func give(_ connection: PostgresConnection) async {
         if connection.isClosed {
             open -= 1
+        } else if closed {
+            open -= 1
+            try? await connection.close()
         } else {
             idle.append(connection)
         }
         wakeOne()
     }
 
+    /// Closes the idle connections now and each one in use when it is given back (a
+    /// connection must be closed before it is released).
     func close() async {
+        closed = true
         let connections = idle
         idle.removeAll()
         open -= connections.count
@@ -306,7 +319,12 @@ actor ConnectionPool {
             database: settings.database, tls: settings.requireTLS ? .require(try .init(configuration: .makeClientConfiguration())) : .disable)
         configuration.options.connectTimeout = .seconds(10)
         let connection = try await PostgresConnection.connect(configuration: configuration, id: nextID, logger: logger)
-        _ = try await connection.query(PostgresQuery(unsafeSQL: "SET search_path TO \(settings.quotedSchema)"), logger: logger)
+        do {
+            _ = try await connection.query(PostgresQuery(unsafeSQL: "SET search_path TO \(settings.quotedSchema)"), logger: logger)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
         return connection
     }
 }

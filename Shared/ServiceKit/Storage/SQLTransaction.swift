@@ -118,12 +118,14 @@ public enum SQLStoreError: Error, CustomStringConvertible, Sendable {
     case unexpectedValue(column: Int, expected: String, got: SQLValue)
     case invalidURL(String)
     case corruptRow(String)
+    case closed
 
     public var description: String {
         switch self {
         case .unexpectedValue(let column, let expected, let got): "column \(column): expected \(expected), got \(got)"
         case .invalidURL(let why): "DATABASE_URL: \(why)"
         case .corruptRow(let why): why
+        case .closed: "the store is closed"
         }
     }
 }
@@ -136,6 +138,9 @@ public enum SQLStoreError: Error, CustomStringConvertible, Sendable {
 /// thread of the store's (never a cooperative thread), and commits or rolls back as a whole.
 public protocol SQLTransaction {
     var dialect: SQLDialect { get }
+    /// The service instance writing (`ITR_INSTANCE`) when several share the database: the
+    /// outbox rows it enqueues are its own to relay (nil: one instance, SQLite).
+    var instance: String? { get }
     /// Runs a statement; the number of rows it changed.
     @discardableResult
     func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int
@@ -144,6 +149,8 @@ public protocol SQLTransaction {
 }
 
 extension SQLTransaction {
+    public var instance: String? { nil }
+
     @discardableResult
     public func execute(_ sql: String, _ arguments: any SQLValueConvertible...) throws -> Int {
         try execute(sql, arguments.map(\.sqlValue))
