@@ -10,6 +10,8 @@ import Logging
 //   itr-bench backlog      [--count N]                    RSS while a backlog of N reports drains
 //   itr-bench router-scale [--stored N,M] [--count N] [--clocks N]  router cost vs stored tickets; SLA scheduler
 //   itr-bench http         [--seconds S] [--connections C] [--batch B]  intake's POST /v1/reports
+//   itr-bench store        [--seconds S] [--concurrency C] [--database-url URL]  the storage each event costs (inbox
+//                          claim + outbox row, one transaction): SQLite, and PostgreSQL with one and two instances
 //   itr-bench classifier   [--seconds S]                  the service-type classifier, no broker: accuracy of the
 //                          shipped model (eval split, outside set, families held out), the previous keyword
 //                          rules → rules + model, model load, memory and µs per report (S s of timing, 2)
@@ -135,6 +137,21 @@ case "http":
     } catch {
         fail("\(error)")
     }
+case "store":
+    var benchmark = StoreBenchmark(logger: logger)
+    if let s = option("--seconds").flatMap(Double.init) { benchmark.seconds = s }
+    if let c = option("--concurrency").flatMap(Int.init) { benchmark.concurrency = max(1, c) }
+    benchmark.postgresURL = option("--database-url") ?? environmentVariables["ITR_BENCH_DATABASE_URL"] ?? environmentVariables["DATABASE_URL"]
+    do {
+        let runs = try await benchmark.run()
+        for r in runs {
+            print("store \(r.engine) (\(r.instances) instance\(r.instances == 1 ? "" : "s"), \(benchmark.concurrency) tasks): \(Int(r.transactionsPerSecond.rounded())) transactions/s (inbox claim + outbox row); \(r.latency.line)")
+        }
+        if benchmark.postgresURL == nil { print("store postgresql: not run (give --database-url or $ITR_BENCH_DATABASE_URL)") }
+        write(runs)
+    } catch {
+        fail("\(error)")
+    }
 case "classifier":
     var benchmark = ClassifierBenchmark(configDirectory: environment.configDirectory, root: root)
     if let s = option("--seconds").flatMap(Double.init) { benchmark.seconds = s }
@@ -153,6 +170,7 @@ default:
       backlog       RSS of each service while a backlog of --count reports (100000) drains
       router-scale  the router's per-event cost with --stored 10000,1000000 tickets; SLA scheduler with --clocks 100000
       http          intake's POST /v1/reports: requests/s and latency, single reports and batches
+      store         the storage each event costs (inbox claim + outbox row per transaction): SQLite, PostgreSQL 1 and 2 instances
       classifier    the service-type classifier (no broker): accuracy, keyword rules → rules + model, load, memory, µs/report
     """)
 }
