@@ -44,16 +44,11 @@ public enum Inbox {
                     WHERE processed_at < ? OR (typeof(processed_at) = 'text' AND processed_at < ?)
                     LIMIT ?)
                 """,
-                [.real(date.timeIntervalSince1970), .text(Self.legacyText(date)), .integer(Int64(limit.map { max(0, $0) } ?? -1))])
+                [.real(date.timeIntervalSince1970), .text(SQLDateText.format(date)), .integer(Int64(limit.map { max(0, $0) } ?? -1))])
         case .postgres:
             return try db.execute(
                 "DELETE FROM inbox WHERE (source, id) IN (SELECT source, id FROM inbox WHERE processed_at < ? LIMIT ?)",
                 [.real(date.timeIntervalSince1970), limit.map { .integer(Int64(max(0, $0))) } ?? .null])
         }
-    }
-
-    /// How GRDB wrote dates before timestamps became numbers (`2026-11-23 04:00:00.000`, UTC).
-    static func legacyText(_ date: Date) -> String {
-        String.fromDatabaseValue(date.databaseValue) ?? ""
     }
 }

@@ -1,5 +1,6 @@
 import AMQPClient
 import Foundation
+import ITRTestSupport
 import GRDB
 import ITREvents
 import Logging
@@ -14,22 +15,29 @@ final class TestClock: Sendable {
     func advance(_ seconds: TimeInterval) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }
 
-/// The handler against a real SQLite store, no broker: inbox, defects and outbox rows.
+/// The handler against a real store (SQLite, or PostgreSQL where the test command started it),
+/// no broker: inbox, defects and outbox rows.
 struct Harness {
-    let store: ServiceStore
+    let test: TestStore
+    var store: SQLStore { test.store }
     let clock = TestClock()
     let rules: RulesHolder
     let handler: IPDHandler
     let flusher: DefectFlusher
 
-    init(rules: IPDRules = shippedRules) throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ipd-\(UUID().uuidString).sqlite").path
-        store = try ServiceStore(path: path, migrations: DefectStore.registerMigrations)
+    static func make(_ engine: SQLDialect = .sqlite, rules: IPDRules = shippedRules) async throws -> Harness {
+        Harness(test: try await TestStore.open(engine, migrations: DefectStore.migrations), rules: rules)
+    }
+
+    private init(test: TestStore, rules: IPDRules) {
+        self.test = test
         self.rules = RulesHolder(rules)
         let clock = clock
-        handler = IPDHandler(store: store, rules: self.rules, clock: { clock.now }, logger: Logger(label: "ipd-test"))
-        flusher = DefectFlusher(store: store, rules: self.rules, relay: nil, clock: { clock.now }, logger: Logger(label: "ipd-test"))
+        handler = IPDHandler(store: test.store, rules: self.rules, clock: { clock.now }, logger: Logger(label: "ipd-test"))
+        flusher = DefectFlusher(store: test.store, rules: self.rules, relay: nil, clock: { clock.now }, logger: Logger(label: "ipd-test"))
     }
+
+    func drop() async { await test.drop() }
 
     @discardableResult
     func send(_ events: [CloudEvent]) async throws -> [Disposition] {
@@ -40,12 +48,12 @@ struct Harness {
 
     /// Every event in the outbox, decoded.
     func emitted() async throws -> [CloudEvent] {
-        try await store.pool.read { db in try Outbox.pending(db, limit: 100_000) }.map { try AMQPCloudEventCodec.decode($0.message) }
+        try await store.read { db in try Outbox.pending(db, limit: 100_000) }.map { try AMQPCloudEventCodec.decode($0.message) }
     }
 
     func defects(_ query: DefectQuery = DefectQuery()) async throws -> DefectPage {
         let rules = rules.rules
-        return try await store.pool.read { db in try query.run(db, rules: rules, now: t0) }
+        return try await store.read { db in try query.run(db, rules: rules, now: t0) }
     }
 }
 
@@ -60,8 +68,10 @@ struct Harness {
         }
     }
 
-    @Test func aStormOfIncidentsYieldsOneReportAndFewUpdates() async throws {
-        let h = try Harness()
+    @Test(arguments: TestStore.engines)
+    func aStormOfIncidentsYieldsOneReportAndFewUpdates(_ engine: SQLDialect) async throws {
+        let h = try await Harness.make(engine)
+        defer { Task { await h.drop() } }
         let events = storm(100, customers: 20, title: { $0 % 2 == 0 ? "Port \($0) down after upgrade" : "升级后端口\($0)宕机" }, versions: ["V100R011", "V100R012"])
         for chunk in stride(from: 0, to: events.count, by: 16) {
             try await h.send(Array(events[chunk..<min(chunk + 16, events.count)]))
@@ -93,8 +103,10 @@ struct Harness {
     /// Issue 12: an input of a type ipd-feedback does not handle (on `defect.<status>`) is
     /// refused and so kept with its reason, never acked without a trace; a problem type it does
     /// not know (`itr.problem.#`) is still nothing to do.
-    @Test func unknownTypesAreRefusedNotDropped() async throws {
-        let h = try Harness()
+    @Test(arguments: TestStore.engines)
+    func unknownTypesAreRefusedNotDropped(_ engine: SQLDialect) async throws {
+        let h = try await Harness.make(engine)
+        defer { Task { await h.drop() } }
         let data = Data("{\"defectId\":\"DEF-1\",\"status\":\"accepted\"}".utf8)
         let foreign = CloudEvent(source: "rnd://x", type: "com.example.defect.status", datacontenttype: "application/json", data: data)
         let newProblemType = CloudEvent(source: "//itr/itr-router", type: "itr.problem.reviewed", datacontenttype: "application/json", data: data)
@@ -108,8 +120,10 @@ struct Harness {
         #expect(try await h.emitted().isEmpty)
     }
 
-    @Test func duplicatesHaveNoSecondEffect() async throws {
-        let h = try Harness()
+    @Test(arguments: TestStore.engines)
+    func duplicatesHaveNoSecondEffect(_ engine: SQLDialect) async throws {
+        let h = try await Harness.make(engine)
+        defer { Task { await h.drop() } }
         let events = storm(3, customers: 3, title: { _ in "fan failure" })
         #expect(try await h.send(events) == Array(repeating: .processed, count: 6))
         #expect(try await h.send(events + events) == Array(repeating: .duplicate, count: 12))
@@ -118,8 +132,10 @@ struct Harness {
         #expect(try await h.emitted().count == 1)
     }
 
-    @Test func ticketBeforeItsProblemAndNonProductCauses() async throws {
-        let h = try Harness()
+    @Test(arguments: TestStore.engines)
+    func ticketBeforeItsProblemAndNonProductCauses(_ engine: SQLDialect) async throws {
+        let h = try await Harness.make(engine)
+        defer { Task { await h.drop() } }
         try await h.send([
             event(ticketResolved("T-1", problem: "P-1", account: "A", priority: .p1)),
             event(ticketResolved("T-2", problem: "P-1", account: "B", cause: .customer)),
@@ -133,8 +149,10 @@ struct Harness {
         #expect(d.ticketIds == ["T-1", "T-2"])
     }
 
-    @Test func fixReleasedEmitsFixedWithProblemsAndTickets() async throws {
-        let h = try Harness()
+    @Test(arguments: TestStore.engines)
+    func fixReleasedEmitsFixedWithProblemsAndTickets(_ engine: SQLDialect) async throws {
+        let h = try await Harness.make(engine)
+        defer { Task { await h.drop() } }
         try await h.send(storm(4, customers: 2, title: { _ in "memory leak" }))
         let id = try #require(try await h.defects().defects.first?.defect.defectId)
         let status = event(DefectStatus(defectId: id, status: .fixReleased, fixVersion: "V100R013C00"), source: "rnd://pdm")
@@ -154,8 +172,10 @@ struct Harness {
         #expect(unknown.first.map { if case .invalid("unknown-defect", _) = $0 { true } else { false } } == true)
     }
 
-    @Test func aNewIncidentOnTheFixedVersionIsARegression() async throws {
-        let h = try Harness()
+    @Test(arguments: TestStore.engines)
+    func aNewIncidentOnTheFixedVersionIsARegression(_ engine: SQLDialect) async throws {
+        let h = try await Harness.make(engine)
+        defer { Task { await h.drop() } }
         try await h.send(storm(4, customers: 2, title: { _ in "memory leak" }, versions: ["V100R012C10"]))
         let id = try #require(try await h.defects().defects.first?.defect.defectId)
         try await h.send([event(DefectStatus(defectId: id, status: .fixReleased, fixVersion: "V100R013C00"), source: "rnd://pdm")])
@@ -187,8 +207,10 @@ struct Harness {
         #expect(fixed.fixVersion == "V100R013C01" && fixed.regressedFixVersion == "V100R013C00")
     }
 
-    @Test func duplicateIsMergedIntoItsTarget() async throws {
-        let h = try Harness()
+    @Test(arguments: TestStore.engines)
+    func duplicateIsMergedIntoItsTarget(_ engine: SQLDialect) async throws {
+        let h = try await Harness.make(engine)
+        defer { Task { await h.drop() } }
         try await h.send(storm(2, customers: 2, title: { _ in "fan failure" }))
         try await h.send([
             event(problemOpened("Q-1", title: "x", code: "E-77", tickets: ["U-1"])),
@@ -214,8 +236,10 @@ struct Harness {
         #expect(try await h.defects(DefectQuery(status: "reported")).defects.first?.defect.problemIds.count == 4)
     }
 
-    @Test func badInputIsRefusedWithAReason() async throws {
-        let h = try Harness()
+    @Test(arguments: TestStore.engines)
+    func badInputIsRefusedWithAReason(_ engine: SQLDialect) async throws {
+        let h = try await Harness.make(engine)
+        defer { Task { await h.drop() } }
         var bad = event(ticketResolved("T-9", problem: nil, account: "A"))
         bad.data = Data(#"{"ticketId":"T-9"}"#.utf8)
         let result = try await h.send([bad])

@@ -1,5 +1,6 @@
 import AMQPClient
 import Foundation
+import ITRTestSupport
 import GRDB
 import Logging
 import ServiceLifecycle

@@ -12,9 +12,7 @@ import Testing
 /// (`ITR_TEST_POSTGRES=1`) and are not run otherwise.
 @Suite("SQL store: SQLite and PostgreSQL")
 struct SQLStoreTests {
-    static var engines: [SQLDialect] {
-        TestStore.postgresAvailable ? [.sqlite, .postgres] : [.sqlite]
-    }
+    static var engines: [SQLDialect] { TestStore.engines }
 
     @Test(arguments: engines)
     func inboxClaimsOnceReleasesAndPrunes(_ engine: SQLDialect) async throws {
@@ -148,8 +146,7 @@ struct SQLStoreTests {
         #expect(!keysA.contains { $0.hasPrefix("b.") } && !keysB.contains { $0.hasPrefix("a.") }, "no one relays a live instance's rows")
         let adopted = (keysA + keysB).filter { $0.hasPrefix("dead.") }
         #expect(adopted.sorted() == (0..<30).map { "dead.\($0)" }.sorted(), "every row of the dead instance published once")
-        #expect(keysA.filter { $0.hasPrefix("dead.") }.isEmpty || keysB.filter { $0.hasPrefix("dead.") }.isEmpty,
-                "one instance adopted them")
+        // (The dead instance's rows may be split between the two: each adopts those old enough when it looks.)
     }
 
     @Test func placeholdersAreNumberedOutsideQuotes() {
@@ -172,54 +169,3 @@ struct SQLStoreTests {
     }
 }
 
-/// A store of either engine for the tests: SQLite in a temporary file, or PostgreSQL in a schema
-/// of its own on the test command's database (dropped afterwards).
-struct TestStore: Sendable {
-    let store: SQLStore
-
-    static var postgresURL: String? { ProcessInfo.processInfo.environment["ITR_TEST_DATABASE_URL"] }
-    static var postgresRequired: Bool { ProcessInfo.processInfo.environment["ITR_TEST_POSTGRES"] == "1" }
-    /// PostgreSQL tests run when the test command started PostgreSQL, and must then pass.
-    static var postgresAvailable: Bool { postgresRequired || postgresURL != nil }
-
-    static func open(_ engine: SQLDialect) async throws -> TestStore {
-        switch engine {
-        case .sqlite:
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("itr-sqlstore-\(UUID().uuidString)/t.sqlite").path
-            return TestStore(store: .sqlite(try ServiceStore(path: path)))
-        case .postgres:
-            return try await openPostgres(schema: TestEnvironment.uniqueName("test-store"))
-        }
-    }
-
-    static func openPostgres(schema: String, instance: String? = nil) async throws -> TestStore {
-        guard let url = postgresURL else {
-            throw CommandFailed(command: ["postgres"], status: -1, output: "ITR_TEST_DATABASE_URL is not set (deploy/scripts/test.sh starts PostgreSQL)")
-        }
-        var logger = Logger(label: "sql-store-test")
-        logger.logLevel = .warning
-        let store = try await PostgresStore(
-            settings: try PostgresStoreSettings(url: url, schema: schema, instance: instance), migrations: ServiceStore.sharedMigrations,
-            logger: logger)
-        return TestStore(store: .postgres(store))
-    }
-
-    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
-        try await store.write(body)
-    }
-
-    func close() async {
-        if case .postgres(let postgres) = store { await postgres.close() }
-    }
-
-    func drop() async {
-        switch store {
-        case .sqlite(let sqlite):
-            try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: sqlite.path).deletingLastPathComponent().path)
-        case .postgres(let postgres):
-            let schema = postgres.settings.quotedSchema
-            _ = try? await postgres.write { tx in try tx.execute("DROP SCHEMA \(schema) CASCADE", []) }
-            await postgres.close()
-        }
-    }
-}

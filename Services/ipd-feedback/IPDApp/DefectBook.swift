@@ -25,7 +25,7 @@ public struct DefectBook: Sendable {
 
     // MARK: Dispatch
 
-    public func apply(_ event: CloudEvent, _ db: Database, now: Date) throws -> Result {
+    public func apply(_ event: CloudEvent, _ db: some SQLTransaction, now: Date) throws -> Result {
         switch EventType(rawValue: event.type) {
         case .problemOpened:
             return try decode(event, now: now, ProblemOpened.self) { try problemOpened($0, event, db, now: now) }
@@ -76,7 +76,7 @@ public struct DefectBook: Sendable {
 
     // MARK: Problems and tickets
 
-    func problemOpened(_ opened: ProblemOpened, _ event: CloudEvent, _ db: Database, now: Date) throws -> Result {
+    func problemOpened(_ opened: ProblemOpened, _ event: CloudEvent, _ db: some SQLTransaction, now: Date) throws -> Result {
         if var known = try DefectStore.problem(db, id: opened.problemId) {
             // The same problem announced again (e.g. re-opened): keep its defect, refresh the rest.
             let defectId = known.defectId
@@ -95,7 +95,7 @@ public struct DefectBook: Sendable {
         return .applied
     }
 
-    func ticketResolved(_ resolved: TicketResolved, _ event: CloudEvent, _ db: Database, now: Date) throws -> Result {
+    func ticketResolved(_ resolved: TicketResolved, _ event: CloudEvent, _ db: some SQLTransaction, now: Date) throws -> Result {
         guard resolved.qualityResponsibility.isProductCause else { return .applied }
         var ticket = try DefectStore.ticket(db, id: resolved.ticketId) ?? TicketRecord(ticketId: resolved.ticketId)
         ticket.resolved = resolved
@@ -120,7 +120,7 @@ public struct DefectBook: Sendable {
         return .applied
     }
 
-    func slaBreached(_ breach: SLABreached, _ event: CloudEvent, _ db: Database, now: Date) throws -> Result {
+    func slaBreached(_ breach: SLABreached, _ event: CloudEvent, _ db: some SQLTransaction, now: Date) throws -> Result {
         var ticket = try DefectStore.ticket(db, id: breach.ticketId) ?? TicketRecord(ticketId: breach.ticketId)
         ticket.slaBreaches += 1
         try DefectStore.save(db, ticket)
@@ -132,7 +132,7 @@ public struct DefectBook: Sendable {
     }
 
     /// Folds a product-caused problem (and the given tickets of it) into its defect.
-    func fold(problem: ProblemRecord, tickets: [TicketRecord], cause: CloudEvent, _ db: Database, now: Date) throws {
+    func fold(problem: ProblemRecord, tickets: [TicketRecord], cause: CloudEvent, _ db: some SQLTransaction, now: Date) throws {
         var problem = problem
         var defect: Defect
         if let id = problem.defectId, let existing = try DefectStore.defect(db, id: id) {
@@ -156,7 +156,7 @@ public struct DefectBook: Sendable {
 
     /// The defect a fingerprint folds into (its target when merged), or a new one.
     func defect(
-        for fingerprint: DefectFingerprint, _ db: Database, productLine: String, model: String?, component: String?,
+        for fingerprint: DefectFingerprint, _ db: some SQLTransaction, productLine: String, model: String?, component: String?,
         code: String?
     ) throws -> Defect {
         let id = try DefectStore.defectId(db, fingerprint: fingerprint.digest) ?? fingerprint.defectId
@@ -164,7 +164,7 @@ public struct DefectBook: Sendable {
         return Defect(id: id, fingerprint: fingerprint, productLine: productLine, model: model, component: component, code: code)
     }
 
-    func absorb(_ ticket: inout TicketRecord, into defect: inout Defect, _ db: Database) throws {
+    func absorb(_ ticket: inout TicketRecord, into defect: inout Defect, _ db: some SQLTransaction) throws {
         var incident = ticket.incident
         if ticket.defectId != nil { incident.slaBreaches = 0 }  // already counted (resolved again)
         defect.absorb(incident)
@@ -174,7 +174,7 @@ public struct DefectBook: Sendable {
 
     // MARK: R&D decisions
 
-    func defectStatus(_ decision: DefectStatus, _ event: CloudEvent, _ db: Database, now: Date) throws -> Result {
+    func defectStatus(_ decision: DefectStatus, _ event: CloudEvent, _ db: some SQLTransaction, now: Date) throws -> Result {
         guard var defect = try DefectStore.defect(db, id: decision.defectId), defect.isReported else {
             return .refused(code: "unknown-defect", message: "no reported defect \(decision.defectId)")
         }
@@ -215,7 +215,7 @@ public struct DefectBook: Sendable {
     // MARK: Emitting
 
     /// After the defect's impact changed: report, update, defer or nothing (``DefectPolicy``); saves it.
-    func changed(_ defect: inout Defect, cause: CloudEvent, _ db: Database, now: Date) throws {
+    func changed(_ defect: inout Defect, cause: CloudEvent, _ db: some SQLTransaction, now: Date) throws {
         defect.cause = CauseContext(cause)
         switch policy.afterChange(defect, now: now) {
         case .none: break
@@ -231,7 +231,7 @@ public struct DefectBook: Sendable {
     }
 
     /// Emits the deferred update of `id` if its debounce interval is over. Returns whether it did.
-    public func flush(defectId id: String, _ db: Database, now: Date) throws -> Bool {
+    public func flush(defectId id: String, _ db: some SQLTransaction, now: Date) throws -> Bool {
         guard var defect = try DefectStore.defect(db, id: id) else { return false }
         guard policy.isFlushDue(defect, now: now) else {
             if defect.pendingUpdate, defect.status == .rejected || defect.status == .duplicate {
@@ -245,12 +245,12 @@ public struct DefectBook: Sendable {
         return true
     }
 
-    func save(_ defect: Defect, _ db: Database) throws {
+    func save(_ defect: Defect, _ db: some SQLTransaction) throws {
         try DefectStore.save(db, defect, score: defect.snapshot(weights: rules.score).score)
     }
 
     /// Writes the defect's snapshot as `Kind` to the outbox (routing key = type) and records it as emitted.
-    func emit<Kind: EventKind>(_ kind: Kind.Type, _ defect: inout Defect, _ db: Database, now: Date) throws {
+    func emit<Kind: EventKind>(_ kind: Kind.Type, _ defect: inout Defect, _ db: some SQLTransaction, now: Date) throws {
         let payload = defect.payload(kind, weights: rules.score, now: now)
         var event = try CloudEvent(source: Self.source, payload: payload, subject: defect.id, time: now)
         if let cause = defect.cause {

@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// has passed gets one update carrying its current snapshot (so a storm of incidents yields
 /// one update per interval, not one each).
 public struct DefectFlusher: Service {
-    public let store: ServiceStore
+    public let store: SQLStore
     public let rules: RulesHolder
     public let relay: OutboxRelay?
     public var interval: Duration
@@ -16,7 +16,7 @@ public struct DefectFlusher: Service {
     public let logger: Logger
 
     public init(
-        store: ServiceStore, rules: RulesHolder, relay: OutboxRelay?, interval: Duration = .seconds(1),
+        store: SQLStore, rules: RulesHolder, relay: OutboxRelay?, interval: Duration = .seconds(1),
         clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.store = store
@@ -39,7 +39,7 @@ public struct DefectFlusher: Service {
         let book = DefectBook(rules: rules.rules)
         let now = clock()
         let cutoff = now.addingTimeInterval(-book.rules.update.debounce)
-        return try await store.pool.write { db in
+        return try await store.write { db in
             var count = 0
             for id in try DefectStore.pendingDefectIds(db, emittedBefore: cutoff, limit: 500) {
                 if try book.flush(defectId: id, db, now: now) { count += 1 }

@@ -64,40 +64,40 @@ public struct DefectQuery: Sendable, Hashable {
     }
 
     /// One page of defects with the total count.
-    public func run(_ db: Database, rules: IPDRules, now: Date = Date()) throws -> DefectPage {
+    public func run(_ db: some SQLTransaction, rules: IPDRules, now: Date = Date()) throws -> DefectPage {
         var conditions: [String] = []
-        var arguments: [any DatabaseValueConvertible] = []
+        var arguments: [SQLValue] = []
         if status == "pending" {
             conditions.append("reported = 0")
         } else {
             conditions.append("reported = 1")
             if let status {
                 conditions.append("status = ?")
-                arguments.append(status)
+                arguments.append(.text(status))
             }
         }
         if let product {
-            conditions.append("product_line = ? COLLATE NOCASE")
-            arguments.append(product)
+            conditions.append("lower(product_line) = lower(?)")
+            arguments.append(.text(product))
         }
         if let version {
             conditions.append("id IN (SELECT defect_id FROM ipd_defect_versions WHERE version = ?)")
-            arguments.append(version)
+            arguments.append(.text(version))
         }
         if let from {
             conditions.append("last_seen >= ?")
-            arguments.append(from)
+            arguments.append(db.moment(from))
         }
         if let to {
             conditions.append("first_seen <= ?")
-            arguments.append(to)
+            arguments.append(db.moment(to))
         }
         let filter = "WHERE " + conditions.joined(separator: " AND ")
-        let total = try Int.fetchOne(
-            db, sql: "SELECT COUNT(*) FROM ipd_defects \(filter)", arguments: StatementArguments(arguments)) ?? 0
-        let states = try Data.fetchAll(
-            db, sql: "SELECT state FROM ipd_defects \(filter) ORDER BY score DESC, id LIMIT ? OFFSET ?",
-            arguments: StatementArguments(arguments + [limit, offset]))
+        let total = try db.fetchOne("SELECT COUNT(*) FROM ipd_defects \(filter)", arguments)?.int(0) ?? 0
+        let states = try db.fetch(
+            "SELECT state FROM ipd_defects \(filter) ORDER BY score DESC, id LIMIT ? OFFSET ?",
+            arguments + [.integer(Int64(limit)), .integer(Int64(offset))]
+        ).map { try $0.data(0) }
         var defects: [DefectView] = []
         for state in states {
             let defect = try DefectStore.decoder.decode(Defect.self, from: state)

@@ -17,12 +17,12 @@ public final class RulesHolder: Sendable {
 /// defect changes, outbox rows), each delivery in a savepoint of its own so a refused one
 /// leaves no trace but its dead-lettering.
 public struct IPDHandler: EventHandler {
-    public let store: ServiceStore
+    public let store: SQLStore
     public let rules: RulesHolder
     public let clock: @Sendable () -> Date
     public let logger: Logger
 
-    public init(store: ServiceStore, rules: RulesHolder, clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
+    public init(store: SQLStore, rules: RulesHolder, clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
         self.store = store
         self.rules = rules
         self.clock = clock
@@ -33,7 +33,7 @@ public struct IPDHandler: EventHandler {
         let book = DefectBook(rules: rules.rules)
         let now = clock()
         let logger = logger
-        return try await store.pool.write { db in
+        return try await store.write { db in
             try batch.map { message -> Disposition in
                 let event: CloudEvent
                 do throws(CloudEventError) {
@@ -42,7 +42,7 @@ public struct IPDHandler: EventHandler {
                     return .invalid(reasonCode: error.code.rawValue, message: error.message)
                 }
                 var disposition = Disposition.processed
-                try db.inSavepoint {
+                try db.savepoint {
                     guard try Inbox.claim(db, source: event.source, id: event.id, at: now) else {
                         disposition = .duplicate
                         return .commit

@@ -35,11 +35,11 @@ public enum IPDService {
         let logger = runtime.logger
         let shared = runtime.clock
         let clock = clock ?? { shared.now() }
-        let handler = IPDHandler(store: runtime.store, rules: rules, clock: clock, logger: logger)
+        let store = SQLStore.sqlite(runtime.store)
+        let handler = IPDHandler(store: store, rules: rules, clock: clock, logger: logger)
         let flusher = DefectFlusher(
-            store: runtime.store, rules: rules, relay: runtime.relay, interval: flushInterval, clock: clock, logger: logger)
+            store: store, rules: rules, relay: runtime.relay, interval: flushInterval, clock: clock, logger: logger)
         let queue = ITRTopology.queueName(of: product) ?? "\(product).inbox"
-        let store = runtime.store
         let directory = runtime.settings.configDirectory
         let authenticator = runtime.authenticator
         return ServiceComponents(
@@ -51,7 +51,7 @@ public enum IPDService {
                     for (key, value) in request.uri.queryParameters { parameters[String(key)] = String(value) }
                     let query = try DefectQuery(parameters: parameters)
                     let current = rules.rules
-                    let page = try await store.pool.read { db in try query.run(db, rules: current) }
+                    let page = try await store.read { db in try query.run(db, rules: current) }
                     var headers = HTTPFields()
                     headers[.contentType] = "application/json"
                     let body = try EventCoding.encoder.encode(page)

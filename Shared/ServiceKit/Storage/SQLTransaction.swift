@@ -148,8 +148,39 @@ public protocol SQLTransaction {
     func fetch(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
 }
 
+/// What a savepoint's body decides (``SQLTransaction/savepoint(_:)``).
+public enum SavepointOutcome: Sendable {
+    case commit, rollback
+}
+
 extension SQLTransaction {
     public var instance: String? { nil }
+
+    /// Runs `body` in a savepoint of the transaction: its writes stay when it returns
+    /// `.commit`, are undone when it returns `.rollback` or throws (then rethrown). One event
+    /// of a batch refused leaves nothing while the others' writes commit.
+    public func savepoint(_ body: () throws -> SavepointOutcome) throws {
+        try execute("SAVEPOINT itr_step", [])
+        do {
+            if try body() == .rollback { try execute("ROLLBACK TO SAVEPOINT itr_step", []) }
+            try execute("RELEASE SAVEPOINT itr_step", [])
+        } catch {
+            _ = try? execute("ROLLBACK TO SAVEPOINT itr_step", [])
+            _ = try? execute("RELEASE SAVEPOINT itr_step", [])
+            throw error
+        }
+    }
+
+    /// A moment as this engine's store columns keep it: SQLite as GRDB writes dates
+    /// (`2026-11-23 04:00:00.000`, UTC: the text existing databases hold and compare),
+    /// PostgreSQL as Unix seconds (DOUBLE PRECISION).
+    public func moment(_ date: Date?) -> SQLValue {
+        guard let date else { return .null }
+        switch dialect {
+        case .sqlite: return .text(Self.sqliteDateText(date))
+        case .postgres: return .real(date.timeIntervalSince1970)
+        }
+    }
 
     @discardableResult
     public func execute(_ sql: String, _ arguments: any SQLValueConvertible...) throws -> Int {
@@ -170,4 +201,9 @@ extension SQLValue {
     public static func placeholders(_ count: Int) -> String {
         Array(repeating: "?", count: count).joined(separator: ", ")
     }
+}
+
+extension SQLTransaction {
+    /// GRDB's text for a date (UTC, milliseconds).
+    static func sqliteDateText(_ date: Date) -> String { SQLDateText.format(date) }
 }

@@ -42,3 +42,9 @@ extension SQLValue {
         }
     }
 }
+
+/// GRDB's text form of a date (`yyyy-MM-dd HH:mm:ss.SSS`, UTC): how SQLite columns written
+/// through GRDB hold moments.
+enum SQLDateText {
+    static func format(_ date: Date) -> String { String.fromDatabaseValue(date.databaseValue) ?? "" }
+}

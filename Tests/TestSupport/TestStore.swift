@@ -1,0 +1,65 @@
+import Foundation
+import GRDB
+import Logging
+import ServiceKit
+
+/// A store of either engine for the tests: SQLite in a temporary file, or PostgreSQL in a schema
+/// of its own on the test command's database (dropped afterwards).
+public struct TestStore: Sendable {
+    public let store: SQLStore
+
+    public static var postgresURL: String? { ProcessInfo.processInfo.environment["ITR_TEST_DATABASE_URL"] }
+    public static var postgresRequired: Bool { ProcessInfo.processInfo.environment["ITR_TEST_POSTGRES"] == "1" }
+    /// PostgreSQL tests run when the test command started PostgreSQL, and must then pass.
+    public static var postgresAvailable: Bool { postgresRequired || postgresURL != nil }
+
+    /// The engines the store tests run on: SQLite, and PostgreSQL where the test command started it.
+    public static var engines: [SQLDialect] { postgresAvailable ? [.sqlite, .postgres] : [.sqlite] }
+
+    /// A fresh store with the shared tables and `migrations` (the service's own).
+    public static func open(_ engine: SQLDialect, migrations: [StoreMigration] = []) async throws -> TestStore {
+        switch engine {
+        case .sqlite:
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("itr-sqlstore-\(UUID().uuidString)/t.sqlite").path
+            return TestStore(store: .sqlite(try ServiceStore(path: path) { migrator in
+                for migration in migrations {
+                    let sql = migration.sqlite
+                    migrator.registerMigration(migration.name) { db in try db.execute(sql: sql) }
+                }
+            }))
+        case .postgres:
+            return try await openPostgres(schema: TestEnvironment.uniqueName("test-store"), migrations: migrations)
+        }
+    }
+
+    public static func openPostgres(schema: String, instance: String? = nil, migrations: [StoreMigration] = []) async throws -> TestStore {
+        guard let url = postgresURL else {
+            throw CommandFailed(command: ["postgres"], status: -1, output: "ITR_TEST_DATABASE_URL is not set (deploy/scripts/test.sh starts PostgreSQL)")
+        }
+        var logger = Logger(label: "sql-store-test")
+        logger.logLevel = .warning
+        let store = try await PostgresStore(
+            settings: try PostgresStoreSettings(url: url, schema: schema, instance: instance), migrations: ServiceStore.sharedMigrations + migrations,
+            logger: logger)
+        return TestStore(store: .postgres(store))
+    }
+
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
+        try await store.write(body)
+    }
+
+    public func close() async {
+        if case .postgres(let postgres) = store { await postgres.close() }
+    }
+
+    public func drop() async {
+        switch store {
+        case .sqlite(let sqlite):
+            try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: sqlite.path).deletingLastPathComponent().path)
+        case .postgres(let postgres):
+            let schema = postgres.settings.quotedSchema
+            _ = try? await postgres.write { tx in try tx.execute("DROP SCHEMA \(schema) CASCADE", []) }
+            await postgres.close()
+        }
+    }
+}
