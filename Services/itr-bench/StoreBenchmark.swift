@@ -76,8 +76,7 @@ struct StoreBenchmark {
             return try await group.reduce(0, +)
         }
         let elapsed = ContinuousClock.now - started
-        let secondsTaken = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let rate = Double(total) / secondsTaken
+        let rate = Double(total) / elapsed.inSeconds
         return Run(
             engine: engine, instances: stores.count, transactionsPerSecond: rate,
             latency: latencies.summary(rate: rate, count: total))

@@ -76,14 +76,13 @@ public enum Outbox {
             throw RefusedMessage(exchange: exchange, routingKey: routingKey, error: error)
         }
         // created_at as Unix seconds: a number, no date formatting per event.
-        let row = try db.fetchOne(
-            "INSERT INTO outbox (exchange, routing_key, message, created_at, owner) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+        return try db.insert(
+            "INSERT INTO outbox (exchange, routing_key, message, created_at, owner) VALUES (?, ?, ?, ?, ?)",
             [
                 .text(exchange), .text(routingKey), .blob(AMQPMessageCodec.encode(message)), .real(Date().timeIntervalSince1970),
                 db.instance.map(SQLValue.text) ?? .null,
-            ])
-        guard let row else { throw SQLStoreError.corruptRow("outbox: the insert returned no sequence number") }
-        return try row.int64(0)
+            ],
+            returning: "seq")
     }
 
     /// Up to `limit` pending (not parked) rows with `seq > after`, in sequence order.

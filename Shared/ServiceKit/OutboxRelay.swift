@@ -217,8 +217,7 @@ public final class OutboxRelay: Service, Sendable {
         // adopting at the same moment sees it.
         try await store.write { db in try Outbox.heartbeat(db, instance: instance) }
         if first { return }
-        let timeout = configuration.ownerTimeout
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let seconds = configuration.ownerTimeout.inSeconds
         let adopted = try await store.write { db in
             try Outbox.adoptOrphans(db, instance: instance, aliveSince: Date().addingTimeInterval(-seconds))
         }

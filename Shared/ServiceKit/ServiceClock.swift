@@ -132,3 +132,10 @@ extension ServiceClock {
     /// ``validationNow(deploymentNow:)`` at this clock's now.
     public func validationNow() -> Date { ServiceKit.validationNow(deploymentNow: now()) }
 }
+
+extension Duration {
+    /// The duration in seconds, fractions included.
+    public var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -103,10 +103,7 @@ public final class ServiceStore: Sendable {
     /// The migrator with the shared tables already registered; add the service's migrations to it.
     public static func makeMigrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
-        for migration in sharedMigrations {
-            let sql = migration.sqlite
-            migrator.registerMigration(migration.name) { db in try db.execute(sql: sql) }
-        }
+        migrator.register(sharedMigrations)
         return migrator
     }
 

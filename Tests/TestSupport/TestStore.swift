@@ -21,12 +21,7 @@ public struct TestStore: Sendable {
         switch engine {
         case .sqlite:
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("itr-sqlstore-\(UUID().uuidString)/t.sqlite").path
-            return TestStore(store: .sqlite(try ServiceStore(path: path) { migrator in
-                for migration in migrations {
-                    let sql = migration.sqlite
-                    migrator.registerMigration(migration.name) { db in try db.execute(sql: sql) }
-                }
-            }))
+            return TestStore(store: .sqlite(try ServiceStore(path: path) { migrator in migrator.register(migrations) }))
         case .postgres:
             return try await openPostgres(schema: TestEnvironment.uniqueName("test-store"), migrations: migrations)
         }

@@ -83,11 +83,8 @@ EOF
 # ---------------------------------------------------------------------------
 # install
 
-
-
 cmd_install() {
     [ $# -eq 0 ] || die "install takes no arguments"
-    command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install rabbitmq-server, librabbitmq-dev, sqlite3, libsqlite3-dev and openssl by hand"
     local wanted=(rabbitmq-server librabbitmq-dev sqlite3 libsqlite3-dev openssl curl ca-certificates procps)
     if ! command -v python3 >/dev/null 2>&1; then
         wanted+=(python3 python3-venv)
@@ -102,24 +99,7 @@ cmd_install() {
         log "all packages present"
         return 0
     fi
-    log "installing: ${missing[*]}"
-    # Keep the distribution's own rabbitmq-server service from being started by
-    # the package install (it would take port 5672): the standard policy-rc.d.
-    local policy=/usr/sbin/policy-rc.d added_policy=""
-    if [[ " ${missing[*]} " == *" rabbitmq-server "* ]] && ! as_root test -e "$policy"; then
-        as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
-        added_policy=1
-    fi
-    local rc=0
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || rc=$?
-    if [ $rc -eq 0 ]; then
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" || rc=$?
-    fi
-    if [ -n "$added_policy" ]; then
-        as_root rm -f "$policy"
-    fi
-    [ $rc -eq 0 ] || die "apt-get failed (exit $rc)"
-    log "installed: ${missing[*]}"
+    apt_install "${missing[@]}"
 }
 
 # ---------------------------------------------------------------------------
@@ -256,15 +236,6 @@ epmd_registered() {
 }
 
 
-wait_gone() { # pid timeout
-    local pid=$1 deadline=$((SECONDS + $2))
-    while kill -0 "$pid" 2>/dev/null; do
-        # a zombie child of ours counts as gone
-        if [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ]; then return 0; fi
-        [ $SECONDS -lt "$deadline" ] || return 1
-        sleep 0.2
-    done
-}
 
 write_config() {
     mkdir -p "$STATE_DIR/home" "$STATE_DIR/mnesia" "$STATE_DIR/log" "$STATE_DIR/conf.d"
@@ -509,10 +480,10 @@ cmd_stop() {
     if [ -n "$pid" ]; then
         log "stopping node $(node_id) (pid $pid)"
         ctl stop >/dev/null 2>&1 || kill -TERM "$pid" 2>/dev/null || true
-        if ! wait_gone "$pid" 60; then
+        if ! wait_gone "$pid" 60 zombie; then
             log "node did not stop in 60 s: SIGKILL"
             kill -KILL "$pid" 2>/dev/null || true
-            wait_gone "$pid" 10 || die "cannot stop pid $pid"
+            wait_gone "$pid" 10 zombie || die "cannot stop pid $pid"
         fi
         log "node $(node_id) stopped"
     else
@@ -539,7 +510,7 @@ cmd_kill() {
     fi
     log "kill -9 node $(node_id) (pid $pid)"
     kill -KILL "$pid"
-    wait_gone "$pid" 10 || die "pid $pid survived SIGKILL"
+    wait_gone "$pid" 10 zombie || die "pid $pid survived SIGKILL"
     # epmd drops the name when the node's connection closes.
     local deadline=$((SECONDS + 10))
     while epmd_registered && command -v epmd >/dev/null 2>&1 && [ $SECONDS -lt $deadline ]; do

@@ -62,28 +62,13 @@ EOF
 # shellcheck source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-
-
 cmd_install() {
     [ $# -eq 0 ] || die "install takes no arguments"
     if pg_bin_dir >/dev/null 2>&1; then
         log "postgresql present ($(pg_bin_dir))"
         return 0
     fi
-    command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install PostgreSQL (initdb, pg_ctl, psql) by hand"
-    log "installing: postgresql"
-    # Keep the package's own cluster from being started by the install (it would take 5432).
-    local policy=/usr/sbin/policy-rc.d added_policy="" rc=0
-    if ! as_root test -e "$policy"; then
-        as_root sh -c "printf '#!/bin/sh\nexit 101\n' > $policy && chmod 755 $policy"
-        added_policy=1
-    fi
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q || rc=$?
-    if [ $rc -eq 0 ]; then
-        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql || rc=$?
-    fi
-    [ -z "$added_policy" ] || as_root rm -f "$policy"
-    [ $rc -eq 0 ] || die "apt-get failed (exit $rc)"
+    apt_install postgresql
     log "installed: postgresql ($(pg_bin_dir))"
 }
 
@@ -339,16 +324,23 @@ cmd_start() {
     log "cluster $NAME ready: database $DATABASE on 127.0.0.1:$PORT"
 }
 
-cmd_stop() {
-    local name="" purge=""
+# Reads --name (and --purge where allowed) for stop, kill and status; sets NAME and PURGE.
+parse_name_option() { # command allow-purge args...
+    local command=$1 allow=$2 name=""
+    shift 2
+    PURGE=""
     while [ $# -gt 0 ]; do
         case "$1" in
             --name) name=${2:?--name needs a value}; shift 2 ;;
-            --purge) purge=1; shift ;;
-            *) die "stop: unknown option '$1'" ;;
+            --purge) [ -n "$allow" ] || die "$command: unknown option '$1'"; PURGE=1; shift ;;
+            *) die "$command: unknown option '$1'" ;;
         esac
     done
     set_name "$name"
+}
+
+cmd_stop() {
+    parse_name_option stop 1 "$@"
     local pid
     pid=$(postmaster_pid)
     if [ -n "$pid" ]; then
@@ -357,11 +349,9 @@ cmd_stop() {
             log "fast shutdown failed: killing pid $pid"
             kill -9 "$pid" 2>/dev/null || true
         }
-        local deadline=$((SECONDS + 30))
-        while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
-        kill -0 "$pid" 2>/dev/null && die "cluster $NAME (pid $pid) did not exit"
+        wait_gone "$pid" 30 || die "cluster $NAME (pid $pid) did not exit"
     fi
-    if [ -n "$purge" ] && [ -d "$STATE_DIR" ]; then
+    if [ -n "$PURGE" ] && [ -d "$STATE_DIR" ]; then
         rm -rf "$STATE_DIR"
         log "deleted $STATE_DIR"
     fi
@@ -369,33 +359,18 @@ cmd_stop() {
 }
 
 cmd_kill() {
-    local name=""
-    while [ $# -gt 0 ]; do
-        case "$1" in
-            --name) name=${2:?--name needs a value}; shift 2 ;;
-            *) die "kill: unknown option '$1'" ;;
-        esac
-    done
-    set_name "$name"
+    parse_name_option kill "" "$@"
     local pid
     pid=$(postmaster_pid)
     [ -n "$pid" ] || { log "cluster $NAME is not running"; return 0; }
     kill -9 "$pid"
-    local deadline=$((SECONDS + 30))
-    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+    wait_gone "$pid" 30 || die "pid $pid survived SIGKILL"
     # the backends go down with the postmaster; a start recovers from the WAL
     log "killed cluster $NAME (pid $pid)"
 }
 
 cmd_status() {
-    local name=""
-    while [ $# -gt 0 ]; do
-        case "$1" in
-            --name) name=${2:?--name needs a value}; shift 2 ;;
-            *) die "status: unknown option '$1'" ;;
-        esac
-    done
-    set_name "$name"
+    parse_name_option status "" "$@"
     load_saved
     local pid
     pid=$(postmaster_pid)

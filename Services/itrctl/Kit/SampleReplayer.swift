@@ -276,8 +276,7 @@ public struct SampleReplayer: Sendable {
                 kind: "action", route: "amqp", reason: reason, count: ids.count, examples: Array(ids.compactMap { $0 }.sorted().prefix(3))))
         }
         result.refusals.append(contentsOf: result.httpRefusals.values.sorted { $0.reason < $1.reason })
-        result.seconds = Double((ContinuousClock.now - started).components.seconds)
-            + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
+        result.seconds = (ContinuousClock.now - started).inSeconds
         return result
     }
 

@@ -187,6 +187,13 @@ public final class PostgresTransaction: SQLTransaction, @unchecked Sendable {
         try run(sql, arguments).rows.map { row in SQLRow(try row.map(Self.value)) }
     }
 
+    public func insert(_ sql: String, _ arguments: [SQLValue], returning column: String) throws -> Int64 {
+        guard let row = try fetch(sql + " RETURNING " + column, arguments).first else {
+            throw SQLStoreError.corruptRow("the insert returned no \(column)")
+        }
+        return try row.int64(0)
+    }
+
     private func run(_ sql: String, _ arguments: [SQLValue]) throws -> PostgresQueryResult {
         var binds = PostgresBindings(capacity: arguments.count)
         for argument in arguments {

@@ -146,6 +146,9 @@ public protocol SQLTransaction {
     func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int
     /// Runs a query; its rows.
     func fetch(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
+    /// Runs an INSERT of one row; the value of its generated integer key `column` (SQLite:
+    /// the rowid it aliases, no result row to read; PostgreSQL: `RETURNING column`).
+    func insert(_ sql: String, _ arguments: [SQLValue], returning column: String) throws -> Int64
 }
 
 /// What a savepoint's body decides (``SQLTransaction/savepoint(_:)``).
@@ -177,18 +180,9 @@ extension SQLTransaction {
     public func moment(_ date: Date?) -> SQLValue {
         guard let date else { return .null }
         switch dialect {
-        case .sqlite: return .text(Self.sqliteDateText(date))
+        case .sqlite: return .text(SQLDateText.format(date))
         case .postgres: return .real(date.timeIntervalSince1970)
         }
-    }
-
-    @discardableResult
-    public func execute(_ sql: String, _ arguments: any SQLValueConvertible...) throws -> Int {
-        try execute(sql, arguments.map(\.sqlValue))
-    }
-
-    public func fetch(_ sql: String, _ arguments: any SQLValueConvertible...) throws -> [SQLRow] {
-        try fetch(sql, arguments.map(\.sqlValue))
     }
 
     public func fetchOne(_ sql: String, _ arguments: [SQLValue]) throws -> SQLRow? {
@@ -201,9 +195,4 @@ extension SQLValue {
     public static func placeholders(_ count: Int) -> String {
         Array(repeating: "?", count: count).joined(separator: ", ")
     }
-}
-
-extension SQLTransaction {
-    /// GRDB's text for a date (UTC, milliseconds).
-    static func sqliteDateText(_ date: Date) -> String { SQLDateText.format(date) }
 }

@@ -13,6 +13,11 @@ extension Database: SQLTransaction {
         return changesCount
     }
 
+    public func insert(_ sql: String, _ arguments: [SQLValue], returning column: String) throws -> Int64 {
+        try execute(sql, arguments)
+        return lastInsertedRowID
+    }
+
     public func fetch(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
         let statement = try cachedStatement(sql: sql)
         return try Row.fetchAll(statement, arguments: StatementArguments(arguments.map(\.databaseValue))).map { row in

@@ -1,3 +1,5 @@
+import GRDB
+
 /// One step of a store's schema, written for both engines: the same name (GRDB records it in
 /// SQLite's `grdb_migrations`, ``PostgresStore`` in the schema's `itr_migrations`), the SQLite
 /// text and the PostgreSQL statements that make the same tables.
@@ -10,5 +12,15 @@ public struct StoreMigration: Sendable {
         self.name = name
         self.sqlite = sqlite
         self.postgres = postgres
+    }
+}
+
+extension DatabaseMigrator {
+    /// Registers `migrations` (their SQLite text) in order.
+    public mutating func register(_ migrations: [StoreMigration]) {
+        for migration in migrations {
+            let sql = migration.sqlite
+            registerMigration(migration.name) { db in try db.execute(sql: sql) }
+        }
     }
 }

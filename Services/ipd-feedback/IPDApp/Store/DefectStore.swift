@@ -89,10 +89,7 @@ public enum DefectStore {
 
     /// The migrations into GRDB's migrator (SQLite).
     public static func registerMigrations(_ migrator: inout DatabaseMigrator) {
-        for migration in migrations {
-            let sql = migration.sqlite
-            migrator.registerMigration(migration.name) { db in try db.execute(sql: sql) }
-        }
+        migrator.register(migrations)
     }
 
     static let encoder: JSONEncoder = {
