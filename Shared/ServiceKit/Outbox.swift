@@ -180,11 +180,17 @@ public enum Outbox {
         }
     }
 
-    /// A relay's sign of life (several instances on one database).
-    public static func heartbeat(_ db: some SQLTransaction, instance: String, now: Date = Date()) throws {
+    /// A relay's sign of life (several instances on one database). Returns false when the
+    /// instance had no row: its first beat, or another relay took it for dead and adopted its
+    /// rows (``adoptOrphans(_:instance:aliveSince:)`` deletes the rows of the silent).
+    @discardableResult
+    public static func heartbeat(_ db: some SQLTransaction, instance: String, now: Date = Date()) throws -> Bool {
+        let seen = SQLValue.real(now.timeIntervalSince1970)
+        if try db.execute("UPDATE outbox_relays SET seen_at = ? WHERE instance = ?", [seen, .text(instance)]) > 0 { return true }
         try db.execute(
             "INSERT INTO outbox_relays (instance, seen_at) VALUES (?, ?) ON CONFLICT (instance) DO UPDATE SET seen_at = excluded.seen_at",
-            [.text(instance), .real(now.timeIntervalSince1970)])
+            [.text(instance), seen])
+        return false
     }
 
     /// Makes `instance` the owner of the pending rows of instances that are gone: whose relay's

@@ -60,6 +60,11 @@ public final class OutboxRelay: Service, Sendable {
         /// publishes only the rows its instance wrote (in their order), says every
         /// `heartbeatInterval` that it is alive, and adopts the rows of an instance silent for
         /// `ownerTimeout` (dead: its rows are relayed by someone). nil: every row (one instance).
+        ///
+        /// The sign of life is a task of its own, apart from the publishing: a relay that cannot
+        /// publish (broker gone, backing off) or is slow is still alive, and its rows stay its
+        /// own; only an instance that stopped (crashed, killed, its database unreachable for
+        /// `ownerTimeout`) loses them.
         public var instance: String?
         public var heartbeatInterval: Duration = .seconds(5)
         public var ownerTimeout: Duration = .seconds(30)
@@ -104,7 +109,14 @@ public final class OutboxRelay: Service, Sendable {
 
     public func run() async throws {
         try await withGracefulShutdownHandler {
-            try await self.loop()
+            guard let instance = self.configuration.instance else {
+                return try await self.loop()
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await self.keepAlive(instance: instance) }
+                try await self.loop()
+                group.cancelAll()
+            }
         } onGracefulShutdown: {
             self.shuttingDown.store(true, ordering: .sequentiallyConsistent)
             self.wake.signal()
@@ -119,6 +131,45 @@ public final class OutboxRelay: Service, Sendable {
     }
 
     private let completions = Mutex(Completions())
+    /// Rows were adopted (their `seq` may be below the last one started): the loop reads from
+    /// the start once nothing is in flight.
+    private let adoptedRows = Atomic<Bool>(false)
+
+    /// Several instances: says every `heartbeatInterval` that this instance is alive and adopts
+    /// the rows of silent ones, until cancelled. Failures are logged and retried at the next
+    /// beat (the database may be away for a moment); they never end the relay.
+    private func keepAlive(instance: String) async {
+        var first = true
+        while !Task.isCancelled {
+            do {
+                // The sign of life commits on its own, before this relay ever adopts, so that a
+                // relay adopting at the same moment sees it.
+                let known = try await store.write { db in try Outbox.heartbeat(db, instance: instance) }
+                if !known && !first {
+                    logger.warning(
+                        "this instance was taken for dead by another (silent for longer than the owner timeout): its pending rows were adopted and may be published twice",
+                        metadata: ["instance": "\(instance)", "owner_timeout": "\(configuration.ownerTimeout)"])
+                }
+                if !first {
+                    let seconds = configuration.ownerTimeout.inSeconds
+                    let adopted = try await store.write { db in
+                        try Outbox.adoptOrphans(db, instance: instance, aliveSince: Date().addingTimeInterval(-seconds))
+                    }
+                    if adopted > 0 {
+                        logger.warning("outbox rows adopted from a silent instance", metadata: ["rows": "\(adopted)", "instance": "\(instance)"])
+                        adoptedRows.store(true, ordering: .sequentiallyConsistent)
+                        wake.signal()
+                    }
+                }
+                first = false
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.error("outbox heartbeat failed; will retry", metadata: ["instance": "\(instance)", "error": "\(error)"])
+            }
+            try? await Task.sleep(for: configuration.heartbeatInterval)
+        }
+    }
 
     private func loop() async throws {
         if let metrics, let parked = try? await store.read({ db in try Outbox.parkedCount(db) }) {
@@ -200,31 +251,6 @@ public final class OutboxRelay: Service, Sendable {
         /// A publish failed: start nothing new until what is in flight has completed.
         var failing = false
         var lastCount: ContinuousClock.Instant?
-        /// Several instances: the last sign of life, and rows adopted since (read from the start
-        /// once nothing is in flight: their `seq` may be below `lastStarted`).
-        var lastHeartbeat: ContinuousClock.Instant?
-        var rewind = false
-    }
-
-    /// Several instances: says this relay is alive and adopts the rows of silent instances.
-    private func heartbeat(_ state: inout PassState) async throws {
-        guard let instance = configuration.instance else { return }
-        let now = ContinuousClock.now
-        if let last = state.lastHeartbeat, now - last < configuration.heartbeatInterval { return }
-        let first = state.lastHeartbeat == nil
-        state.lastHeartbeat = now
-        // The sign of life commits on its own, before this relay ever adopts, so that a relay
-        // adopting at the same moment sees it.
-        try await store.write { db in try Outbox.heartbeat(db, instance: instance) }
-        if first { return }
-        let seconds = configuration.ownerTimeout.inSeconds
-        let adopted = try await store.write { db in
-            try Outbox.adoptOrphans(db, instance: instance, aliveSince: Date().addingTimeInterval(-seconds))
-        }
-        if adopted > 0 {
-            logger.warning("outbox rows adopted from a silent instance", metadata: ["rows": "\(adopted)", "instance": "\(instance)"])
-            state.rewind = true
-        }
     }
 
     /// One turn: takes the completed publishes, deletes confirmed rows when due, and starts
@@ -283,10 +309,9 @@ public final class OutboxRelay: Service, Sendable {
             try await updatePendingByCount(&state, force: true)
             return .failed
         }
-        try await heartbeat(&state)
-        if state.rewind, state.inFlight == 0, state.confirmed.isEmpty {
+        if state.inFlight == 0, state.confirmed.isEmpty, adoptedRows.load(ordering: .sequentiallyConsistent) {
+            adoptedRows.store(false, ordering: .sequentiallyConsistent)
             state.lastStarted = 0
-            state.rewind = false
         }
         let room = window - state.inFlight
         guard room > 0 else { return .waiting }

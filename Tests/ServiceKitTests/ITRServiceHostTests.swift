@@ -44,7 +44,7 @@ struct ITRServiceHostTests {
 
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            let ready = await eventually(timeout: .seconds(15)) { (try? await get("/readyz"))?.0 == 200 }
+            let ready = await eventually(timeout: .seconds(90)) { (try? await get("/readyz"))?.0 == 200 }
             #expect(ready)
             let hello = try await get("/hello")
             #expect(hello.0 == 200 && hello.1 == "你好")

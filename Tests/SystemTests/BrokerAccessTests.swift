@@ -103,7 +103,7 @@ struct BrokerAccessTests {
         #expect(reasons.contains { $0.2.contains("needs the user_id") }, "\(reasons)")
         #expect(reasons.contains { $0.2.contains("broker user guest is not a desk actor") }, "\(reasons)")
         #expect(dead.messages.contains { $0.properties.headers["x-itr-original-user-id"]?.stringValue == "guest" })
-        let rejections = try await observer.await("itr.ticket.action-rejected for the refused actions", timeout: .seconds(10)) {
+        let rejections = try await observer.await("itr.ticket.action-rejected for the refused actions", timeout: .seconds(60)) {
             let found = observer.payloads(TicketActionRejected.self).filter { $0.1.reasonCode == "unauthorized-actor" }
             return found.count >= 2 ? found : nil
         }

@@ -14,7 +14,9 @@ Runs the whole test suite on a Debian machine with Swift installed:
      test CA when that port is free), and a local PostgreSQL "itr-test" on 5442
      (deploy/scripts/postgres.sh: installed when missing)
   4. swift build --build-tests
-  5. swift test [SWIFT TEST ARGS...]        e.g. --filter RouterTests
+  5. swift test --skip ClusterFailoverTests, then swift test --filter
+     ClusterFailoverTests (the suites that start and kill engines of their own run
+     alone); with SWIFT TEST ARGS (e.g. --filter RouterTests), swift test ARGS once
   6. Tests/interop/*.sh, each with bash
 The broker and PostgreSQL are stopped at the end if this script started them (and
 any node of the tests' own cluster, itr-test-c-1..3, left by a failed test); a
@@ -219,46 +221,62 @@ else
 fi
 
 # --- 5. swift test ----------------------------------------------------------------
-step "swift test${*:+ $*}"
-# swift test runs in a session of its own so that a hung run can be ended with
-# everything it started (the test binary is not always in swift test's process group).
+# Suites that start engines of their own and kill them (the three-node cluster) run after the
+# rest, alone: three Erlang nodes booting, or a node killed, beside 400 parallel tests starved
+# the timing of unrelated tests on a two-core CI machine. With arguments, one run with them.
+ALONE_SUITES='ClusterFailoverTests'
 test_timeout=${ITR_TEST_TIMEOUT:-1800}
-rc=0
-timed_out=""
 mkdir -p "$ROOT/.run"
-TEST_LOG="$ROOT/.run/swift-test.log"
-setsid bash -o pipefail -c 'swift test "$@" 2>&1 | tee "$0"' "$TEST_LOG" "$@" &
-TEST_SID=$!
-deadline=$((SECONDS + test_timeout))
-while kill -0 "$TEST_SID" 2>/dev/null; do
-    if [ "$test_timeout" != 0 ] && [ $SECONDS -ge $deadline ]; then
-        timed_out=1
-        echo "swift test still running after ${test_timeout}s: stopping it" >&2
-        end_test_session
-        break
+
+# Runs `swift test ARGS...` in a session of its own (so that a hung run can be ended with
+# everything it started: the test binary is not always in swift test's process group), with
+# its output in .run/swift-test<LOG_SUFFIX>.log, and records what ran.
+run_swift_test() { # log-suffix args...
+    local suffix=$1
+    shift
+    step "swift test${*:+ $*}"
+    local rc=0 timed_out="" log="$ROOT/.run/swift-test$suffix.log"
+    setsid bash -o pipefail -c 'swift test "$@" 2>&1 | tee "$0"' "$log" "$@" &
+    TEST_SID=$!
+    local deadline=$((SECONDS + test_timeout))
+    while kill -0 "$TEST_SID" 2>/dev/null; do
+        if [ "$test_timeout" != 0 ] && [ $SECONDS -ge $deadline ]; then
+            timed_out=1
+            echo "swift test still running after ${test_timeout}s: stopping it" >&2
+            end_test_session
+            break
+        fi
+        sleep 1
+    done
+    wait "$TEST_SID" || rc=$?
+    TEST_SID=""
+    # What ran: swift-testing's closing line ("Test run with N tests in M suites ..."), XCTest's
+    # "Executed N tests", and every skipped test or suite by name.
+    local ran xctests total skipped nskipped what
+    ran=$(grep -aoE 'Test run with [0-9]+ tests?' "$log" | tail -n 1 | grep -oE '[0-9]+' || true)
+    xctests=$(grep -aoE 'Executed [0-9]+ tests?' "$log" | tail -n 1 | grep -oE '[0-9]+' || true)
+    total=$(( ${ran:-0} + ${xctests:-0} ))
+    skipped=$(grep -aE '(Test|Suite) .* skipped' "$log" | sed -E 's/^[^A-Za-z]*//' || true)
+    nskipped=$(printf '%s' "$skipped" | grep -c . || true)
+    echo "swift test ran $total test(s) (swift-testing ${ran:-0}, XCTest ${xctests:-0}); skipped $nskipped"
+    [ -z "$skipped" ] || printf '  skipped: %s\n' "$skipped" | head -n 50
+    what="swift test${*:+ $*}: $total tests, $nskipped skipped"
+    if [ -n "$timed_out" ]; then
+        record FAIL "$what (timed out after ${test_timeout}s)"
+    elif [ $rc -ne 0 ]; then
+        record FAIL "$what"
+    elif [ "$total" -eq 0 ]; then
+        record FAIL "$what (ran nothing)"
+    else
+        record ok "$what"
     fi
-    sleep 1
-done
-wait "$TEST_SID" || rc=$?
-TEST_SID=""
-# What ran: swift-testing's closing line ("Test run with N tests in M suites ..."), XCTest's
-# "Executed N tests", and every skipped test or suite by name.
-ran=$(grep -aoE 'Test run with [0-9]+ tests?' "$TEST_LOG" | tail -n 1 | grep -oE '[0-9]+' || true)
-xctests=$(grep -aoE 'Executed [0-9]+ tests?' "$TEST_LOG" | tail -n 1 | grep -oE '[0-9]+' || true)
-total=$(( ${ran:-0} + ${xctests:-0} ))
-skipped=$(grep -aE '(Test|Suite) .* skipped' "$TEST_LOG" | sed -E 's/^[^A-Za-z]*//' || true)
-nskipped=$(printf '%s' "$skipped" | grep -c . || true)
-echo "swift test ran $total test(s) (swift-testing ${ran:-0}, XCTest ${xctests:-0}); skipped $nskipped"
-[ -z "$skipped" ] || printf '  skipped: %s\n' "$skipped" | head -n 50
-what="swift test${*:+ $*}: $total tests, $nskipped skipped"
-if [ -n "$timed_out" ]; then
-    record FAIL "$what (timed out after ${test_timeout}s)"
-elif [ $rc -ne 0 ]; then
-    record FAIL "$what"
-elif [ "$total" -eq 0 ]; then
-    record FAIL "$what (ran nothing)"
+}
+
+if [ $# -gt 0 ]; then
+    run_swift_test "" "$@"
 else
-    record ok "$what"
+    run_swift_test "" --skip "$ALONE_SUITES"
+    run_swift_test "-alone" --filter "$ALONE_SUITES"
 fi
 
 # --- 6. interop -------------------------------------------------------------------
