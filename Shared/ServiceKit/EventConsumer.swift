@@ -45,7 +45,7 @@ public final class EventConsumer: Service, Sendable {
     private let service: String
     private let source: any DeliverySource
     private let handler: any EventHandler
-    private let store: ServiceStore
+    private let store: SQLStore
     private let relay: OutboxRelay?
     private let health: HealthState?
     private let metrics: ServiceMetrics?
@@ -57,7 +57,7 @@ public final class EventConsumer: Service, Sendable {
 
     public init(
         service: String, configuration: Configuration, source: any DeliverySource, handler: any EventHandler,
-        store: ServiceStore, relay: OutboxRelay?, health: HealthState? = nil, metrics: ServiceMetrics? = nil,
+        store: SQLStore, relay: OutboxRelay?, health: HealthState? = nil, metrics: ServiceMetrics? = nil,
         logger: Logger = Logger(label: "consumer")
     ) {
         self.service = service
@@ -259,7 +259,7 @@ public final class EventConsumer: Service, Sendable {
         var backoff: Duration = .milliseconds(50)
         while true {
             do {
-                try await store.pool.write { db in
+                try await store.write { db in
                     for message in rejections {
                         try Outbox.enqueue(db, message: message, exchange: target.exchange, routingKey: target.routingKey, fitting: true)
                     }

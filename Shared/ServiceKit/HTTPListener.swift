@@ -37,7 +37,7 @@ public enum HTTPListener {
         metrics: ServiceMetrics,
         readiness: @escaping @Sendable () async -> ReadinessReport,
         authenticator: TokenAuthenticator,
-        store: ServiceStore? = nil,
+        store: SQLStore? = nil,
         relay: OutboxRelay? = nil,
         rateLimit: Double = 0,
         rateClock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
@@ -62,7 +62,7 @@ public enum HTTPListener {
                     var count: Int
                     var parked: [Outbox.Parked]
                 }
-                let body = try await store.pool.read { db in
+                let body = try await store.read { db in
                     Body(count: try Outbox.parkedCount(db), parked: try Outbox.parked(db))
                 }
                 let encoder = JSONEncoder()
@@ -80,7 +80,7 @@ public enum HTTPListener {
                     seqs = parsed.compactMap { $0 }
                 }
                 let selected = seqs
-                let unparked = try await store.pool.write { db in try Outbox.unpark(db, seqs: selected) }
+                let unparked = try await store.write { db in try Outbox.unpark(db, seqs: selected) }
                 if unparked > 0 {
                     metrics.outboxParkedRows.decrement(by: Double(unparked))
                     relay?.notify()

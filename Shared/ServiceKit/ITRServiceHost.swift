@@ -10,7 +10,8 @@ import UnixSignals
 import Glibc
 #endif
 
-/// Runs one ITR service: logging and metrics bootstrap, the SQLite store, the broker
+/// Runs one ITR service: logging and metrics bootstrap, the store (SQLite in `DATA_DIR`, or
+/// PostgreSQL with `DATABASE_URL` for a service whose store is written for both engines), the broker
 /// connection and topology, then a `ServiceGroup` with, in start order,
 ///
 ///   broker connections (consuming, publishing) → outbox relay → retention → the service's background services → consumers → HTTP → SIGHUP reload
@@ -28,8 +29,13 @@ public struct ITRServiceHost: Sendable {
     public let settings: ServiceSettings
     public let topology: AMQPTopology
     public let migrations: @Sendable (inout DatabaseMigrator) -> Void
+    /// The service's migrations in both dialects: it may store in PostgreSQL (`DATABASE_URL`).
+    /// nil: GRDB migrations (``migrations``), SQLite only.
+    public let storeMigrations: [StoreMigration]?
     public var maximumGracefulShutdownDuration: Duration = .seconds(30)
 
+    /// A service whose store is written against GRDB: SQLite in `DATA_DIR` only (a `DATABASE_URL`
+    /// is refused with a reason).
     public init(
         product: String, settings: ServiceSettings, topology: AMQPTopology? = nil,
         migrations: @escaping @Sendable (inout DatabaseMigrator) -> Void = { _ in }
@@ -38,6 +44,17 @@ public struct ITRServiceHost: Sendable {
         self.settings = settings
         self.topology = topology ?? ITRTopology.topology(for: product)
         self.migrations = migrations
+        self.storeMigrations = nil
+    }
+
+    /// A service whose store is written against ``SQLTransaction``: PostgreSQL with `DATABASE_URL`
+    /// (a schema named after the product; several instances may share it), else SQLite in `DATA_DIR`.
+    public init(product: String, settings: ServiceSettings, topology: AMQPTopology? = nil, storeMigrations: [StoreMigration]) {
+        self.product = product
+        self.settings = settings
+        self.topology = topology ?? ITRTopology.topology(for: product)
+        self.migrations = { migrator in migrator.register(storeMigrations) }
+        self.storeMigrations = storeMigrations
     }
 
     /// Opens everything, asks `build` for the service's parts, and runs until shut down.
@@ -46,9 +63,19 @@ public struct ITRServiceHost: Sendable {
         let logger = bootstrapLogging(service: product, instance: settings.instance, level: settings.logLevel)
         ServiceMetrics.bootstrap()
         let runtime = try await prepare(logger: logger)
-        let components = try await build(runtime)
-        let group = makeServiceGroup(runtime: runtime, components: components)
-        try await group.run()
+        let result: Result<Void, any Error>
+        do {
+            let components = try await build(runtime)
+            let group = makeServiceGroup(runtime: runtime, components: components)
+            try await group.run()
+            result = .success(())
+        } catch {
+            result = .failure(error)
+        }
+        // Every service has stopped (the relay and consumers last used it): the store's
+        // connections close before the process ends.
+        await runtime.database.close()
+        try result.get()
     }
 
     /// Reads the tokens (`authenticator`, default: `API_TOKENS` / `API_TOKENS_FILE` of the process),
@@ -58,8 +85,19 @@ public struct ITRServiceHost: Sendable {
     ) async throws -> ServiceRuntime {
         let authenticator = try authenticator ?? TokenAuthenticator.fromEnvironment()
         let metrics = metrics ?? ServiceMetrics(service: product)
-        let store = try ServiceStore(settings: settings, migrations: migrations)
-        logger.info("database open", metadata: ["path": "\(store.path)"])
+        let database = try await openStore(logger: logger)
+        do {
+            return try await connect(database: database, logger: logger, metrics: metrics, authenticator: authenticator)
+        } catch {
+            await database.close()
+            throw error
+        }
+    }
+
+    /// The broker connections, the topology and the relay, on an open store.
+    private func connect(
+        database: SQLStore, logger: Logger, metrics: ServiceMetrics, authenticator: TokenAuthenticator
+    ) async throws -> ServiceRuntime {
         if let scaled = settings.clock as? ScaledClock {
             logger.warning(
                 "accelerated clock: business time runs faster than wall time",
@@ -83,18 +121,62 @@ public struct ITRServiceHost: Sendable {
                 .compactMap { $0 }
             return (connected, connected ? nil : "broker connection down (\(down.joined(separator: ", "))), recovering")
         }
+        // On PostgreSQL several instances share the outbox: each relays the rows it wrote and
+        // adopts those of an instance that is gone.
+        var relayConfiguration = OutboxRelay.Configuration()
+        if database.dialect == .postgres {
+            relayConfiguration.instance = settings.instance
+            relayConfiguration.ownerTimeout = .seconds(settings.outboxOwnerTimeoutSeconds)
+            relayConfiguration.heartbeatInterval = .seconds(settings.outboxOwnerTimeoutSeconds / 6)
+        }
         let relay = OutboxRelay(
-            store: store, publisher: publishConnection, metrics: metrics, logger: logger.labelled("outbox-relay"))
+            store: database, publisher: publishConnection, configuration: relayConfiguration, metrics: metrics,
+            logger: logger.labelled("outbox-relay"))
         return ServiceRuntime(
-            product: product, settings: settings, logger: logger, store: store, connection: connection,
+            product: product, settings: settings, logger: logger, database: database, connection: connection,
             publishConnection: publishConnection, relay: relay, metrics: metrics, health: health, clock: settings.clock,
             authenticator: authenticator)
+    }
+
+    /// SQLite in `DATA_DIR`, or PostgreSQL when `DATABASE_URL` is set and the service's store is
+    /// written for it: connected (retrying until the server answers, like the broker) and migrated.
+    func openStore(logger: Logger) async throws -> SQLStore {
+        guard let url = settings.databaseURL else {
+            let store = try ServiceStore(settings: settings, migrations: migrations)
+            logger.info("database open", metadata: ["engine": "sqlite", "path": "\(store.path)"])
+            return .sqlite(store)
+        }
+        guard let storeMigrations else {
+            throw ServiceSettingsError(
+                code: .invalidValue, variable: ServiceSettings.Variable.databaseURL.rawValue,
+                message: "\(product) stores in SQLite only in this build (in DATA_DIR); unset DATABASE_URL")
+        }
+        let postgres = try PostgresStoreSettings(url: url, schema: product, instance: settings.instance)
+        var delay: Duration = .milliseconds(250)
+        while true {
+            do {
+                let store = try await PostgresStore(
+                    settings: postgres, migrations: ServiceStore.sharedMigrations + storeMigrations, logger: logger)
+                logger.info(
+                    "database open",
+                    metadata: ["engine": "postgresql", "host": "\(postgres.host):\(postgres.port)", "database": "\(postgres.database)",
+                        "schema": "\(postgres.schema)"])
+                return .postgres(store)
+            } catch {
+                // What the server refused (a password, a missing database, a migration) is not
+                // retried; only a server not reachable or still starting up (SQLSTATE 08, 57P).
+                if let state = PostgresTransaction.sqlState(of: error), !state.hasPrefix("08"), !state.hasPrefix("57P") { throw error }
+                logger.warning("database connect failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(5))
+            }
+        }
     }
 
     /// The service group, in start order (see the type's documentation).
     public func makeServiceGroup(runtime: ServiceRuntime, components: ServiceComponents) -> ServiceGroup {
         let retention = RetentionService(
-            store: runtime.store, steps: [.inbox(retention: settings.inboxRetention)] + components.retention,
+            store: runtime.database, steps: [.inbox(retention: settings.inboxRetention)] + components.retention,
             clock: runtime.clock, metrics: runtime.metrics, logger: runtime.logger.labelled("retention"))
         var services: [any Service] = [
             ConnectionService(
@@ -106,14 +188,14 @@ public struct ITRServiceHost: Sendable {
             services.append(
                 EventConsumer(
                     service: product, configuration: consumer.configuration, source: runtime.connection,
-                    handler: consumer.handler, store: runtime.store, relay: runtime.relay, health: runtime.health,
+                    handler: consumer.handler, store: runtime.database, relay: runtime.relay, health: runtime.health,
                     metrics: runtime.metrics, logger: runtime.logger.labelled("consumer")))
         }
         let health = runtime.health
         let readiness: @Sendable () async -> ReadinessReport = { ReadinessReport(ready: health.isReady, components: health.snapshot()) }
         let router = HTTPListener.makeRouter(
             metrics: runtime.metrics, readiness: readiness, authenticator: runtime.authenticator,
-            store: runtime.store, relay: runtime.relay, rateLimit: settings.httpRateLimit, routes: components.routes)
+            store: runtime.database, relay: runtime.relay, rateLimit: settings.httpRateLimit, routes: components.routes)
         services.append(
             HTTPListener.makeApplication(
                 router: router, host: settings.httpHost, port: settings.httpPort, serverName: product,

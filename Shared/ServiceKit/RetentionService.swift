@@ -4,7 +4,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Data retention: keeps a service's SQLite store from growing without bound.
+/// Data retention: keeps a service's store (SQLite or PostgreSQL) from growing without bound.
 ///
 /// Every ``Configuration/pruneInterval`` (wall time; the first run ``Configuration/firstRunDelay``
 /// after start, so a service restarted more often than hourly still prunes) it runs its
@@ -53,7 +53,7 @@ public final class RetentionService: Service, Sendable {
         public var total: Int { pruned.values.reduce(0, +) }
     }
 
-    private let store: ServiceStore
+    private let store: SQLStore
     private let steps: [RetentionStep]
     private let clock: any ServiceClock
     private let configuration: Configuration
@@ -63,7 +63,7 @@ public final class RetentionService: Service, Sendable {
     private let shuttingDown = Atomic<Bool>(false)
 
     public init(
-        store: ServiceStore, steps: [RetentionStep], clock: any ServiceClock = SystemClock(),
+        store: SQLStore, steps: [RetentionStep], clock: any ServiceClock = SystemClock(),
         configuration: Configuration = Configuration(), metrics: ServiceMetrics? = nil,
         logger: Logger = Logger(label: "retention")
     ) {
@@ -121,7 +121,7 @@ public final class RetentionService: Service, Sendable {
                     run.completed = false
                     return run
                 }
-                deleted = try await store.pool.write { db in try step.prune(db, now, limit) }
+                deleted = try await store.write { db in try step.prune(db, now, limit) }
                 run.transactions += 1
                 if deleted > 0 {
                     run.pruned[step.table, default: 0] += deleted

@@ -8,7 +8,8 @@ public struct ServiceRuntime: Sendable {
     public let product: String
     public let settings: ServiceSettings
     public let logger: Logger
-    public let store: ServiceStore
+    /// The service's store: SQLite in `DATA_DIR`, or PostgreSQL (`DATABASE_URL`).
+    public let database: SQLStore
     /// The consuming connection: deliveries, acks, heartbeats. Never blocked by publishing.
     public let connection: AMQPConnection
     /// The publishing connection (the outbox relay's): when the broker blocks publishers
@@ -21,6 +22,15 @@ public struct ServiceRuntime: Sendable {
     public let clock: any ServiceClock
     /// Who may call the HTTP endpoints (`API_TOKENS`, `API_TOKENS_FILE`): every route but the probes checks it.
     public let authenticator: TokenAuthenticator
+
+    /// The SQLite store of a service written against GRDB. Its host was made with GRDB migrations
+    /// and so refuses `DATABASE_URL`: the store is SQLite by construction.
+    public var store: ServiceStore {
+        guard case .sqlite(let store) = database else {
+            preconditionFailure("\(product) stores in SQLite only; its host refuses DATABASE_URL")
+        }
+        return store
+    }
 }
 
 /// What a service adds to the shared machinery.

@@ -52,6 +52,14 @@ public struct ServiceSettings: Sendable, Hashable {
     /// `itr_instance_info` metric, its broker connection names and consumer tags; default the
     /// host name and the process id.
     public var instance: String
+    /// `DATABASE_URL` (or `DATABASE_URL_FILE`): the service stores in PostgreSQL, in a schema
+    /// named after the product; nil: SQLite in `DATA_DIR`. Checked when read; never logged (it
+    /// may hold a password). Only a service whose store is written for both engines takes it
+    /// (``ITRServiceHost`` refuses it, with a reason, for the others).
+    public var databaseURL: String?
+    /// `ITR_OUTBOX_OWNER_TIMEOUT_SECONDS`: on PostgreSQL, how long an instance may say nothing
+    /// before another adopts its outbox rows (it says it is alive every sixth of that).
+    public var outboxOwnerTimeoutSeconds: Double
 
     public static let defaultAMQPURL = "amqp://guest:guest@127.0.0.1:5672/%2f"
     /// The host name and the process id, e.g. `worker-3-4711`.
@@ -86,6 +94,7 @@ public struct ServiceSettings: Sendable, Hashable {
         self.instance = Self.defaultInstance
         self.httpIdleTimeoutSeconds = 30
         self.httpRateLimit = 1000
+        self.outboxOwnerTimeoutSeconds = 30
         self.metricsHost = Self.defaultHTTPHost
         self.metricsPortSetting = nil
     }
@@ -188,8 +197,9 @@ public struct ServiceSettings: Sendable, Hashable {
               METRICS_HOST, METRICS_PORT  the open /metrics listener (default 127.0.0.1, HTTP_PORT + 1000; port 0 = none)
               API_TOKENS, API_TOKENS_FILE  bearer tokens: SHA-256, identity and scopes (see README "Who may do what")
               AMQP_URL_FILE, AMQP_PASSWORD(_FILE), DATABASE_URL_FILE  secrets as files; the password goes into AMQP_URL's user
-              DATABASE_URL  PostgreSQL storage: not built yet (refused; SQLite in DATA_DIR)
+              DATABASE_URL  postgres://user:pass@host:port/db[?sslmode=require]: store in PostgreSQL, schema named after the product (default: SQLite in DATA_DIR)
               ITR_INSTANCE  this instance's name in logs, metrics, connection names, consumer tags (default host-pid)
+              ITR_OUTBOX_OWNER_TIMEOUT_SECONDS  on PostgreSQL, silence after which another instance relays this one's outbox (default 30)
             """
     }
 
@@ -219,6 +229,7 @@ public struct ServiceSettings: Sendable, Hashable {
         case metricsPort = "METRICS_PORT"
         case databaseURL = "DATABASE_URL"
         case instance = "ITR_INSTANCE"
+        case outboxOwnerTimeoutSeconds = "ITR_OUTBOX_OWNER_TIMEOUT_SECONDS"
 
         var flag: String { "--" + rawValue.lowercased().replacingOccurrences(of: "_", with: "-") }
     }
@@ -286,19 +297,27 @@ public struct ServiceSettings: Sendable, Hashable {
                 throw invalid("seconds from 0.1 to 3600")
             }
             httpIdleTimeoutSeconds = seconds
+        case .outboxOwnerTimeoutSeconds:
+            guard let seconds = Double(value), seconds.isFinite, (1...3600).contains(seconds) else {
+                throw invalid("seconds from 1 to 3600")
+            }
+            outboxOwnerTimeoutSeconds = seconds
         case .httpRateLimit:
             guard let rate = Double(value), rate.isFinite, rate == 0 || (0.1...1_000_000).contains(rate) else {
                 throw invalid("0 (off) or requests per second from 0.1 to 1000000")
             }
             httpRateLimit = rate
         case .databaseURL:
-            // Read (also from DATABASE_URL_FILE) so a deployment that sets it learns at once that
-            // this build stores in SQLite only; never echoed (it holds a password).
-            guard value.isEmpty else {
-                throw ServiceSettingsError(
-                    code: .invalidValue, variable: variable.rawValue,
-                    message: "PostgreSQL storage is not built yet: this build stores in SQLite in DATA_DIR; unset DATABASE_URL")
+            // Checked now, so a deployment learns at start what is wrong with it; the reasons
+            // never echo the password.
+            guard !value.isEmpty else { break }
+            do {
+                _ = try PostgresStoreSettings(url: value, schema: product)
+            } catch {
+                let why: String = if case .invalidURL(let why) = error { why } else { "\(error)" }
+                throw ServiceSettingsError(code: .invalidValue, variable: variable.rawValue, message: why)
             }
+            databaseURL = value
         case .metricsHost:
             guard Self.isHost(value) else { throw invalid("a host name or address") }
             metricsHost = value

@@ -82,8 +82,8 @@ struct IPDBrokerTests {
         }
     }
 
-    @Test func twoHundredProblemsTwelveRootCausesTwelveDefects() async throws {
-        let url = try await TestEnvironment.makeVhost("ipd")
+    /// A work directory with the shipped configuration, the debounce cut to 1 s.
+    func workspace() throws -> (work: URL, config: URL) {
         let fm = FileManager.default
         let work = fm.temporaryDirectory.appendingPathComponent("ipd-broker-\(UUID().uuidString.prefix(8))")
         let configDir = work.appendingPathComponent("config")
@@ -92,6 +92,84 @@ struct IPDBrokerTests {
         let ipdPath = configDir.appendingPathComponent("ipd.yaml").path
         let yaml = try String(contentsOfFile: ipdPath, encoding: .utf8).replacingOccurrences(of: "debounce: 5m", with: "debounce: 1s")
         try yaml.write(toFile: ipdPath, atomically: true, encoding: .utf8)
+        return (work, configDir)
+    }
+
+    /// The defects once every one of `problems` problems is in one (nil if not within 90 s).
+    func settledDefects(_ port: Int, total: Int, problems: Int) async throws -> [DefectView]? {
+        let deadline = ContinuousClock.now + .seconds(90)
+        while ContinuousClock.now < deadline {
+            if let p = try await page(port), p.total == total, Set(p.defects.flatMap(\.defect.problemIds)).count == problems {
+                return p.defects
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        return nil
+    }
+
+    /// Two instances of ipd-feedback on one PostgreSQL database (a database of the test's own),
+    /// consuming one queue; one is SIGKILLed mid-stream and stays down: the other applies
+    /// everything (the broker redelivers what the dead one had not acked), relays the dead
+    /// one's outbox rows once it has been silent for the owner timeout, and every root cause
+    /// is still one defect. The dead one restarted reads the same book.
+    @Test(.enabled(if: TestStore.postgresAvailable || TestStore.postgresRequired), .timeLimit(.minutes(5)))
+    func twoInstancesOnPostgreSQLShareOneBookAndSurviveTheLossOfOne() async throws {
+        let url = try await TestEnvironment.makeVhost("ipd-pg")
+        let (work, configDir) = try workspace()
+        let database = try await TestStore.makeDatabase(for: "ipd-feedback")
+        let base = TestEnvironment.freePorts(2)
+        let ports = [base, base + 1]
+        func environment(_ index: Int) -> [String: String] {
+            [
+                "AMQP_URL": url, "DATA_DIR": work.appendingPathComponent("data-\(index)").path, "HTTP_PORT": "\(ports[index])",
+                "METRICS_PORT": "0", "CONFIG_DIR": configDir.path, "LOG_LEVEL": "info", "DATABASE_URL": database.url,
+                "ITR_INSTANCE": "ipd-\(index)", "ITR_OUTBOX_OWNER_TIMEOUT_SECONDS": "3",
+            ]
+        }
+        var first = try await ServiceProcess.start(product: "ipd-feedback", environment: environment(0))
+        let second = try await ServiceProcess.start(product: "ipd-feedback", environment: environment(1))
+        try await first.waitReady(port: ports[0])
+        try await second.waitReady(port: ports[1])
+        let connection = try await AMQPConnection.connect(AMQPConfiguration(url: url), logger: Logger(label: "ipd-test"))
+
+        let all = (0..<200).map { Self.events(problem: $0) }
+        try await publish(all[0..<100].flatMap { $0 } + all[0..<40].flatMap { $0 }, connection)
+        try await Task.sleep(for: .milliseconds(300))
+        await first.kill9()
+        try await publish(all[100..<200].flatMap { $0 } + all[150..<200].flatMap { $0 }, connection)
+
+        let settled = try await settledDefects(ports[1], total: 12, problems: 200)
+        let defects = try #require(settled, "defects did not settle on the surviving instance")
+        #expect(defects.map(\.defect.problemIds.count).reduce(0, +) == 200, "no problem in two defects")
+        #expect(defects.map(\.defect.ticketIds.count).reduce(0, +) == 200)
+        #expect(Set(defects.map(\.defect.defectId)).count == 12, "a defect per root cause, created once")
+        try await Task.sleep(for: .seconds(5))  // the dead one's rows adopted (3 s), the last debounced updates (1 s)
+
+        let feed = try await consumeWithPython(ITRNames.defectFeedQueue, url: url, count: 100_000, timeout: 8)
+        func attributes(_ e: [String: Any]) -> [String: String] { e["attributes"] as? [String: String] ?? [:] }
+        let reported = feed.filter { attributes($0)["type"] == "itr.defect.reported" }
+        let reportedDefects = Set(reported.compactMap { ($0["data"] as? [String: Any])?["defectId"] as? String })
+        #expect(reportedDefects == Set(defects.map(\.defect.defectId)), "every defect reported, whichever instance wrote it")
+        #expect(Set(reported.map { attributes($0)["id"] ?? "" }).count == 12, "each reported by one event (at worst published twice, same id)")
+
+        // The dead one back, under its own name: it reads the same book and its outbox is empty.
+        first = try await ServiceProcess.start(product: "ipd-feedback", environment: environment(0))
+        try await first.waitReady(port: ports[0])
+        let again = try #require(try await page(ports[0]))
+        #expect(again.total == 12 && Set(again.defects.map(\.defect.defectId)) == Set(defects.map(\.defect.defectId)))
+
+        #expect(await first.terminate() == 0)
+        #expect(await second.terminate() == 0)
+        await connection.close()
+        await TestEnvironment.deleteVhost(url: url)
+        await TestStore.dropDatabase(database.name)
+        try? FileManager.default.removeItem(at: work)
+    }
+
+    @Test func twoHundredProblemsTwelveRootCausesTwelveDefects() async throws {
+        let url = try await TestEnvironment.makeVhost("ipd")
+        let fm = FileManager.default
+        let (work, configDir) = try workspace()
         let port = TestEnvironment.freePorts()
         let environment = [
             "AMQP_URL": url, "DATA_DIR": work.appendingPathComponent("data").path, "HTTP_PORT": "\(port)",
@@ -113,17 +191,9 @@ struct IPDBrokerTests {
         service = try await ServiceProcess.start(product: "ipd-feedback", environment: environment)
         try await service.waitReady(port: port)
 
-        var settled: DefectPage?
-        let deadline = ContinuousClock.now + .seconds(90)
-        while ContinuousClock.now < deadline {
-            if let p = try await page(port), p.total == 12, Set(p.defects.flatMap(\.defect.problemIds)).count == 200 {
-                settled = p
-                break
-            }
-            try await Task.sleep(for: .milliseconds(250))
-        }
+        let settled = try await settledDefects(port, total: 12, problems: 200)
         let last = try await page(port)
-        let defects = try #require(settled, "defects did not settle: \(last.map { "\($0.total)" } ?? "nil")").defects
+        let defects = try #require(settled, "defects did not settle: \(last.map { "\($0.total)" } ?? "nil")")
         #expect(defects.count == 12)
         #expect(defects.map(\.defect.problemIds.count).reduce(0, +) == 200)  // no problem in two defects
         #expect(defects.map(\.defect.ticketIds.count).reduce(0, +) == 200)

@@ -65,7 +65,7 @@ struct IntakeBrokerTests {
         defer { Task { await harness.shutdown() } }
         let report = makeReport(channel: .portal, upstreamId: "KE-1", summary: "光口闪断 link flapping after upgrade")
         // As the router computes it: the shipped problems.yaml synonyms, which intake also loads.
-        let synonyms = try IntakePolicy.load(directory: TestEnvironment.packageRoot.appendingPathComponent("deploy/config").path).symptomSynonyms
+        let synonyms = try shippedPolicy().symptomSynonyms
         let fingerprint = ReportIntake.fingerprint(of: report, synonyms: synonyms)
         let knownError = try CloudEvent(
             source: "//itr/itr-router",

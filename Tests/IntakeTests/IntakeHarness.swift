@@ -7,6 +7,8 @@ import ServiceKit
 import Synchronization
 import Testing
 
+@testable import IntakeApp
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -117,8 +119,8 @@ final class IntakeHarness: Sendable {
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
     }
 
-    func post(_ body: Data, headers: [String: String], token: String? = goodToken) async throws -> HTTPAnswer {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/v1/reports")!)
+    func post(_ body: Data, headers: [String: String], token: String? = goodToken, port: Int? = nil) async throws -> HTTPAnswer {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port ?? self.port)/v1/reports")!)
         request.httpMethod = "POST"
         request.httpBody = body
         request.timeoutInterval = 30
@@ -129,9 +131,9 @@ final class IntakeHarness: Sendable {
         return HTTPAnswer(status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type") ?? "", body: data)
     }
 
-    func post(_ event: CloudEvent, structured: Bool = false, token: String? = goodToken) async throws -> HTTPAnswer {
+    func post(_ event: CloudEvent, structured: Bool = false, token: String? = goodToken, port: Int? = nil) async throws -> HTTPAnswer {
         let (headers, body) = structured ? HTTPCloudEventCodec.encodeStructured(event) : HTTPCloudEventCodec.encodeBinary(event)
-        return try await post(body, headers: headers, token: token)
+        return try await post(body, headers: headers, token: token, port: port)
     }
 
     // MARK: Watching
@@ -158,6 +160,14 @@ final class IntakeHarness: Sendable {
 // MARK: Reports
 
 let knownAccount = "ACC-1001"
+
+/// The shipped intake configuration, loaded once for the test process (each test gets a copy):
+/// see `shippedRules()` of RouterTests for why.
+private let shippedPolicyOnce = Result {
+    try IntakePolicy.load(directory: TestEnvironment.packageRoot.appendingPathComponent("deploy/config").path)
+}
+
+func shippedPolicy() throws -> IntakePolicy { try shippedPolicyOnce.get() }
 
 func makeReport(
     channel: Channel, upstreamId: String, account: String = knownAccount, summary: String = "光模块告警 optical module alarm",

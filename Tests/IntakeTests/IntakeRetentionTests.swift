@@ -22,7 +22,7 @@ import Testing
         var configuration = RetentionService.Configuration()
         configuration.batchSize = batchSize
         return RetentionService(
-            store: store,
+            store: .sqlite(store),
             steps: ReportIntake.retentionSteps(retention: Self.retention, stormWindow: { Self.stormWindow }),
             clock: ManualClock(Self.today), configuration: configuration)
     }

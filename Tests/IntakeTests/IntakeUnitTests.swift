@@ -47,7 +47,7 @@ import Testing
     }
 
     @Test func shippedConfigurationLoads() throws {
-        let policy = try IntakePolicy.load(directory: TestEnvironment.packageRoot.appendingPathComponent("deploy/config").path)
+        let policy = try shippedPolicy()
         #expect(policy.configuration.stormWindow == 15 * 60)
         #expect(policy.limits.maxBodyBytes == 262_144)
         #expect(policy.knownAccounts.contains("ACC-1001"))

@@ -13,12 +13,12 @@ import Testing
 @Suite struct IntakeInvalidReplayTests {
     let intake: ReportIntake
 
-    init() throws {
+    init() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-replay-\(UUID().uuidString)")
         let store = try ServiceStore(path: directory.appendingPathComponent("intake.sqlite").path) { ReportIntake.registerMigrations(&$0) }
-        let policy = try IntakePolicy.load(directory: TestEnvironment.packageRoot.appendingPathComponent("deploy/config").path)
-        intake = try ReportIntake(
-            store: store, policy: policy, metrics: IntakeMetrics(metrics: ServiceMetrics(service: "intake-replay", registry: .init())),
+        let policy = try shippedPolicy()
+        intake = try await ReportIntake(
+            store: .sqlite(store), policy: policy, metrics: IntakeMetrics(metrics: ServiceMetrics(service: "intake-replay", registry: .init())),
             logger: Logger(label: "intake-replay"))
     }
 

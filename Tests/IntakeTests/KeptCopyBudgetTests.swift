@@ -16,11 +16,11 @@ import Testing
     @Test func aTokensRefusedBodiesAreKeptWholeWithinItsBudgetThenCut() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("intake-budget-\(UUID().uuidString)")
         let store = try ServiceStore(path: directory.appendingPathComponent("intake.sqlite").path) { ReportIntake.registerMigrations(&$0) }
-        var policy = try IntakePolicy.load(directory: TestEnvironment.packageRoot.appendingPathComponent("deploy/config").path)
+        var policy = try shippedPolicy()
         policy.configuration.keptBytesPerTokenPerMinute = 100_000
         let registry = ServiceMetrics(service: "intake-budget", registry: .init())
-        let intake = try ReportIntake(
-            store: store, policy: policy, metrics: IntakeMetrics(metrics: registry), logger: Logger(label: "intake-budget"),
+        let intake = try await ReportIntake(
+            store: .sqlite(store), policy: policy, metrics: IntakeMetrics(metrics: registry), logger: Logger(label: "intake-budget"),
             budgetClock: { 1_000 })  // a clock that stands still: no refill during the test
         let body = Data(repeating: UInt8(ascii: "x"), count: 30_000)
         func refused(_ submitter: String?) -> ReportIntake.Item {

@@ -4,7 +4,7 @@ import GRDB
 import ITRConfig
 import ITREvents
 import ITRTestSupport
-import LTCApp
+@testable import LTCApp
 import Logging
 import ServiceKit
 import Synchronization
@@ -27,6 +27,10 @@ func t(_ text: String) -> Date { RFC3339.parse(text)! }
 /// The processor on a fresh temporary store with the shipped rules, and helpers to feed it.
 /// `updateInterval` 0 (the default here) emits every update at once, as the merge tests expect;
 /// the debounce tests pass an interval and drive `clock`.
+/// The shipped signal rules, loaded once for the test process (see `shippedRules()` of
+/// RouterTests for why).
+private let shippedSignalsOnce = Result { try LTCRules.load(directory: configDirectory) }
+
 final class Harness: Sendable {
     let store: ServiceStore
     let rules: LTCRules
@@ -41,7 +45,12 @@ final class Harness: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ltc-\(UUID().uuidString)")
         self.path = path ?? directory.appendingPathComponent("ltc.sqlite").path
         store = try ServiceStore(path: self.path) { LTCStore.registerMigrations(&$0) }
-        self.rules = try rules ?? LTCRules(directory: configDirectory)
+        if let rules {
+            self.rules = rules
+        } else {
+            let shipped = try shippedSignalsOnce.get()
+            self.rules = LTCRules(detector: shipped.detector, version: shipped.version)
+        }
         self.clock = clock
         processor = OpportunityProcessor(
             store: store, rules: self.rules, logger: Logger(label: "ltc-test"), now: { clock.now },

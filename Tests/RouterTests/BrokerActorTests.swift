@@ -24,7 +24,7 @@ struct BrokerActorTests {
             directory = copy.path
         }
         let store = try makeRouterStore()
-        let rules = RulesHolder(try RouterRules.load(directory: directory), directory: directory)
+        let rules = RulesHolder(try loadRules(directory: directory), directory: directory)
         return (store, RouterHandler(store: store, rules: rules, clock: ManualClock(start), scheduler: nil))
     }
 

@@ -19,7 +19,18 @@ func makeRouterStore() throws -> ServiceStore {
     return try ServiceStore(path: directory.appendingPathComponent("itr-router.sqlite").path) { RouterSchema.register(&$0) }
 }
 
-func shippedRules() throws -> RouterRules { try RouterRules.load(directory: configDirectory) }
+/// The shipped rules, loaded once for the test process; each test gets its own copy (a value).
+/// Loading them (the YAML files and the classifier model, in a debug build) costs about a second
+/// of CPU: loaded per test, the loads kept both threads of Swift's cooperative pool busy for the
+/// first 40 s of a parallel run, and the timing of every other test starved (CI, two cores).
+private let shippedRulesOnce = Result { try RouterRules.load(directory: configDirectory) }
+
+func shippedRules() throws -> RouterRules { try shippedRulesOnce.get() }
+
+/// The rules of `directory`: the shipped ones from the cache, others loaded.
+func loadRules(directory: String) throws -> RouterRules {
+    directory == configDirectory ? try shippedRules() : try RouterRules.load(directory: directory)
+}
 
 /// A `itr.ticket.opened` as intake writes it.
 func openedEvent(
@@ -99,7 +110,7 @@ struct RouterHarness {
 
     init(start: Date, directory: String = configDirectory) throws {
         store = try makeRouterStore()
-        rules = RulesHolder(try RouterRules.load(directory: directory), directory: directory)
+        rules = RulesHolder(try loadRules(directory: directory), directory: directory)
         clock = ManualClock(start)
         scheduler = DueScheduler(store: store, rules: rules, clock: clock, relay: nil)
         handler = RouterHandler(store: store, rules: rules, clock: clock, scheduler: scheduler)

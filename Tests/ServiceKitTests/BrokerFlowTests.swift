@@ -61,7 +61,7 @@ struct BrokerFlowTests {
         let relay = OutboxRelay(store: store, publisher: connection, metrics: metrics, logger: logger)
         let consumer = EventConsumer(
             service: "broker-test", configuration: .init(queue: inQueue), source: connection,
-            handler: BrokerFlowHandler(store: store, outputExchange: exchange), store: store, relay: relay, health: health,
+            handler: BrokerFlowHandler(store: store, outputExchange: exchange), store: .sqlite(store), relay: relay, health: health,
             metrics: metrics, logger: logger)
 
         let total = 50

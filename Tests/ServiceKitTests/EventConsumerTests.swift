@@ -90,7 +90,7 @@ final class BatchRecorder: Sendable {
         let metrics = ServiceMetrics(service: "consumer-test", registry: .init())
         let consumer = EventConsumer(
             service: "itr-router", configuration: .init(queue: "itr-router.inbox"), source: source, handler: handler,
-            store: store, relay: nil, health: health, metrics: metrics)
+            store: .sqlite(store), relay: nil, health: health, metrics: metrics)
 
         let ok = FakeDelivery(event(id: "a", body: "ok"))
         let dup = FakeDelivery(event(id: "a", body: "ok"))
@@ -153,7 +153,7 @@ final class BatchRecorder: Sendable {
         var configuration = EventConsumer.Configuration(queue: "q", rejectionTarget: .rejectedQueue)
         configuration.maximumBatch = 50
         let consumer = EventConsumer(
-            service: "intake", configuration: configuration, source: source, handler: handler, store: store, relay: nil)
+            service: "intake", configuration: configuration, source: source, handler: handler, store: .sqlite(store), relay: nil)
         let deliveries = (0..<120).map { FakeDelivery(event(id: "m-\($0)", body: "ok")) }
         source.send(deliveries)
         let group = ServiceGroup(configuration: .init(services: [consumer], logger: Logger(label: "test")))
@@ -187,7 +187,7 @@ final class BatchRecorder: Sendable {
         let store = try makeTemporaryStore()
         let consumer = EventConsumer(
             service: "intake", configuration: .init(queue: "intake.reports", rejectionTarget: .rejectedQueue),
-            source: FakeSource(), handler: TestHandler(store: store), store: store, relay: nil)
+            source: FakeSource(), handler: TestHandler(store: store), store: .sqlite(store), relay: nil)
         let delivery = FakeDelivery(event(id: "x", body: "invalid"))
         await consumer.process([delivery])
         #expect(delivery.settlements == [.ack])

@@ -13,6 +13,24 @@ import FoundationNetworking
 
 @Suite("ITRServiceHost against the shared broker", .enabled(if: TestEnvironment.brokerTestsEnabled))
 struct ITRServiceHostTests {
+    /// A service whose store is written against GRDB refuses PostgreSQL with a reason, before it
+    /// connects to anything, and without echoing the password.
+    @Test func aServiceStoredInSQLiteOnlyRefusesADatabaseURL() async throws {
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("host-sqlite-\(UUID().uuidString)").path
+        let settings = try ServiceSettings(
+            product: "sktest-sqlite", environment: ["DATABASE_URL": "postgres://u:secretpw@127.0.0.1:1/db", "DATA_DIR": dataDir],
+            arguments: ["sktest-sqlite"])
+        let host = ITRServiceHost(product: "sktest-sqlite", settings: settings) { _ in }
+        await #expect {
+            _ = try await host.prepare(
+                logger: Logger(label: "host-test"), metrics: ServiceMetrics(service: "sktest-sqlite", registry: .init()),
+                authenticator: try TokenAuthenticator(parsing: TestTokens.opsEntry, origin: "test"))
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("DATABASE_URL") && text.contains("sktest-sqlite stores in SQLite only") && !text.contains("secretpw")
+        }
+    }
+
     @Test func hostServesReadinessAndStopsGracefully() async throws {
         let suffix = UInt32.random(in: 0...UInt32.max)
         let queue = "sktest.host.\(suffix)"

@@ -20,7 +20,7 @@ import Testing
         configuration.firstRunDelay = firstRunDelay
         configuration.pruneInterval = pruneInterval
         return RetentionService(
-            store: store, steps: steps ?? [.inbox(retention: Self.retention)], clock: clock,
+            store: .sqlite(store), steps: steps ?? [.inbox(retention: Self.retention)], clock: clock,
             configuration: configuration, metrics: metrics)
     }
 
@@ -84,7 +84,7 @@ import Testing
                     arguments: [Self.today.addingTimeInterval(-Double(day) * 86_400).timeIntervalSince1970])
             }
         }
-        let notes = RetentionStep(table: "note") { db, now, limit in
+        let notes = RetentionStep.sqlite(table: "note") { db, now, limit in
             try db.execute(
                 sql: "DELETE FROM note WHERE rowid IN (SELECT rowid FROM note WHERE written_at < ? LIMIT ?)",
                 arguments: [now.timeIntervalSince1970 - 2.5 * 86_400, limit])

@@ -152,6 +152,15 @@ import Testing
         #expect(whole.amqpURL == "amqp://intake:x@127.0.0.1:5672/%2f")
     }
 
+    @Test func aDatabaseURLIsReadFromTheEnvironmentOrAFile() throws {
+        let url = "postgres://ipd-feedback:pw@127.0.0.1:5442/itr?sslmode=disable"
+        for environment in [["DATABASE_URL": url], ["DATABASE_URL_FILE": try file(url + "\n")]] {
+            let settings = try ServiceSettings(product: "ipd-feedback", environment: environment, arguments: ["ipd-feedback"])
+            #expect(settings.databaseURL == url)
+        }
+        #expect(try ServiceSettings(product: "ipd-feedback", environment: [:], arguments: ["ipd-feedback"]).databaseURL == nil)
+    }
+
     @Test func aMissingEmptyOrDoubledSecretIsNamed() throws {
         let empty = try file("\n")
         let cases: [([String: String], String, String)] = [
@@ -159,7 +168,10 @@ import Testing
             (["AMQP_PASSWORD_FILE": empty], "AMQP_PASSWORD_FILE", "is empty"),
             (["AMQP_URL": "amqp://a:b@h/%2f", "AMQP_URL_FILE": empty], "AMQP_URL_FILE", "not both"),
             (["AMQP_URL": "amqps://rabbitmq:5671/%2f", "AMQP_PASSWORD": "x"], "AMQP_PASSWORD", "must name the user"),
-            (["DATABASE_URL_FILE": try file("postgres://u:secretpw@db/itr")], "DATABASE_URL", "not built yet"),
+            (["DATABASE_URL_FILE": try file("mysql://u:secretpw@db/itr")], "DATABASE_URL", "expected postgres://"),
+            (["DATABASE_URL": "postgres://u:secretpw@db"], "DATABASE_URL", "no database name"),
+            (["DATABASE_URL": "postgres://u:secretpw@db/itr?sslmode=maybe"], "DATABASE_URL", "sslmode"),
+            (["ITR_OUTBOX_OWNER_TIMEOUT_SECONDS": "0"], "ITR_OUTBOX_OWNER_TIMEOUT_SECONDS", "seconds from 1 to 3600"),
         ]
         for (environment, variable, message) in cases {
             do {

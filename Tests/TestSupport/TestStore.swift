@@ -47,6 +47,32 @@ public struct TestStore: Sendable {
         if case .postgres(let postgres) = store { await postgres.close() }
     }
 
+    /// A database of its own on the test command's PostgreSQL (`postgres.sh create-database`, on
+    /// the cluster `ITR_TEST_POSTGRES_NAME`, default itr-test), for services started by a test:
+    /// their schemas cannot meet another test's. Returns its name and the URL of `service`'s role
+    /// on it (`ITR_DATABASE_URL_<SERVICE>` with the database replaced).
+    public static func makeDatabase(for service: String) async throws -> (name: String, url: String) {
+        let variable = "ITR_DATABASE_URL_" + service.uppercased().replacingOccurrences(of: "-", with: "_")
+        guard let base = ProcessInfo.processInfo.environment[variable], var url = URLComponents(string: base) else {
+            throw CommandFailed(command: ["postgres"], status: -1, output: "\(variable) is not set (deploy/scripts/test.sh starts PostgreSQL)")
+        }
+        let name = "itr_t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+        try await postgresScript(["create-database", name])
+        url.path = "/" + name
+        return (name, url.string ?? base)
+    }
+
+    public static func dropDatabase(_ name: String) async {
+        _ = try? await postgresScript(["drop-database", name])
+    }
+
+    private static func postgresScript(_ args: [String]) async throws {
+        let cluster = ProcessInfo.processInfo.environment["ITR_TEST_POSTGRES_NAME"] ?? "itr-test"
+        let command = ["bash", TestEnvironment.packageRoot.appendingPathComponent("deploy/scripts/postgres.sh").path] + args + ["--name", cluster]
+        let (status, output) = try await runCommand(command)
+        guard status == 0 else { throw CommandFailed(command: command, status: status, output: output) }
+    }
+
     public func drop() async {
         switch store {
         case .sqlite(let sqlite):

@@ -10,21 +10,19 @@ public enum IntakeService {
     /// Loads the configuration (refusing to start on an invalid one), then runs.
     public static func run(settings: ServiceSettings, environment: [String: String] = ProcessInfo.processInfo.environment) async throws {
         let policy = try IntakePolicy.load(directory: settings.configDirectory)
-        let host = ITRServiceHost(product: product, settings: settings) { migrator in
-            ReportIntake.registerMigrations(&migrator)
-        }
+        let host = ITRServiceHost(product: product, settings: settings, storeMigrations: ReportIntake.migrations)
         try await host.run { runtime in
-            try components(runtime: runtime, policy: policy)
+            try await components(runtime: runtime, policy: policy)
         }
     }
 
     /// The consumer of `intake.reports` (rejections to `itr.rejected`), `POST /v1/reports`,
     /// the SIGHUP reload and the retention of idempotency records and alarm storms.
-    public static func components(runtime: ServiceRuntime, policy: IntakePolicy) throws -> ServiceComponents {
+    public static func components(runtime: ServiceRuntime, policy: IntakePolicy) async throws -> ServiceComponents {
         let logger = runtime.logger
         let authenticator = runtime.authenticator
-        let intake = try ReportIntake(
-            store: runtime.store, policy: policy, metrics: IntakeMetrics(metrics: runtime.metrics), logger: logger,
+        let intake = try await ReportIntake(
+            store: runtime.database, policy: policy, metrics: IntakeMetrics(metrics: runtime.metrics), logger: logger,
             clock: runtime.clock)
         logger.info(
             "intake configured",

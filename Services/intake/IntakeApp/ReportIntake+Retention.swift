@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import ServiceKit
 
 extension ReportIntake {
@@ -29,27 +28,23 @@ extension ReportIntake {
         [
             RetentionStep(table: "intake_report") { db, now, limit in
                 try db.execute(
-                    sql: """
-                        DELETE FROM intake_report WHERE (source, id) IN (
-                            SELECT source, id FROM intake_report WHERE received_at < ? LIMIT ?)
-                        """,
-                    arguments: [now.addingTimeInterval(-retention), limit])
-                return db.changesCount
+                    """
+                    DELETE FROM intake_report WHERE (source, id) IN (
+                        SELECT source, id FROM intake_report WHERE received_at < ? LIMIT ?)
+                    """,
+                    [db.moment(now.addingTimeInterval(-retention)), .integer(Int64(limit))])
             },
             RetentionStep(table: "alarm_storm") { db, now, limit in
                 let clearedAge = max(0, stormWindow()) + clearedStormMargin
                 let openAge = max(retention, clearedAge)
-                try db.execute(
-                    sql: """
-                        DELETE FROM alarm_storm WHERE (site, device, code) IN (
-                            SELECT site, device, code FROM alarm_storm
-                            WHERE (cleared = 1 AND last_seen < ?) OR last_seen < ?
-                            LIMIT ?)
-                        """,
-                    arguments: [
-                        now.timeIntervalSince1970 - clearedAge, now.timeIntervalSince1970 - openAge, limit,
-                    ])
-                return db.changesCount
+                return try db.execute(
+                    """
+                    DELETE FROM alarm_storm WHERE (site, device, code) IN (
+                        SELECT site, device, code FROM alarm_storm
+                        WHERE (cleared = 1 AND last_seen < ?) OR last_seen < ?
+                        LIMIT ?)
+                    """,
+                    [.real(now.timeIntervalSince1970 - clearedAge), .real(now.timeIntervalSince1970 - openAge), .integer(Int64(limit))])
             },
         ]
     }

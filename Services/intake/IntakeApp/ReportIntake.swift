@@ -42,13 +42,14 @@ public final class ReportIntake: Sendable {
         }
     }
 
-    let store: ServiceStore
+    let store: SQLStore
     let metrics: IntakeMetrics
     let logger: Logger
     /// The deployment's clock: tickets' `openedAt`, events' `time`, the "not in the future" check.
     let clock: any ServiceClock
     private let currentPolicy: Mutex<IntakePolicy>
-    /// False until a known error is indexed: spares fingerprinting every report while the index is empty.
+    /// False until a known error is indexed: spares fingerprinting every report while the index is
+    /// empty. Always true on PostgreSQL: another instance may have indexed one since.
     let hasKnownErrors: Atomic<Bool>
     /// Bytes of refused input each token may have kept whole (``IntakeConfiguration/keptBytesPerTokenPerMinute``).
     private let keptBudget: Mutex<TokenBuckets>
@@ -56,10 +57,10 @@ public final class ReportIntake: Sendable {
     let budgetClock: @Sendable () -> Double
 
     public init(
-        store: ServiceStore, policy: IntakePolicy, metrics: IntakeMetrics, logger: Logger,
+        store: SQLStore, policy: IntakePolicy, metrics: IntakeMetrics, logger: Logger,
         clock: any ServiceClock = SystemClock(),
         budgetClock: @escaping @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
-    ) throws {
+    ) async throws {
         self.store = store
         self.clock = clock
         self.budgetClock = budgetClock
@@ -67,13 +68,23 @@ public final class ReportIntake: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.currentPolicy = Mutex(policy)
-        let known = try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM known_error") ?? 0 }
-        self.hasKnownErrors = Atomic(known > 0)
+        let known = try await store.read { db in try db.fetchOne("SELECT COUNT(*) FROM known_error", [])?.int(0) ?? 0 }
+        self.hasKnownErrors = Atomic(known > 0 || store.dialect == .postgres)
     }
 
-    /// The migrations intake adds to the service store.
+    /// The migrations intake adds to the service store, in both dialects.
+    public static let migrations: [StoreMigration] = IntakeSchema.migrations
+
+    /// The migrations into GRDB's migrator (SQLite).
     public static func registerMigrations(_ migrator: inout DatabaseMigrator) {
-        IntakeSchema.register(&migrator)
+        migrator.register(migrations)
+    }
+
+    /// Serialises, across instances sharing a PostgreSQL database, the work on one report
+    /// (`source` + `id`: sent to two instances at once, it opens one ticket) or one alarm storm
+    /// (site, device, code: its count and its ticket); nothing on SQLite.
+    static func lock(_ db: some SQLTransaction, _ what: String, _ parts: String...) throws {
+        try db.lock("intake." + what, key: parts.joined(separator: "\u{1F}"))
     }
 
     public var policy: IntakePolicy { currentPolicy.withLock { $0 } }
@@ -126,7 +137,7 @@ public final class ReportIntake: Sendable {
         let now = now ?? clock.now()
         let policy = self.policy
         metrics.received(via).increment(by: Int64(items.count))
-        let results: [(IntakeOutcome, Channel?)] = try await store.pool.write { db in
+        let results: [(IntakeOutcome, Channel?)] = try await store.write { db in
             var outcomes: [(IntakeOutcome, Channel?)] = []
             outcomes.reserveCapacity(items.count)
             for item in items {
@@ -161,7 +172,7 @@ public final class ReportIntake: Sendable {
     // MARK: One report
 
     /// Reads, de-duplicates, validates, normalizes and acts on one item inside the transaction.
-    func apply(_ db: Database, item: Item, policy: IntakePolicy, now: Date) throws -> (IntakeOutcome, Channel?) {
+    func apply(_ db: some SQLTransaction, item: Item, policy: IntakePolicy, now: Date) throws -> (IntakeOutcome, Channel?) {
         if let rejection = item.rejection { return (.rejected(rejection), nil) }
         guard let event = item.event else {
             return (.rejected(ReportRejection(ReportRejection.Reason.malformedEvent, "not a CloudEvent")), nil)
@@ -172,10 +183,12 @@ public final class ReportIntake: Sendable {
                 "intake takes \(EventType.reportSubmitted.rawValue), not \(event.type)",
                 problems: [ValidationProblem(path: "type", code: .unknownValue, message: "unknown event type \(event.type)")])), nil)
         }
-        let existing = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT ticket_id FROM intake_report WHERE source = ? AND id = ?"),
-            arguments: [event.source, event.id])
-        if let existing { return (.duplicate(ticketId: existing["ticket_id"]), nil) }
+        try Self.lock(db, "report", event.source, event.id)
+        if let existing = try db.fetchOne(
+            "SELECT ticket_id FROM intake_report WHERE source = ? AND id = ?", [.text(event.source), .text(event.id)])
+        {
+            return (.duplicate(ticketId: existing[0].string), nil)
+        }
 
         let validationNow = ServiceKit.validationNow(deploymentNow: now)
         var problems = event.validate(limits: policy.limits, now: validationNow)
@@ -217,7 +230,7 @@ public final class ReportIntake: Sendable {
     }
 
     /// Opens a ticket: a new id, the known error if one matches, `itr.ticket.opened` into the outbox.
-    func openTicket(_ db: Database, report: ReportSubmitted, event: CloudEvent, policy: IntakePolicy, now: Date) throws -> String {
+    func openTicket(_ db: some SQLTransaction, report: ReportSubmitted, event: CloudEvent, policy: IntakePolicy, now: Date) throws -> String {
         let ticketId = try TicketNumber.next(db, at: now)
         let knownError = try matchKnownError(db, report: report, policy: policy)
         let payload = TicketOpened(
@@ -237,14 +250,14 @@ public final class ReportIntake: Sendable {
     }
 
     /// Remembers that `event` was handled (the idempotency record) and what it led to.
-    func record(_ db: Database, event: CloudEvent, ticketId: String?, outcome: String, now: Date) throws {
-        try db.cachedStatement(
-            sql: "INSERT INTO intake_report (source, id, ticket_id, outcome, received_at) VALUES (?, ?, ?, ?, ?)"
-        ).execute(arguments: [event.source, event.id, ticketId, outcome, now])
+    func record(_ db: some SQLTransaction, event: CloudEvent, ticketId: String?, outcome: String, now: Date) throws {
+        try db.execute(
+            "INSERT INTO intake_report (source, id, ticket_id, outcome, received_at) VALUES (?, ?, ?, ?, ?)",
+            [.text(event.source), .text(event.id), ticketId.map(SQLValue.text) ?? .null, .text(outcome), db.moment(now)])
     }
 
     /// An event into the outbox for `itr.events`, routing key = type.
-    func publish(_ db: Database, _ event: CloudEvent) throws {
+    func publish(_ db: some SQLTransaction, _ event: CloudEvent) throws {
         try Outbox.enqueue(
             db, message: AMQPCloudEventCodec.encode(event), exchange: ITRNames.eventsExchange, routingKey: event.type)
     }
@@ -253,7 +266,7 @@ public final class ReportIntake: Sendable {
 
     /// `itr.report.rejected` and, when the caller did not keep it, the original with reason
     /// headers for `itr.rejected` (both through the outbox, in the batch's transaction).
-    func recordRejection(_ db: Database, _ rejection: ReportRejection, item: Item, now: Date) throws {
+    func recordRejection(_ db: some SQLTransaction, _ rejection: ReportRejection, item: Item, now: Date) throws {
         let original = item.event
         var report: ReportSubmitted?
         if let original, original.type == EventType.reportSubmitted.rawValue {

@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import ITREvents
+import ServiceKit
 
 /// Ticket ids people can read and that sort by time: `T-<yyyyMMdd>-<6-digit sequence>` with the
 /// UTC day of opening and a per-day counter kept in the same transaction as the ticket
@@ -9,14 +9,17 @@ enum TicketNumber {
     static let prefix = "T-"
 
     /// The next id for a ticket opened at `date`.
-    static func next(_ db: Database, at date: Date) throws -> String {
+    /// The upsert takes the day's row lock on PostgreSQL, so instances opening tickets at once
+    /// get consecutive numbers, never one twice.
+    static func next(_ db: some SQLTransaction, at date: Date) throws -> String {
         let day = utcDay(date)
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO ticket_sequence (day, last) VALUES (?, 1)
-                ON CONFLICT (day) DO UPDATE SET last = last + 1 RETURNING last
-                """)
-        let sequence = try Int.fetchOne(statement, arguments: [day]) ?? 1
+        let row = try db.fetchOne(
+            """
+            INSERT INTO ticket_sequence (day, last) VALUES (?, 1)
+            ON CONFLICT (day) DO UPDATE SET last = ticket_sequence.last + 1 RETURNING last
+            """,
+            [.text(day)])
+        let sequence = try row?.int(0) ?? 1
         return format(day: day, sequence: sequence)
     }
 

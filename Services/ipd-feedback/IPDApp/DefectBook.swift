@@ -10,6 +10,12 @@ import ServiceKit
 public struct DefectBook: Sendable {
     /// The CloudEvents `source` of everything this service emits.
     public static let source = "//itr/ipd-feedback"
+    /// The lock every transaction that applies events or flushes updates takes first: instances
+    /// sharing a PostgreSQL database change the book one at a time, so a defect per fingerprint
+    /// is created once and no problem, ticket or defect update is lost when two instances handle
+    /// events of one defect at once. The volume (product-caused problems) is far below what one
+    /// writer takes; the instances are there so that one survives the other.
+    public static let lockName = "ipd-feedback.defect-book"
 
     public var rules: IPDRules
     public var policy: DefectPolicy { DefectPolicy(rules: rules) }

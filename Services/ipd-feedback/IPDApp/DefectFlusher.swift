@@ -40,6 +40,7 @@ public struct DefectFlusher: Service {
         let now = clock()
         let cutoff = now.addingTimeInterval(-book.rules.update.debounce)
         return try await store.write { db in
+            try db.lock(DefectBook.lockName)
             var count = 0
             for id in try DefectStore.pendingDefectIds(db, emittedBefore: cutoff, limit: 500) {
                 if try book.flush(defectId: id, db, now: now) { count += 1 }

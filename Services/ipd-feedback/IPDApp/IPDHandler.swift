@@ -34,7 +34,10 @@ public struct IPDHandler: EventHandler {
         let now = clock()
         let logger = logger
         return try await store.write { db in
-            try batch.map { message -> Disposition in
+            // Instances sharing a PostgreSQL database apply their batches one at a time (see
+            // ``DefectBook/lockName``).
+            try db.lock(DefectBook.lockName)
+            return try batch.map { message -> Disposition in
                 let event: CloudEvent
                 do throws(CloudEventError) {
                     event = try AMQPCloudEventCodec.decode(message.message)

@@ -21,7 +21,7 @@ public enum IPDService {
     /// Loads the rules (refusing to start when they are invalid) and runs until SIGTERM.
     public static func run(settings: ServiceSettings) async throws {
         let rules = try loadRules(directory: settings.configDirectory)
-        let host = ITRServiceHost(product: product, settings: settings, migrations: DefectStore.registerMigrations)
+        let host = ITRServiceHost(product: product, settings: settings, storeMigrations: DefectStore.migrations)
         try await host.run { runtime in
             components(runtime: runtime, rules: RulesHolder(rules))
         }
@@ -35,7 +35,7 @@ public enum IPDService {
         let logger = runtime.logger
         let shared = runtime.clock
         let clock = clock ?? { shared.now() }
-        let store = SQLStore.sqlite(runtime.store)
+        let store = runtime.database
         let handler = IPDHandler(store: store, rules: rules, clock: clock, logger: logger)
         let flusher = DefectFlusher(
             store: store, rules: rules, relay: runtime.relay, interval: flushInterval, clock: clock, logger: logger)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 import PostgresNIO
 import Synchronization
 
@@ -69,8 +70,12 @@ public final class PostgresStore: Sendable {
     public static let maximumAttempts = 5
     private let pool: ConnectionPool
     private let logger: Logger
-    /// Where transaction bodies run: threads of their own, never the cooperative pool.
-    private let queue = DispatchQueue(label: "itr.postgres.transactions", attributes: .concurrent)
+    /// Where transaction bodies run, each blocking its thread on the server's answers: threads
+    /// of the store's own, one per connection. Not a Dispatch queue: on Linux a concurrent queue
+    /// shares its threads with Swift's cooperative pool (as many as cores), so transactions
+    /// waiting on the server (or on a lock another instance holds) starved every task of the
+    /// process (seen in the test suite: nothing finished for 40 s).
+    private let threads: NIOThreadPool
 
     /// Connects, makes the schema when it is missing and runs the migrations not yet applied
     /// (under an advisory lock: instances starting together migrate once).
@@ -78,10 +83,13 @@ public final class PostgresStore: Sendable {
         self.settings = settings
         self.logger = logger
         self.pool = ConnectionPool(settings: settings, logger: logger)
+        self.threads = NIOThreadPool(numberOfThreads: settings.connections)
+        threads.start()
         do {
             try await migrate(migrations)
         } catch {
             await pool.close()  // a connection must be closed before it goes
+            try? await threads.shutdownGracefully()
             throw error
         }
     }
@@ -98,6 +106,7 @@ public final class PostgresStore: Sendable {
 
     public func close() async {
         await pool.close()
+        try? await threads.shutdownGracefully()
     }
 
     private func transaction<T: Sendable>(readOnly: Bool, _ body: @escaping @Sendable (PostgresTransaction) throws -> T) async throws -> T {
@@ -125,18 +134,16 @@ public final class PostgresStore: Sendable {
     ) async throws -> T {
         let logger = self.logger
         let instance = settings.instance
-        return try await withCheckedThrowingContinuation { continuation in
-            queue.async {
-                let tx = PostgresTransaction(connection: connection, instance: instance, logger: logger)
-                do {
-                    try tx.execute(readOnly ? "BEGIN READ ONLY" : "BEGIN", [])
-                    let result = try body(tx)
-                    try tx.execute("COMMIT", [])
-                    continuation.resume(returning: result)
-                } catch {
-                    _ = try? tx.execute("ROLLBACK", [])
-                    continuation.resume(throwing: error)
-                }
+        return try await threads.runIfActive {
+            let tx = PostgresTransaction(connection: connection, instance: instance, logger: logger)
+            do {
+                try tx.execute(readOnly ? "BEGIN READ ONLY" : "BEGIN", [])
+                let result = try body(tx)
+                try tx.execute("COMMIT", [])
+                return result
+            } catch {
+                _ = try? tx.execute("ROLLBACK", [])
+                throw error
             }
         }
     }

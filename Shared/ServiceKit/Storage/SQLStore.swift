@@ -22,6 +22,12 @@ public enum SQLStore: Sendable {
         }
     }
 
+    /// Closes PostgreSQL's connections (a SQLite store closes when released). After the service
+    /// group has stopped: nothing may use the store afterwards.
+    public func close() async {
+        if case .postgres(let store) = self { await store.close() }
+    }
+
     /// Runs `body` in a read-only transaction.
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLTransaction) throws -> T) async throws -> T {
         switch self {

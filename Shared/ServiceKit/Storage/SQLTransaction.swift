@@ -119,6 +119,8 @@ public enum SQLStoreError: Error, CustomStringConvertible, Sendable {
     case invalidURL(String)
     case corruptRow(String)
     case closed
+    /// Work written for one engine asked of the other.
+    case unsupported(String)
 
     public var description: String {
         switch self {
@@ -126,6 +128,7 @@ public enum SQLStoreError: Error, CustomStringConvertible, Sendable {
         case .invalidURL(let why): "DATABASE_URL: \(why)"
         case .corruptRow(let why): why
         case .closed: "the store is closed"
+        case .unsupported(let why): why
         }
     }
 }
@@ -158,6 +161,16 @@ public enum SavepointOutcome: Sendable {
 
 extension SQLTransaction {
     public var instance: String? { nil }
+
+    /// Serialises, across the instances sharing a PostgreSQL database, the transactions that take
+    /// the same lock: an advisory lock on (`name`, `key`) held until this transaction commits or
+    /// rolls back. A transaction that waited for it reads what the holder committed (each
+    /// statement sees what was committed before it began), so a read-modify-write of what the
+    /// lock covers loses no update. SQLite: nothing to do (one writer at a time).
+    public func lock(_ name: String, key: String = "") throws {
+        guard dialect == .postgres else { return }
+        try execute("SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))", [.text(name), .text(key)])
+    }
 
     /// Runs `body` in a savepoint of the transaction: its writes stay when it returns
     /// `.commit`, are undone when it returns `.rollback` or throws (then rethrown). One event
