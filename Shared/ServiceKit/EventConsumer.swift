@@ -1,6 +1,5 @@
 import AMQPClient
 import Foundation
-import GRDB
 import ITREvents
 import Logging
 import ServiceLifecycle

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// One kind of row a service deletes once it is no longer needed (see ``RetentionService``).
 ///
@@ -15,15 +14,6 @@ public struct RetentionStep: Sendable {
     public init(table: String, prune: @escaping @Sendable (_ db: any SQLTransaction, _ now: Date, _ limit: Int) throws -> Int) {
         self.table = table
         self.prune = prune
-    }
-
-    /// A step written against GRDB, for a service that stores in SQLite only (its host refuses
-    /// `DATABASE_URL`); asked of PostgreSQL it fails with a reason.
-    public static func sqlite(table: String, prune: @escaping @Sendable (_ db: Database, _ now: Date, _ limit: Int) throws -> Int) -> RetentionStep {
-        RetentionStep(table: table) { db, now, limit in
-            guard let db = db as? Database else { throw SQLStoreError.unsupported("the \(table) retention step runs on SQLite only") }
-            return try prune(db, now, limit)
-        }
     }
 
     /// The shared `inbox`: de-duplication entries processed more than `retention` seconds

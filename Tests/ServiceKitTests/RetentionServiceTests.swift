@@ -84,11 +84,10 @@ import Testing
                     arguments: [Self.today.addingTimeInterval(-Double(day) * 86_400).timeIntervalSince1970])
             }
         }
-        let notes = RetentionStep.sqlite(table: "note") { db, now, limit in
+        let notes = RetentionStep(table: "note") { db, now, limit in
             try db.execute(
-                sql: "DELETE FROM note WHERE rowid IN (SELECT rowid FROM note WHERE written_at < ? LIMIT ?)",
-                arguments: [now.timeIntervalSince1970 - 2.5 * 86_400, limit])
-            return db.changesCount
+                "DELETE FROM note WHERE rowid IN (SELECT rowid FROM note WHERE written_at < ? LIMIT ?)",
+                [.real(now.timeIntervalSince1970 - 2.5 * 86_400), .integer(Int64(limit))])
         }
         let service = retentionService(
             store, clock: ManualClock(Self.today), steps: [.inbox(retention: Self.retention), notes], batchSize: 2)

@@ -63,7 +63,6 @@ struct PostgresScriptTests {
 }
 
 enum PostgresScript {
-    static var script: String { TestEnvironment.packageRoot.appendingPathComponent("deploy/scripts/postgres.sh").path }
     static var required: Bool { ProcessInfo.processInfo.environment["ITR_TEST_POSTGRES"] == "1" }
     static var installed: Bool {
         (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.isEmpty == false
@@ -72,10 +71,7 @@ enum PostgresScript {
 
     @discardableResult
     static func run(_ args: [String]) async throws -> String {
-        let command = ["bash", script] + args
-        let (status, output) = try await runCommand(command)
-        guard status == 0 else { throw CommandFailed(command: command, status: status, output: output) }
-        return output
+        try await TestStore.runPostgresScript(args)
     }
 
     /// `export NAME='value'` lines into a dictionary.

@@ -66,11 +66,19 @@ public struct TestStore: Sendable {
         _ = try? await postgresScript(["drop-database", name])
     }
 
+    /// `postgres.sh ARGS` on the test cluster.
     private static func postgresScript(_ args: [String]) async throws {
         let cluster = ProcessInfo.processInfo.environment["ITR_TEST_POSTGRES_NAME"] ?? "itr-test"
-        let command = ["bash", TestEnvironment.packageRoot.appendingPathComponent("deploy/scripts/postgres.sh").path] + args + ["--name", cluster]
+        try await runPostgresScript(args + ["--name", cluster])
+    }
+
+    /// `bash deploy/scripts/postgres.sh ARGS`; its output, or an error with it when it failed.
+    @discardableResult
+    public static func runPostgresScript(_ args: [String]) async throws -> String {
+        let command = ["bash", TestEnvironment.packageRoot.appendingPathComponent("deploy/scripts/postgres.sh").path] + args
         let (status, output) = try await runCommand(command)
         guard status == 0 else { throw CommandFailed(command: command, status: status, output: output) }
+        return output
     }
 
     public func drop() async {

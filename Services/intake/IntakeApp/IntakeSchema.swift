@@ -1,4 +1,3 @@
-import GRDB
 import ServiceKit
 
 /// Intake's tables, after ServiceKit's `inbox` and `outbox`, on both engines (moments: SQLite as

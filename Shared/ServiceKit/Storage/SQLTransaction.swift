@@ -119,8 +119,6 @@ public enum SQLStoreError: Error, CustomStringConvertible, Sendable {
     case invalidURL(String)
     case corruptRow(String)
     case closed
-    /// Work written for one engine asked of the other.
-    case unsupported(String)
 
     public var description: String {
         switch self {
@@ -128,7 +126,6 @@ public enum SQLStoreError: Error, CustomStringConvertible, Sendable {
         case .invalidURL(let why): "DATABASE_URL: \(why)"
         case .corruptRow(let why): why
         case .closed: "the store is closed"
-        case .unsupported(let why): why
         }
     }
 }
