@@ -8,6 +8,10 @@ public enum ITRTopology {
         public var product: String
         public var queue: String
         public var bindings: [AMQPBinding]
+        /// `x-single-active-consumer`: of the instances consuming the queue, the broker delivers
+        /// to one at a time, in queue order, and to the next when its connection goes. For a
+        /// service whose inputs must be applied in order (one ticket's events, itr-router).
+        public var singleActiveConsumer = false
     }
 
     public static let defaultDeliveryLimit = 5
@@ -67,17 +71,19 @@ public enum ITRTopology {
     /// RabbitMQ allows only with `x-overflow: reject-publish`), its bindings, and its bounded
     /// `<name>.dlq` queue bound to `itr.dlx`.
     public static func serviceQueue(
-        name: String, bindings: [(exchange: String, routingKey: String)], deliveryLimit: Int = defaultDeliveryLimit
+        name: String, bindings: [(exchange: String, routingKey: String)], deliveryLimit: Int = defaultDeliveryLimit,
+        singleActiveConsumer: Bool = false
     ) -> AMQPTopology {
         let dlq = "\(name).dlq"
+        var arguments: AMQPTable = [
+            "x-dead-letter-strategy": .string("at-least-once"), "x-overflow": .string("reject-publish"),
+        ]
+        if singleActiveConsumer { arguments["x-single-active-consumer"] = .bool(true) }
         return AMQPTopology(
             queues: [
                 .quorum(
                     name, deliveryLimit: deliveryLimit, deadLetterExchange: ITRNames.deadLetterExchange,
-                    deadLetterRoutingKey: dlq,
-                    arguments: [
-                        "x-dead-letter-strategy": .string("at-least-once"), "x-overflow": .string("reject-publish"),
-                    ]),
+                    deadLetterRoutingKey: dlq, arguments: arguments),
                 keptQueue(dlq),
             ],
             bindings: bindings.map { AMQPBinding(queue: name, exchange: $0.exchange, routingKey: $0.routingKey) }
@@ -99,7 +105,9 @@ public enum ITRTopology {
                 AMQPBinding(queue: "itr-router.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.ticket.opened"),
                 AMQPBinding(queue: "itr-router.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.ticket.correlated"),
                 AMQPBinding(queue: "itr-router.inbox", exchange: ITRNames.eventsExchange, routingKey: "itr.defect.fixed"),
-            ]),
+            ],
+            // One ticket's events in order with several instances: one applies them at a time.
+            singleActiveConsumer: true),
         ServiceQueue(
             product: "ltc-extractor", queue: "ltc-extractor.inbox",
             bindings: [
@@ -120,6 +128,12 @@ public enum ITRTopology {
             ]),
     ]
 
+    static func serviceQueue(_ entry: ServiceQueue) -> AMQPTopology {
+        serviceQueue(
+            name: entry.queue, bindings: entry.bindings.map { ($0.exchange, $0.routingKey) },
+            singleActiveConsumer: entry.singleActiveConsumer)
+    }
+
     /// The queue name of a product (`itr-router` → `itr-router.inbox`).
     public static func queueName(of product: String) -> String? {
         serviceQueues.first { $0.product == product }?.queue
@@ -128,14 +142,13 @@ public enum ITRTopology {
     /// What `product` declares at start-up: the shared part and its own queue.
     public static func topology(for product: String) -> AMQPTopology {
         guard let entry = serviceQueues.first(where: { $0.product == product }) else { return shared }
-        return shared.merging(
-            serviceQueue(name: entry.queue, bindings: entry.bindings.map { ($0.exchange, $0.routingKey) }))
+        return shared.merging(serviceQueue(entry))
     }
 
     /// Everything, for all four services (definitions export).
     public static var all: AMQPTopology {
         serviceQueues.reduce(shared) { topology, entry in
-            topology.merging(serviceQueue(name: entry.queue, bindings: entry.bindings.map { ($0.exchange, $0.routingKey) }))
+            topology.merging(serviceQueue(entry))
         }
     }
 }

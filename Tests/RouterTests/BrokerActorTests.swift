@@ -25,7 +25,7 @@ struct BrokerActorTests {
         }
         let store = try makeRouterStore()
         let rules = RulesHolder(try loadRules(directory: directory), directory: directory)
-        return (store, RouterHandler(store: store, rules: rules, clock: ManualClock(start), scheduler: nil))
+        return (store, RouterHandler(store: .sqlite(store), rules: rules, clock: ManualClock(start), scheduler: nil))
     }
 
     func note(_ ticket: String, id: String, actor: Actor = engineer) throws -> CloudEvent {

@@ -131,7 +131,7 @@ struct RulesChangeReplanTests {
         try FileManager.default.copyItem(at: URL(fileURLWithPath: configDirectory), to: directory)
         router = try RouterHarness(start: start, directory: directory.path)
         replanner = RulesReplanner(
-            store: router.store, rules: router.rules, clock: router.clock, scheduler: router.scheduler, batchSize: 2)
+            store: .sqlite(router.store), rules: router.rules, clock: router.clock, scheduler: router.scheduler, batchSize: 2)
     }
 
     /// Gold P1 targets in catalogue.yaml, as a rules change would edit them.

@@ -16,7 +16,7 @@ struct RouterInvalidReplayTests {
     init() throws {
         store = try makeRouterStore()
         let rules = RulesHolder(try shippedRules(), directory: configDirectory)
-        handler = RouterHandler(store: store, rules: rules, clock: ManualClock(start), scheduler: nil)
+        handler = RouterHandler(store: .sqlite(store), rules: rules, clock: ManualClock(start), scheduler: nil)
     }
 
     func claimed(_ event: CloudEvent) async throws -> Bool {

@@ -18,8 +18,8 @@ struct ReclassifyTests {
         store = try makeRouterStore()
         rules = RulesHolder(try shippedRules(), directory: configDirectory)
         clock = ManualClock(start)
-        let scheduler = DueScheduler(store: store, rules: rules, clock: clock, relay: nil)
-        handler = RouterHandler(store: store, rules: rules, clock: clock, scheduler: scheduler)
+        let scheduler = DueScheduler(store: .sqlite(store), rules: rules, clock: clock, relay: nil)
+        handler = RouterHandler(store: .sqlite(store), rules: rules, clock: clock, scheduler: scheduler)
     }
 
     func ticket(_ id: String) async throws -> TicketView {
@@ -136,8 +136,8 @@ struct ReclassifyTests {
         let text = try String(contentsOf: path, encoding: .utf8).replacingOccurrences(of: "minConfidence: 0.45", with: "minConfidence: 0.9999")
         try text.write(to: path, atomically: true, encoding: .utf8)
         let strict = RulesHolder(try RouterRules.load(directory: directory.path), directory: directory.path)
-        let scheduler = DueScheduler(store: store, rules: strict, clock: clock, relay: nil)
-        let handler = RouterHandler(store: store, rules: strict, clock: clock, scheduler: scheduler)
+        let scheduler = DueScheduler(store: .sqlite(store), rules: strict, clock: clock, relay: nil)
+        let handler = RouterHandler(store: .sqlite(store), rules: strict, clock: clock, scheduler: scheduler)
 
         _ = try await handler.handle([inbound(try openedEvent(ticketId: "R-4", summary: "设备有点问题", openedAt: start))])
         func load() async throws -> TicketView {

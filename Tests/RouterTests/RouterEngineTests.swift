@@ -19,8 +19,8 @@ struct RouterEngineTests {
         store = try makeRouterStore()
         rules = RulesHolder(try shippedRules(), directory: configDirectory)
         clock = ManualClock(start)
-        scheduler = DueScheduler(store: store, rules: rules, clock: clock, relay: nil)
-        handler = RouterHandler(store: store, rules: rules, clock: clock, scheduler: scheduler)
+        scheduler = DueScheduler(store: .sqlite(store), rules: rules, clock: clock, relay: nil)
+        handler = RouterHandler(store: .sqlite(store), rules: rules, clock: clock, scheduler: scheduler)
     }
 
     func ticket(_ id: String) async throws -> TicketView {

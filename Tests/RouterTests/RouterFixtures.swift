@@ -102,18 +102,29 @@ extension SplitMix64 {
 /// The router without a broker: a fresh store, the rules of `directory`, a manual clock at
 /// `start`, the scheduler and the handler.
 struct RouterHarness {
-    let store: ServiceStore
+    let database: SQLStore
     let rules: RulesHolder
     let clock: ManualClock
     let scheduler: DueScheduler
     let handler: RouterHandler
 
     init(start: Date, directory: String = configDirectory) throws {
-        store = try makeRouterStore()
+        try self.init(start: start, directory: directory, database: .sqlite(try makeRouterStore()))
+    }
+
+    /// On a store of either engine (``TestStore/open(_:migrations:)`` with `RouterSchema.migrations`).
+    init(start: Date, directory: String = configDirectory, database: SQLStore) throws {
+        self.database = database
         rules = RulesHolder(try loadRules(directory: directory), directory: directory)
         clock = ManualClock(start)
-        scheduler = DueScheduler(store: store, rules: rules, clock: clock, relay: nil)
-        handler = RouterHandler(store: store, rules: rules, clock: clock, scheduler: scheduler)
+        scheduler = DueScheduler(store: database, rules: rules, clock: clock, relay: nil)
+        handler = RouterHandler(store: database, rules: rules, clock: clock, scheduler: scheduler)
+    }
+
+    /// The SQLite store (the harness of the tests written for SQLite).
+    var store: ServiceStore {
+        guard case .sqlite(let store) = database else { preconditionFailure("a PostgreSQL harness has no SQLite store") }
+        return store
     }
 
     /// Fires everything due at the clock's instant (and what that makes due).
@@ -147,7 +158,7 @@ struct RouterUnderTest {
 
     init(environment: [String: String], rules: RulesHolder, token: String, label: String) async throws {
         let settings = try ServiceSettings(product: "itr-router", environment: environment, arguments: ["itr-router"])
-        let host = ITRServiceHost(product: "itr-router", settings: settings) { RouterSchema.register(&$0) }
+        let host = RouterService.host(settings: settings)
         var logger = Logger(label: label)
         logger.logLevel = .warning
         let authenticator = try TokenAuthenticator(

@@ -51,7 +51,7 @@ struct RouterLoadDriverTests {
         let rules = RulesHolder(try shippedRules(), directory: configDirectory)
         let now = Date()
         let clock = ManualClock(now)
-        let handler = RouterHandler(store: store, rules: rules, clock: clock, scheduler: nil)
+        let handler = RouterHandler(store: .sqlite(store), rules: rules, clock: clock, scheduler: nil)
         let messages = try (0..<count).map { inbound(try Self.event($0, at: now)) }
         var processed = 0
         for start in stride(from: 0, to: count, by: 64) {

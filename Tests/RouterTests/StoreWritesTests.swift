@@ -20,7 +20,7 @@ struct StoreWritesTests {
         store = try makeRouterStore()
         rules = RulesHolder(try shippedRules(), directory: configDirectory)
         clock = ManualClock(start)
-        handler = RouterHandler(store: store, rules: rules, clock: clock, scheduler: nil)
+        handler = RouterHandler(store: .sqlite(store), rules: rules, clock: clock, scheduler: nil)
     }
 
     func incident(_ id: String, minute: Int) throws -> InboundMessage {

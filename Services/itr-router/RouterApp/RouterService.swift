@@ -22,12 +22,12 @@ public enum RouterService {
     public static func parts(runtime: ServiceRuntime, rules: RulesHolder, clock: any RouterClock) -> Parts {
         let logger = runtime.logger
         let scheduler = DueScheduler(
-            store: runtime.store, rules: rules, clock: clock, relay: runtime.relay, logger: logger)
+            store: runtime.database, rules: rules, clock: clock, relay: runtime.relay, logger: logger)
         let replanner = RulesReplanner(
-            store: runtime.store, rules: rules, clock: clock, scheduler: scheduler, logger: logger)
-        let handler = RouterHandler(store: runtime.store, rules: rules, clock: clock, scheduler: scheduler, logger: logger)
+            store: runtime.database, rules: rules, clock: clock, scheduler: scheduler, logger: logger)
+        let handler = RouterHandler(store: runtime.database, rules: rules, clock: clock, scheduler: scheduler, logger: logger)
         let api = RouterAPI(
-            store: runtime.store, rules: rules, clock: clock, authenticator: runtime.authenticator, relay: runtime.relay,
+            store: runtime.database, rules: rules, clock: clock, authenticator: runtime.authenticator, relay: runtime.relay,
             scheduler: scheduler)
         var configuration = EventConsumer.Configuration(queue: queue)
         configuration.maximumBatch = 256
@@ -53,6 +53,11 @@ public enum RouterService {
         return Parts(components: components, scheduler: scheduler, replanner: replanner, api: api)
     }
 
+    /// The host with the router's migrations (both engines: `DATABASE_URL` selects PostgreSQL).
+    public static func host(settings: ServiceSettings) -> ITRServiceHost {
+        ITRServiceHost(product: product, settings: settings, storeMigrations: RouterSchema.migrations)
+    }
+
     /// The executable's entry point; returns the exit status.
     public static func main(arguments: [String] = CommandLine.arguments) async -> Int32 {
         let settings: ServiceSettings
@@ -70,7 +75,7 @@ public enum RouterService {
             return 1
         }
         let holder = RulesHolder(rules, directory: settings.configDirectory)
-        let host = ITRServiceHost(product: product, settings: settings) { migrator in RouterSchema.register(&migrator) }
+        let host = host(settings: settings)
         do {
             try await host.run { runtime in
                 runtime.logger.info(

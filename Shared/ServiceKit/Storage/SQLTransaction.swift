@@ -169,6 +169,13 @@ extension SQLTransaction {
         try execute("SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))", [.text(name), .text(key)])
     }
 
+    /// ``lock(_:key:)`` without waiting: true when this transaction holds it now (it may have held
+    /// it already), false when another one does. SQLite: always true.
+    public func tryLock(_ name: String, key: String = "") throws -> Bool {
+        guard dialect == .postgres else { return true }
+        return try fetchOne("SELECT pg_try_advisory_xact_lock(hashtext(?), hashtext(?))", [.text(name), .text(key)])?[0].int64 == 1
+    }
+
     /// Runs `body` in a savepoint of the transaction: its writes stay when it returns
     /// `.commit`, are undone when it returns `.rollback` or throws (then rethrown). One event
     /// of a batch refused leaves nothing while the others' writes commit.
@@ -201,6 +208,11 @@ extension SQLTransaction {
 }
 
 extension SQLValue {
+    /// The values of `items` in order, for the arguments of a statement with many:
+    /// `SQLValue.list(ticket.id, ticket.tier, openedAt)` (a nil optional binds NULL, a `Date`
+    /// Unix seconds).
+    public static func list(_ items: any SQLValueConvertible...) -> [SQLValue] { items.map(\.sqlValue) }
+
     /// `?, ?, ...` for `count` values.
     public static func placeholders(_ count: Int) -> String {
         Array(repeating: "?", count: count).joined(separator: ", ")

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import HTTPTypes
 import Hummingbird
 import ITREvents
@@ -30,7 +29,7 @@ public struct RouterAPI: Sendable {
     /// What a `customer:confirm` token may do on its own accounts' tickets.
     public static let customerActions: Set<TicketActionKind> = [.confirm, .reopen]
 
-    public let store: ServiceStore
+    public let store: SQLStore
     public let rules: RulesHolder
     public let clock: any RouterClock
     public let authenticator: TokenAuthenticator
@@ -38,7 +37,7 @@ public struct RouterAPI: Sendable {
     public let scheduler: DueScheduler?
 
     public init(
-        store: ServiceStore, rules: RulesHolder, clock: any RouterClock, authenticator: TokenAuthenticator,
+        store: SQLStore, rules: RulesHolder, clock: any RouterClock, authenticator: TokenAuthenticator,
         relay: OutboxRelay?, scheduler: DueScheduler?
     ) {
         self.store = store
@@ -55,7 +54,7 @@ public struct RouterAPI: Sendable {
             let id = try context.parameters.require("id")
             let rules = self.rules.current
             let now = self.clock.now()
-            guard let view = try await self.store.pool.read({ db in try TicketView.load(db, id: id, rules: rules, now: now) }) else {
+            guard let view = try await self.store.read({ db in try TicketView.load(db, id: id, rules: rules, now: now) }) else {
                 throw ProblemDetails.notFound("no ticket \(id)")
             }
             try Self.checkAccount(grant, account: view.account, ticket: id)
@@ -69,7 +68,7 @@ public struct RouterAPI: Sendable {
             _ = try self.grant(request, anyOf: [.ticketsRead])
             let after = Int64(request.uri.queryParameters.get("after") ?? "0") ?? -1
             guard after >= 0 else { throw ProblemDetails.badRequest("after must be a sequence number (a whole number >= 0)") }
-            let corrections = try await self.store.pool.read { db in try TicketRepository.corrections(db, after: after) }
+            let corrections = try await self.store.read { db in try TicketRepository.corrections(db, after: after) }
             var headers = HTTPFields()
             headers[.contentType] = "application/x-ndjson; charset=utf-8"
             let body = corrections.map { $0.jsonLine + "\n" }.joined()
@@ -100,7 +99,7 @@ public struct RouterAPI: Sendable {
             let groupBy = dimensions
             let report: ServiceLevelReport
             do {
-                report = try await self.store.pool.read { db in
+                report = try await self.store.read { db in
                     try ServiceLevelReport.compute(db, groupBy: groupBy, period: period, from: from, to: to)
                 }
             } catch let error as ServiceLevelReport.BadQuery {
@@ -187,9 +186,12 @@ public struct RouterAPI: Sendable {
         let cause = Cause(id: eventId, traceparent: traceparent, tracestate: tracestate)
         let rules = self.rules.current
         let now = clock.now()
-        let outcome = try await store.pool.write { db -> Result<(TicketView?, Date?), ProblemDetails> in
+        let outcome = try await store.write { db -> Result<(TicketView?, Date?), ProblemDetails> in
+            // First: the same action posted to two instances at once is applied once (the second
+            // waits, then finds the first's inbox claim).
+            try RouterEngine.lockTicket(db, id)
             if customer {
-                guard let account = try String.fetchOne(db, sql: "SELECT account FROM tickets WHERE id = ?", arguments: [id]) else {
+                guard let account = try db.fetchOne("SELECT account FROM tickets WHERE id = ?", [.text(id)])?[0].string else {
                     return .failure(.notFound("no ticket \(id)"))
                 }
                 if let refused = Self.accountRefusal(grant, account: account, ticket: id) { return .failure(refused) }

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import ServiceKit
 
 /// `GET /v1/service-levels`: the seeds' measures computed with SQL over the stored tickets.
 ///
@@ -62,116 +62,137 @@ public struct ServiceLevelReport: Sendable, Codable {
         public var description: String
     }
 
-    static func expression(_ dimension: Dimension, period: String, table: String) -> String {
+    static func expression(_ dimension: Dimension, period: String, table: String, dialect: SQLDialect) -> String {
         switch dimension {
         case .serviceType: return "COALESCE(\(table)service_type, 'unclassified')"
         case .priority: return "COALESCE(\(table)priority, 'none')"
         case .contractPackage: return "COALESCE(\(table)contract_package, 'none')"
         case .period:
-            let format = period == "day" ? "%Y-%m-%d" : period == "week" ? "%Y-W%W" : "%Y-%m"
-            return "strftime('\(format)', \(table)opened_at, 'unixepoch')"
+            switch dialect {
+            case .sqlite:
+                let format = period == "day" ? "%Y-%m-%d" : period == "week" ? "%Y-W%W" : "%Y-%m"
+                return "strftime('\(format)', \(table)opened_at, 'unixepoch')"
+            case .postgres:
+                // The same labels as SQLite's strftime: UTC; `%W` is the week of the year with
+                // the first Monday starting week 01 (the days before it are week 00).
+                let at = "(to_timestamp(\(table)opened_at) AT TIME ZONE 'UTC')"
+                switch period {
+                case "day": return "to_char(\(at), 'YYYY-MM-DD')"
+                case "week":
+                    return "to_char(\(at), 'YYYY') || '-W' || lpad(((extract(doy FROM \(at))::int + 6 - ((extract(dow FROM \(at))::int + 6) % 7)) / 7)::text, 2, '0')"
+                default: return "to_char(\(at), 'YYYY-MM')"
+                }
+            }
         }
     }
 
     public static func compute(
-        _ db: Database, groupBy: [Dimension], period: String = "month", from: Date? = nil, to: Date? = nil
+        _ db: any SQLTransaction, groupBy: [Dimension], period: String = "month", from: Date? = nil, to: Date? = nil
     ) throws -> ServiceLevelReport {
         guard ["day", "week", "month"].contains(period) else {
             throw BadQuery(description: "period must be day, week or month, got \"\(period)\"")
         }
-        func dims(_ table: String) -> [String] { groupBy.map { expression($0, period: period, table: table) } }
-        var arguments: [any DatabaseValueConvertible] = []
+        func dims(_ table: String) -> [String] {
+            groupBy.map { expression($0, period: period, table: table, dialect: db.dialect) }
+        }
+        var arguments: [SQLValue] = []
         func bounded(_ table: String) -> String {
             var clause = "1 = 1"
             if from != nil { clause += " AND \(table)opened_at >= ?" }
             if to != nil { clause += " AND \(table)opened_at < ?" }
             return clause
         }
-        if let from { arguments.append(from.timeIntervalSince1970) }
-        if let to { arguments.append(to.timeIntervalSince1970) }
+        if let from { arguments.append(from.sqlValue) }
+        if let to { arguments.append(to.sqlValue) }
         let filter = bounded("")
+        let n = groupBy.count
         let selectDims = dims("").enumerated().map { "\($1) AS d\($0)" }
-        let groupClause = groupBy.isEmpty ? "" : "GROUP BY " + (0..<groupBy.count).map { "d\($0)" }.joined(separator: ", ")
-        let orderClause = groupBy.isEmpty ? "" : "ORDER BY " + (0..<groupBy.count).map { "d\($0)" }.joined(separator: ", ")
-        func key(_ row: Row) -> [String: String] {
+        let groupClause = groupBy.isEmpty ? "" : "GROUP BY " + (0..<n).map { "d\($0)" }.joined(separator: ", ")
+        let orderClause = groupBy.isEmpty ? "" : "ORDER BY " + (0..<n).map { "d\($0)" }.joined(separator: ", ")
+        // The group's key: the first `n` columns of every query below.
+        func key(_ row: SQLRow) -> [String: String] {
             var key: [String: String] = [:]
-            for (index, dimension) in groupBy.enumerated() { key[dimension.rawValue] = row["d\(index)"] }
+            for (index, dimension) in groupBy.enumerated() { key[dimension.rawValue] = row[index].string }
             return key
         }
+        func count(_ row: SQLRow, _ column: Int) -> Int { row[n + column].int64.map(Int.init) ?? 0 }
         func rate(_ part: Int, _ whole: Int) -> Double? { whole > 0 ? Double(part) / Double(whole) : nil }
 
-        let main = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT \((selectDims + [""]).joined(separator: ", "))
-                    COUNT(*) AS tickets,
-                    SUM(state NOT IN ('resolved', 'closed', 'cancelled', 'merged')) AS backlog,
-                    SUM(response_met = 1) AS response_met, SUM(response_met IS NOT NULL) AS response_decided,
-                    SUM(resolution_met = 1) AS resolution_met, SUM(resolution_met IS NOT NULL) AS resolution_decided,
-                    SUM(state IN ('resolved', 'closed')) AS resolved,
-                    SUM(reopen_count > 0) AS reopened,
-                    SUM(state IN ('resolved', 'closed') OR reopen_count > 0) AS reopen_base,
-                    SUM(state IN ('resolved', 'closed') AND escalation_count = 0 AND reopen_count = 0
-                        AND tier = first_tier) AS first_contact,
-                    AVG(CASE WHEN state IN ('resolved', 'closed') THEN resolved_at - opened_at END) AS mttr
-                FROM tickets WHERE \(filter) \(groupClause) \(orderClause)
-                """,
-            arguments: StatementArguments(arguments))
+        // Counts by `COUNT(*) FILTER (WHERE ...)`: the same on both engines (PostgreSQL has no
+        // SUM of a comparison).
+        let main = try db.fetch(
+            """
+            SELECT \((selectDims + [""]).joined(separator: ", "))
+                COUNT(*),
+                COUNT(*) FILTER (WHERE state NOT IN ('resolved', 'closed', 'cancelled', 'merged')),
+                COUNT(*) FILTER (WHERE response_met = 1), COUNT(*) FILTER (WHERE response_met IS NOT NULL),
+                COUNT(*) FILTER (WHERE resolution_met = 1), COUNT(*) FILTER (WHERE resolution_met IS NOT NULL),
+                COUNT(*) FILTER (WHERE state IN ('resolved', 'closed')),
+                COUNT(*) FILTER (WHERE reopen_count > 0),
+                COUNT(*) FILTER (WHERE state IN ('resolved', 'closed') OR reopen_count > 0),
+                COUNT(*) FILTER (WHERE state IN ('resolved', 'closed') AND escalation_count = 0 AND reopen_count = 0
+                    AND tier = first_tier),
+                AVG(CASE WHEN state IN ('resolved', 'closed') THEN resolved_at - opened_at END)
+            FROM tickets WHERE \(filter) \(groupClause) \(orderClause)
+            """,
+            arguments)
         let partition = groupBy.isEmpty ? "" : "PARTITION BY " + dims("").joined(separator: ", ")
-        let percentileRows = try Row.fetchAll(
-            db,
-            sql: """
-                WITH r AS (
-                    SELECT \((selectDims + [""]).joined(separator: ", ")) response_seconds AS v,
-                        CUME_DIST() OVER (\(partition) ORDER BY response_seconds) AS pr
-                    FROM tickets WHERE response_seconds IS NOT NULL AND \(filter))
-                SELECT \(((0..<groupBy.count).map { "d\($0)" } + [""]).joined(separator: ", "))
-                    MIN(v) FILTER (WHERE pr >= 0.5) AS p50, MIN(v) FILTER (WHERE pr >= 0.9) AS p90,
-                    MIN(v) FILTER (WHERE pr >= 0.95) AS p95, MAX(v) AS pmax
-                FROM r \(groupClause)
-                """,
-            arguments: StatementArguments(arguments))
+        let percentileRows = try db.fetch(
+            """
+            WITH r AS (
+                SELECT \((selectDims + [""]).joined(separator: ", ")) response_seconds AS v,
+                    CUME_DIST() OVER (\(partition) ORDER BY response_seconds) AS pr
+                FROM tickets WHERE response_seconds IS NOT NULL AND \(filter))
+            SELECT \(((0..<n).map { "d\($0)" } + [""]).joined(separator: ", "))
+                MIN(v) FILTER (WHERE pr >= 0.5), MIN(v) FILTER (WHERE pr >= 0.9),
+                MIN(v) FILTER (WHERE pr >= 0.95), MAX(v)
+            FROM r \(groupClause)
+            """,
+            arguments)
         var percentiles: [[String: String]: Percentiles] = [:]
         for row in percentileRows {
-            percentiles[key(row)] = Percentiles(p50: row["p50"], p90: row["p90"], p95: row["p95"], max: row["pmax"])
+            percentiles[key(row)] = Percentiles(
+                p50: row[n].double, p90: row[n + 1].double, p95: row[n + 2].double, max: row[n + 3].double)
         }
         let groups = main.compactMap { row -> Group? in
-            let tickets: Int = row["tickets"]
+            let tickets = count(row, 0)
             guard tickets > 0 else { return nil }
-            let responseDecided: Int = row["response_decided"] ?? 0
-            let resolutionDecided: Int = row["resolution_decided"] ?? 0
-            let resolved: Int = row["resolved"] ?? 0
+            let responseDecided = count(row, 3)
+            let resolutionDecided = count(row, 5)
+            let resolved = count(row, 6)
             return Group(
-                key: key(row), tickets: tickets, backlog: row["backlog"] ?? 0,
-                slaResponseAttainment: rate(row["response_met"] ?? 0, responseDecided),
-                slaResolutionAttainment: rate(row["resolution_met"] ?? 0, resolutionDecided),
+                key: key(row), tickets: tickets, backlog: count(row, 1),
+                slaResponseAttainment: rate(count(row, 2), responseDecided),
+                slaResolutionAttainment: rate(count(row, 4), resolutionDecided),
                 slaResponseDecided: responseDecided, slaResolutionDecided: resolutionDecided,
                 responseTimeSeconds: percentiles[key(row)] ?? Percentiles(), resolved: resolved,
-                reopenRate: rate(row["reopened"] ?? 0, row["reopen_base"] ?? 0),
-                firstContactResolution: rate(row["first_contact"] ?? 0, resolved), mttrSeconds: row["mttr"])
+                reopenRate: rate(count(row, 7), count(row, 8)),
+                firstContactResolution: rate(count(row, 9), resolved), mttrSeconds: row[n + 10].double)
         }
 
         let olaDims = dims("t.").enumerated().map { "\($1) AS d\($0)" }
-        let olaRows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT \((olaDims + [""]).joined(separator: ", ")) o.tier AS tier, COUNT(*) AS stints,
-                    SUM(o.met IS NOT NULL) AS decided, SUM(o.met = 1) AS on_time
-                FROM ola_stints o JOIN tickets t ON t.id = o.ticket_id
-                WHERE \(bounded("t."))
-                GROUP BY \(((0..<groupBy.count).map { "d\($0)" } + ["o.tier"]).joined(separator: ", "))
-                ORDER BY \(((0..<groupBy.count).map { "d\($0)" } + ["o.tier"]).joined(separator: ", "))
-                """,
-            arguments: StatementArguments(arguments))
+        let olaRows = try db.fetch(
+            """
+            SELECT \((olaDims + [""]).joined(separator: ", ")) o.tier, COUNT(*),
+                COUNT(*) FILTER (WHERE o.met IS NOT NULL), COUNT(*) FILTER (WHERE o.met = 1)
+            FROM ola_stints o JOIN tickets t ON t.id = o.ticket_id
+            WHERE \(bounded("t."))
+            GROUP BY \(((0..<n).map { "d\($0)" } + ["o.tier"]).joined(separator: ", "))
+            ORDER BY \(((0..<n).map { "d\($0)" } + ["o.tier"]).joined(separator: ", "))
+            """,
+            arguments)
         let ola = olaRows.map { row in
-            let decided: Int = row["decided"] ?? 0
-            let onTime: Int = row["on_time"] ?? 0
+            let decided = count(row, 2)
+            let onTime = count(row, 3)
             return OLAGroup(
-                key: key(row), tier: row["tier"], stints: row["stints"], decided: decided, onTime: onTime,
+                key: key(row), tier: row[n].string ?? "", stints: count(row, 1), decided: decided, onTime: onTime,
                 onTimeRate: rate(onTime, decided))
         }
-        let emitted = try Int.fetchOne(db, sql: "SELECT value FROM router_counters WHERE key = 'events_emitted'") ?? 0
+        // One counter row per instance on a shared database (`RouterEngine.emittedKey`).
+        let emitted = try db.fetchOne(
+            "SELECT COALESCE(SUM(value), 0) FROM router_counters WHERE key = 'events_emitted' OR key LIKE 'events_emitted@%'",
+            [])?[0].int64 ?? 0
         return ServiceLevelReport(
-            groupBy: groupBy, period: period, from: from, to: to, groups: groups, ola: ola, eventsEmitted: emitted)
+            groupBy: groupBy, period: period, from: from, to: to, groups: groups, ola: ola, eventsEmitted: Int(emitted))
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import ITRConfig
 import ITREvents
+import ServiceKit
 
 /// `GET /v1/tickets/{id}`: state, clocks (computed now from the history), tier, problem, the
 /// full history with the rule behind each decision, and what is due next.
@@ -81,7 +81,7 @@ public struct TicketView: Sendable, Codable {
     public var history: [HistoryLine]
     public var rulesVersion: String
 
-    public static func load(_ db: Database, id: String, rules: RouterRules, now: Date) throws -> TicketView? {
+    public static func load(_ db: any SQLTransaction, id: String, rules: RouterRules, now: Date) throws -> TicketView? {
         guard let ticket = try TicketRepository.load(db, id: id, policy: rules.policy) else { return nil }
         let clocks = ticket.clocks(rules: rules, now: now)
         let problem = try ticket.problemId.flatMap { try ProblemRecord.load(db, id: $0) }.map {
@@ -89,13 +89,13 @@ public struct TicketView: Sendable, Codable {
                 id: $0.id, state: $0.state.rawValue, title: $0.title, fingerprint: $0.fingerprintHash, rootCause: $0.rootCause,
                 workaround: $0.workaround, fixVersion: $0.fixVersion, defectId: $0.defectId)
         }
-        let due = try Row.fetchAll(
-            db, sql: "SELECT due_at, kind FROM due_moments WHERE ticket_id = ? ORDER BY due_at, ord", arguments: [id]
-        ).compactMap { row -> DueMoment? in
-            let text: String = row["kind"]
-            guard let kind = try? TicketRepository.decoder.decode(PlannedMoment.Kind.self, from: Data(text.utf8)) else { return nil }
-            return DueMoment(at: Date(timeIntervalSince1970: row["due_at"]), kind: kind)
-        }
+        let due = try db.fetch("SELECT due_at, kind FROM due_moments WHERE ticket_id = ? ORDER BY due_at, ord", [.text(id)])
+            .compactMap { row -> DueMoment? in
+                guard let text = row[1].string, let at = row[0].double,
+                    let kind = try? TicketRepository.decoder.decode(PlannedMoment.Kind.self, from: Data(text.utf8))
+                else { return nil }
+                return DueMoment(at: Date(timeIntervalSince1970: at), kind: kind)
+            }
         var pendingReason: String?
         if case .pending(let reason) = ticket.lifecycle.state { pendingReason = reason.rawValue }
         let (_, decision) = try TicketRepository.classificationInputs(db, id: id)

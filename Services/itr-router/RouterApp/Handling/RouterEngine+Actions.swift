@@ -1,13 +1,13 @@
 import Foundation
-import GRDB
 import ITRConfig
 import ITREvents
+import ServiceKit
 
 extension RouterEngine {
     /// Applies a service-desk action (`itr.ticket.action` or `POST /v1/tickets/{id}/actions`).
     /// Throws `ActionRefusal` before writing anything when the action is forbidden.
     @discardableResult
-    public mutating func act(_ db: Database, _ action: ITREvents.TicketAction, cause: Cause) throws -> TicketRecord {
+    public mutating func act(_ db: any SQLTransaction, _ action: ITREvents.TicketAction, cause: Cause) throws -> TicketRecord {
         guard var ticket = try load(db, action.ticketId) else {
             throw ActionRefusal(code: "unknown-ticket", message: "no ticket \(action.ticketId)", status: 404)
         }
@@ -34,7 +34,7 @@ extension RouterEngine {
                 pauseReason: pauseReason, actor: action.actor, at: at)
         }
 
-        var events: [(Database, inout RouterEngine) throws -> Void] = []
+        var events: [(any SQLTransaction, inout RouterEngine) throws -> Void] = []
         switch action.action {
         case .acknowledge:
             _ = try apply(.acknowledge, detail: action.note)
@@ -161,7 +161,7 @@ extension RouterEngine {
     /// `needs-triage`, and keeps the correction as a labelled example. The same type is accepted
     /// only to confirm a ticket waiting for triage.
     mutating func reclassify(
-        _ db: Database, _ ticket: inout TicketRecord, _ action: ITREvents.TicketAction, at: Date, by: String, cause: Cause
+        _ db: any SQLTransaction, _ ticket: inout TicketRecord, _ action: ITREvents.TicketAction, at: Date, by: String, cause: Cause
     ) throws -> (Classification, TicketAssigned?, ClassifierCorrection) {
         guard let newType = action.serviceType else {
             throw ActionRefusal(code: "missing-service-type", message: "reclassify names the new service type", status: 422)
@@ -271,7 +271,7 @@ extension RouterEngine {
     /// Known errors: a problem becomes a known error when one of its incidents is resolved with a
     /// root cause AND a workaround (the first such resolution documents it).
     mutating func markKnownError(
-        _ db: Database, problemId: String, rootCause: String, workaround: String, from ticketId: String, cause: Cause
+        _ db: any SQLTransaction, problemId: String, rootCause: String, workaround: String, from ticketId: String, cause: Cause
     ) throws {
         guard var problem = try ProblemRecord.load(db, id: problemId), problem.state == .open else { return }
         problem.state = .knownError

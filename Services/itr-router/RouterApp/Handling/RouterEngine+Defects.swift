@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import ITRConfig
 import ITREvents
+import ServiceKit
 
 extension RouterEngine {
     /// `itr.defect.fixed` from ipd-feedback: resolves the linked problems (fix version and defect
@@ -9,10 +9,10 @@ extension RouterEngine {
     /// `problems.yaml` `fixReleased`), and tells the others (`itr.ticket.updated` note).
     /// Returns the problems resolved.
     @discardableResult
-    public mutating func defectFixed(_ db: Database, _ fixed: DefectFixed, cause: Cause) throws -> [String] {
+    public mutating func defectFixed(_ db: any SQLTransaction, _ fixed: DefectFixed, cause: Cause) throws -> [String] {
         var problemIds = Set(fixed.problemIds)
         for ticketId in fixed.ticketIds {
-            if let problemId = try String.fetchOne(db, sql: "SELECT problem_id FROM tickets WHERE id = ?", arguments: [ticketId]) {
+            if let problemId = try db.fetchOne("SELECT problem_id FROM tickets WHERE id = ?", [.text(ticketId)])?[0].string {
                 problemIds.insert(problemId)
             }
         }

@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import ITRConfig
 import ITREvents
+import ServiceKit
 
 extension RouterEngine {
     /// Fires one due moment, after checking against the ticket's clocks at `now` that it still
@@ -11,7 +11,7 @@ extension RouterEngine {
     /// Returns true when something was emitted.
     @discardableResult
     public mutating func fire(
-        _ db: Database, ticketId: String, kind: PlannedMoment.Kind, dueAt: Date, cause: Cause
+        _ db: any SQLTransaction, ticketId: String, kind: PlannedMoment.Kind, dueAt: Date, cause: Cause
     ) throws -> Bool {
         guard var ticket = try load(db, ticketId) else { return false }
         if try fire(db, &ticket, kind: kind, dueAt: dueAt, cause: cause) { return true }
@@ -22,7 +22,7 @@ extension RouterEngine {
     }
 
     private mutating func fire(
-        _ db: Database, _ ticket: inout TicketRecord, kind: PlannedMoment.Kind, dueAt: Date, cause: Cause
+        _ db: any SQLTransaction, _ ticket: inout TicketRecord, kind: PlannedMoment.Kind, dueAt: Date, cause: Cause
     ) throws -> Bool {
         let clocks = ticket.clocks(rules: rules, now: now)
         let priority = ticket.lifecycle.priority ?? .p3

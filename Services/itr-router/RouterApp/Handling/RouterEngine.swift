@@ -1,6 +1,5 @@
 import AMQPClient
 import Foundation
-import GRDB
 import ITRConfig
 import ITREvents
 import ServiceKit
@@ -25,7 +24,7 @@ public struct RouterEngine {
 
     // MARK: Emitting and saving
 
-    mutating func emit<P: EventPayload>(_ db: Database, _ payload: P, cause: Cause, correlation: String) throws {
+    mutating func emit<P: EventPayload>(_ db: any SQLTransaction, _ payload: P, cause: Cause, correlation: String) throws {
         var event = try CloudEvent(source: Self.source, payload: payload, subject: correlation, time: now)
         event.causationID = cause.id
         event.correlationID = correlation
@@ -38,14 +37,14 @@ public struct RouterEngine {
             routingKey: event.type)
         // Counted in the same transaction: a report read in one snapshot knows how many of the
         // router's events (in outbox order) its figures reflect.
-        try db.cachedStatement(sql: "UPDATE router_counters SET value = value + 1 WHERE key = 'events_emitted'").execute()
+        try Self.countEmitted(db)
         emittedCount += 1
     }
 
     /// Saves the ticket; returns its clocks at the instant of its history (computed once for the
     /// save and the caller), see ``TicketRepository/asOf(_:now:)``.
     @discardableResult
-    mutating func save(_ db: Database, _ ticket: inout TicketRecord, cause: Cause) throws -> TicketClocks {
+    mutating func save(_ db: any SQLTransaction, _ ticket: inout TicketRecord, cause: Cause) throws -> TicketClocks {
         let clocks = ticket.clocks(rules: rules, now: TicketRepository.asOf(ticket, now: now))
         if let due = try TicketRepository.save(
             db, &ticket, rules: rules, now: now, causeId: cause.id, traceparent: cause.traceparent, clocks: clocks)
@@ -55,8 +54,40 @@ public struct RouterEngine {
         return clocks
     }
 
-    func load(_ db: Database, _ id: String) throws -> TicketRecord? {
-        try TicketRepository.load(db, id: id, policy: rules.policy)
+    /// Loads a ticket for a change, after taking its lock (see ``lockTicket(_:_:)``).
+    func load(_ db: any SQLTransaction, _ id: String) throws -> TicketRecord? {
+        try Self.lockTicket(db, id)
+        return try TicketRepository.load(db, id: id, policy: rules.policy)
+    }
+
+    /// Serialises the transactions that change one ticket across the instances sharing a
+    /// PostgreSQL database (the consumer, any instance's due-moment scheduler, any instance's
+    /// HTTP actions): taken before the ticket is read, held to commit, so each reads what the
+    /// one before it committed and no update is lost. SQLite: one writer, nothing to take.
+    static func lockTicket(_ db: any SQLTransaction, _ id: String) throws {
+        try db.lock(ticketLock, key: id)
+    }
+
+    /// ``lockTicket(_:_:)`` without waiting: false when another transaction holds it.
+    static func tryLockTicket(_ db: any SQLTransaction, _ id: String) throws -> Bool {
+        try db.tryLock(ticketLock, key: id)
+    }
+
+    static let ticketLock = "itr-router.ticket"
+
+    /// The counter key of the events this writer emitted: one row per instance on a shared
+    /// database (no row every instance's transactions would queue on), summed by the report.
+    static func emittedKey(_ db: any SQLTransaction) -> String {
+        db.instance.map { "events_emitted@\($0)" } ?? "events_emitted"
+    }
+
+    static func countEmitted(_ db: any SQLTransaction) throws {
+        try db.execute(
+            """
+            INSERT INTO router_counters (key, value) VALUES (?, 1)
+            ON CONFLICT (key) DO UPDATE SET value = router_counters.value + 1
+            """,
+            [.text(emittedKey(db))])
     }
 
     /// The instant of a fact: the time of the event that caused it when it carries one
@@ -74,7 +105,8 @@ public struct RouterEngine {
     /// Classifies, assigns, runs problem detection and emits `classified` + `assigned`.
     /// Returns false when the ticket already exists (nothing done).
     @discardableResult
-    public mutating func open(_ db: Database, _ opened: TicketOpened, cause: Cause) throws -> Bool {
+    public mutating func open(_ db: any SQLTransaction, _ opened: TicketOpened, cause: Cause) throws -> Bool {
+        try Self.lockTicket(db, opened.ticketId)
         if try TicketRepository.exists(db, id: opened.ticketId) { return false }
         let version = rules.version
         let contract = rules.contract(account: opened.account, openedAt: opened.openedAt)
@@ -142,6 +174,9 @@ public struct RouterEngine {
         } else if let fingerprint {
             let incident = IncidentRecord(
                 ticketId: ticket.id, fingerprint: fingerprint, priority: classification.priority, openedAt: opened.openedAt)
+            // Two instances opening incidents of one fingerprint at once would each see the other's
+            // missing and open a problem each: the detection of one fingerprint is serialised.
+            try db.lock("itr-router.fingerprint", key: fingerprint.key)
             // One indexed row: the problem this incident would join (the detector's first rule).
             let openProblem = try TicketRepository.oldestOpenProblem(db, fingerprint: fingerprint)
             let openProblems = openProblem.map { [OpenProblem(id: $0.id, fingerprint: fingerprint)] } ?? []
@@ -189,7 +224,7 @@ public struct RouterEngine {
 
     /// Opens a problem for `incidents` (the triggering ticket among them) and links them.
     mutating func openProblem(
-        _ db: Database, decision: ProblemDecision, incidents: [String], trigger: TicketRecord, cause: Cause
+        _ db: any SQLTransaction, decision: ProblemDecision, incidents: [String], trigger: TicketRecord, cause: Cause
     ) throws {
         guard let key = trigger.fingerprint else { return }
         let parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
@@ -227,7 +262,7 @@ public struct RouterEngine {
     // MARK: itr.ticket.correlated
 
     /// Records a repeated alarm folded into the ticket; false when the ticket is unknown.
-    public mutating func correlate(_ db: Database, _ correlated: TicketCorrelated, cause: Cause) throws -> Bool {
+    public mutating func correlate(_ db: any SQLTransaction, _ correlated: TicketCorrelated, cause: Cause) throws -> Bool {
         guard var ticket = try load(db, correlated.ticketId) else { return false }
         let device = correlated.device.map { " on \($0)" } ?? ""
         ticket.decide(

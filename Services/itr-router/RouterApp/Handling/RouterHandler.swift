@@ -1,6 +1,5 @@
 import AMQPClient
 import Foundation
-import GRDB
 import ITREvents
 import Logging
 import ServiceKit
@@ -17,14 +16,14 @@ import ServiceKit
 /// is (unreadable data, an unexpected type, an unknown ticket) leaves no inbox claim: a corrected
 /// replay with the same `source` + `id` is processed, not taken for a duplicate.
 public struct RouterHandler: EventHandler {
-    public let store: ServiceStore
+    public let store: SQLStore
     public let rules: RulesHolder
     public let clock: any RouterClock
     public let scheduler: DueScheduler?
     public let logger: Logger
 
     public init(
-        store: ServiceStore, rules: RulesHolder, clock: any RouterClock, scheduler: DueScheduler?,
+        store: SQLStore, rules: RulesHolder, clock: any RouterClock, scheduler: DueScheduler?,
         logger: Logger = Logger(label: "router-handler")
     ) {
         self.store = store
@@ -38,7 +37,7 @@ public struct RouterHandler: EventHandler {
         let rules = self.rules.current
         let now = clock.now()
         let logger = self.logger
-        let (dispositions, earliest) = try await store.pool.write { db -> ([Disposition], Date?) in
+        let (dispositions, earliest) = try await store.write { db -> ([Disposition], Date?) in
             var engine = RouterEngine(rules: rules, now: now)
             var dispositions: [Disposition] = []
             dispositions.reserveCapacity(batch.count)
@@ -72,7 +71,7 @@ public struct RouterHandler: EventHandler {
         return Actor.bound(to: entry.actor, claimed: action.actor)
     }
 
-    static func handle(_ db: Database, _ inbound: InboundMessage, engine: inout RouterEngine, logger: Logger) throws -> Disposition {
+    static func handle(_ db: any SQLTransaction, _ inbound: InboundMessage, engine: inout RouterEngine, logger: Logger) throws -> Disposition {
         let event: CloudEvent
         do {
             event = try AMQPCloudEventCodec.decode(inbound.message)
@@ -86,11 +85,11 @@ public struct RouterHandler: EventHandler {
         if claimedFirst {
             if try !Inbox.claim(db, source: event.source, id: event.id) { return .duplicate }
         } else if try Inbox.contains(db, source: event.source, id: event.id) {
-            if let row = try Row.fetchOne(
-                db, sql: "SELECT reason_code, message FROM rejected_actions WHERE source = ? AND id = ?",
-                arguments: [event.source, event.id])
+            if let row = try db.fetchOne(
+                "SELECT reason_code, message FROM rejected_actions WHERE source = ? AND id = ?",
+                [.text(event.source), .text(event.id)])
             {
-                return .invalid(reasonCode: row["reason_code"], message: row["message"])
+                return .invalid(reasonCode: try row.string(0), message: try row.string(1))
             }
             return .duplicate
         }
@@ -155,8 +154,11 @@ public struct RouterHandler: EventHandler {
                             message: refusal.message, actionId: event.id),
                         cause: cause, correlation: action.ticketId)
                     try db.execute(
-                        sql: "INSERT OR REPLACE INTO rejected_actions (source, id, reason_code, message) VALUES (?, ?, ?, ?)",
-                        arguments: [event.source, event.id, refusal.code, refusal.message])
+                        """
+                        INSERT INTO rejected_actions (source, id, reason_code, message) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (source, id) DO UPDATE SET reason_code = excluded.reason_code, message = excluded.message
+                        """,
+                        [.text(event.source), .text(event.id), .text(refusal.code), .text(refusal.message)])
                     refusalRecorded = true
                     disposition = .invalid(reasonCode: refusal.code, message: refusal.message)
                 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import ServiceKit
 import ServiceLifecycle
@@ -16,7 +15,7 @@ import Synchronization
 /// batch, so consumption goes on between batches. A rules change during a pass starts it again.
 /// The rules version a finished pass planned with is kept (`router_meta.planned_rules_version`).
 public final class RulesReplanner: Service, Sendable {
-    private let store: ServiceStore
+    private let store: SQLStore
     private let rules: RulesHolder
     private let clock: any RouterClock
     private let scheduler: DueScheduler?
@@ -27,7 +26,7 @@ public final class RulesReplanner: Service, Sendable {
     private let passes = Atomic<Int>(0)
 
     public init(
-        store: ServiceStore, rules: RulesHolder, clock: any RouterClock, scheduler: DueScheduler?,
+        store: SQLStore, rules: RulesHolder, clock: any RouterClock, scheduler: DueScheduler?,
         logger: Logger = Logger(label: "rules-replanner"), batchSize: Int = 200
     ) {
         self.store = store
@@ -67,8 +66,8 @@ public final class RulesReplanner: Service, Sendable {
     }
 
     func plannedVersion() async throws -> String? {
-        try await store.pool.read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM router_meta WHERE key = 'planned_rules_version'")
+        try await store.read { db in
+            try db.fetchOne("SELECT value FROM router_meta WHERE key = 'planned_rules_version'", [])?[0].string
         }
     }
 
@@ -87,16 +86,17 @@ public final class RulesReplanner: Service, Sendable {
                 let now = clock.now()
                 let limit = batchSize
                 let after = lastId
-                let (count, last, earliest) = try await store.pool.write { db -> (Int, String?, Date?) in
-                    let ids = try String.fetchAll(
-                        db,
-                        sql: """
-                            SELECT id FROM tickets WHERE id > ? AND state NOT IN ('closed', 'cancelled', 'merged')
-                            ORDER BY id LIMIT ?
-                            """,
-                        arguments: [after, limit])
+                let (count, last, earliest) = try await store.write { db -> (Int, String?, Date?) in
+                    let ids = try db.fetch(
+                        """
+                        SELECT id FROM tickets WHERE id > ? AND state NOT IN ('closed', 'cancelled', 'merged')
+                        ORDER BY id LIMIT ?
+                        """,
+                        [.text(after), limit.sqlValue]
+                    ).map { try $0.string(0) }
                     var earliest: Date?
                     for id in ids {
+                        try RouterEngine.lockTicket(db, id)
                         guard let ticket = try TicketRepository.load(db, id: id, policy: rules.policy) else { continue }
                         if let due = try TicketRepository.replan(db, ticket, rules: rules, now: now) {
                             earliest = min(earliest ?? due, due)
@@ -111,10 +111,13 @@ public final class RulesReplanner: Service, Sendable {
                 await Task.yield()
             }
             let version = rules.version
-            try await store.pool.write { db in
+            try await store.write { db in
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO router_meta (key, value) VALUES ('planned_rules_version', ?)",
-                    arguments: [version])
+                    """
+                    INSERT INTO router_meta (key, value) VALUES ('planned_rules_version', ?)
+                    ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                    """,
+                    [.text(version)])
             }
             passes.add(1, ordering: .sequentiallyConsistent)
             logger.info("due moments re-planned under the current rules", metadata: ["rules_version": "\(version)", "tickets": "\(total)"])

@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import ITRConfig
+import ServiceKit
 
 /// A problem (the cause of one or more incidents) as stored.
 public struct ProblemRecord: Sendable, Hashable, Codable {
@@ -30,26 +30,32 @@ public struct ProblemRecord: Sendable, Hashable, Codable {
     public var fixVersion: String?
     public var defectId: String?
 
-    init(row: Row) {
-        id = row["id"]
-        fingerprint = row["fingerprint"]
-        fingerprintHash = row["fingerprint_hash"]
-        state = State(rawValue: row["state"]) ?? .open
-        title = row["title"]
-        productLine = row["product_line"]
-        model = row["model"]
-        component = row["component"]
-        symptom = row["symptom"]
-        trigger = row["trigger"]
-        ruleId = row["rule_id"]
-        rulesVersion = row["rules_version"]
-        openedAt = Date(timeIntervalSince1970: row["opened_at"])
-        rootCause = row["root_cause"]
-        workaround = row["workaround"]
-        knownErrorAt = (row["known_error_at"] as Double?).map(Date.init(timeIntervalSince1970:))
-        resolvedAt = (row["resolved_at"] as Double?).map(Date.init(timeIntervalSince1970:))
-        fixVersion = row["fix_version"]
-        defectId = row["defect_id"]
+    /// The columns ``load(_:id:)`` reads, in the order ``init(row:)`` takes them.
+    static let columns = """
+        id, fingerprint, fingerprint_hash, state, title, product_line, model, component, symptom, trigger, rule_id,
+        rules_version, opened_at, root_cause, workaround, known_error_at, resolved_at, fix_version, defect_id
+        """
+
+    init(row: SQLRow) throws {
+        id = try row.string(0)
+        fingerprint = try row.string(1)
+        fingerprintHash = try row.string(2)
+        state = State(rawValue: try row.string(3)) ?? .open
+        title = try row.string(4)
+        productLine = try row.string(5)
+        model = row[6].string
+        component = row[7].string
+        symptom = row[8].string
+        trigger = try row.string(9)
+        ruleId = try row.string(10)
+        rulesVersion = try row.string(11)
+        openedAt = Date(timeIntervalSince1970: try row.double(12))
+        rootCause = row[13].string
+        workaround = row[14].string
+        knownErrorAt = row[15].double.map(Date.init(timeIntervalSince1970:))
+        resolvedAt = row[16].double.map(Date.init(timeIntervalSince1970:))
+        fixVersion = row[17].string
+        defectId = row[18].string
     }
 
     public init(
@@ -87,24 +93,30 @@ public struct ProblemRecord: Sendable, Hashable, Codable {
         return "PRB-" + (String(repeating: "0", count: 16 - hex.count) + hex).prefix(12)
     }
 
-    public static func load(_ db: Database, id: String) throws -> ProblemRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM problems WHERE id = ?"), arguments: [id]).map(ProblemRecord.init(row:))
+    public static func load(_ db: any SQLTransaction, id: String) throws -> ProblemRecord? {
+        try db.fetchOne("SELECT \(columns) FROM problems WHERE id = ?", [.text(id)]).map(ProblemRecord.init(row:))
     }
 
-    public func save(_ db: Database) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT OR REPLACE INTO problems (
-                    id, fingerprint, fingerprint_hash, state, title, product_line, model, component, symptom, trigger,
-                    rule_id, rules_version, opened_at, root_cause, workaround, known_error_at, resolved_at, fix_version,
-                    defect_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(
-            arguments: [
-                id, fingerprint, fingerprintHash, state.rawValue, title, productLine, model, component, symptom, trigger,
-                ruleId, rulesVersion, openedAt.timeIntervalSince1970, rootCause, workaround,
-                knownErrorAt?.timeIntervalSince1970, resolvedAt?.timeIntervalSince1970, fixVersion, defectId,
+    public func save(_ db: any SQLTransaction) throws {
+        try db.execute(
+            """
+            INSERT INTO problems (\(Self.columns))
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET
+                fingerprint = excluded.fingerprint, fingerprint_hash = excluded.fingerprint_hash, state = excluded.state,
+                title = excluded.title, product_line = excluded.product_line, model = excluded.model,
+                component = excluded.component, symptom = excluded.symptom, trigger = excluded.trigger,
+                rule_id = excluded.rule_id, rules_version = excluded.rules_version, opened_at = excluded.opened_at,
+                root_cause = excluded.root_cause, workaround = excluded.workaround,
+                known_error_at = excluded.known_error_at, resolved_at = excluded.resolved_at,
+                fix_version = excluded.fix_version, defect_id = excluded.defect_id
+            """,
+            [
+                id.sqlValue, fingerprint.sqlValue, fingerprintHash.sqlValue, state.rawValue.sqlValue, title.sqlValue,
+                productLine.sqlValue, model.sqlValue, component.sqlValue, symptom.sqlValue, trigger.sqlValue,
+                ruleId.sqlValue, rulesVersion.sqlValue, openedAt.timeIntervalSince1970.sqlValue, rootCause.sqlValue,
+                workaround.sqlValue, knownErrorAt?.timeIntervalSince1970.sqlValue ?? .null,
+                resolvedAt?.timeIntervalSince1970.sqlValue ?? .null, fixVersion.sqlValue, defectId.sqlValue,
             ])
     }
 }

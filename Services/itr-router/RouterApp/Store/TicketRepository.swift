@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import ITRConfig
 import ITREvents
+import ServiceKit
 
 /// Reads and writes tickets, their history, OLA stints and due moments. Every query is by
 /// primary key or an index: the cost per ticket does not grow with the number of tickets.
@@ -22,43 +22,38 @@ public enum TicketRepository {
         public var description: String
     }
 
-    public static func exists(_ db: Database, id: String) throws -> Bool {
-        try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM tickets WHERE id = ?)"), arguments: [id]) ?? false
+    public static func exists(_ db: any SQLTransaction, id: String) throws -> Bool {
+        try db.fetchOne("SELECT 1 FROM tickets WHERE id = ?", [.text(id)]) != nil
     }
 
     /// Loads a ticket and replays its lifecycle under `policy`; nil when unknown.
-    public static func load(_ db: Database, id: String, policy: TicketLifecycle.Policy) throws -> TicketRecord? {
-        // Columns by index (GRDB's lookup by name lower-cases the name for every access).
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT account, contract_package, contract_id, region, product_line, model, version, component,
-                        alarm_code, summary, is_incident, fingerprint, problem_id, opened_at, first_tier, impact, urgency,
-                        reopen_count, escalation_count, hierarchical_count, needs_triage
-                    FROM tickets WHERE id = ?
-                    """),
-            arguments: [id])
+    public static func load(_ db: any SQLTransaction, id: String, policy: TicketLifecycle.Policy) throws -> TicketRecord? {
+        guard let row = try db.fetchOne(
+            """
+            SELECT account, contract_package, contract_id, region, product_line, model, version, component,
+                alarm_code, summary, is_incident, fingerprint, problem_id, opened_at, first_tier, impact, urgency,
+                reopen_count, escalation_count, hierarchical_count, needs_triage
+            FROM tickets WHERE id = ?
+            """,
+            [.text(id)])
         else { return nil }
-        let rows = try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT at, kind, fact, detail, rule_id, rules_version, cause_id FROM ticket_history
-                    WHERE ticket_id = ? ORDER BY seq
-                    """),
-            arguments: [id])
+        let rows = try db.fetch(
+            """
+            SELECT at, kind, fact, detail, rule_id, rules_version, cause_id FROM ticket_history
+            WHERE ticket_id = ? ORDER BY seq
+            """,
+            [.text(id)])
         var log: [TicketLogEntry] = []
         log.reserveCapacity(rows.count)
         var facts: [TicketHistoryEntry] = []
         facts.reserveCapacity(rows.count)
         for history in rows {
-            let at = Date(timeIntervalSince1970: history[0])
-            let factText: String? = history[2]
-            let fact = try factText.map { try FactJSON.decode($0) }
+            let at = Date(timeIntervalSince1970: try history.double(0))
+            let fact = try history[2].string.map { try FactJSON.decode($0) }
             if let fact { facts.append(TicketHistoryEntry(at: at, fact: fact)) }
             log.append(TicketLogEntry(
-                at: at, kind: history[1], fact: fact, detail: history[3], ruleId: history[4], rulesVersion: history[5],
-                causeId: history[6]))
+                at: at, kind: try history.string(1), fact: fact, detail: history[3].string, ruleId: history[4].string,
+                rulesVersion: history[5].string, causeId: history[6].string))
         }
         let lifecycle: TicketLifecycle
         do {
@@ -66,15 +61,16 @@ public enum TicketRepository {
         } catch {
             throw StorageError(description: "ticket \(id): stored history does not replay: \(error)")
         }
-        let openedAt: Double = row[13]
         var ticket = TicketRecord(
-            id: id, account: row[0], contractPackage: row[1], contractId: row[2], region: row[3], productLine: row[4],
-            model: row[5], version: row[6], component: row[7], alarmCode: row[8], summary: row[9], isIncident: row[10],
-            fingerprint: row[11], problemId: row[12], openedAt: Date(timeIntervalSince1970: openedAt), firstTier: row[14],
-            impact: row[15], urgency: row[16], reopenCount: row[17], escalationCount: row[18],
-            hierarchicalCount: row[19], lifecycle: lifecycle, log: log, storedLogCount: log.count,
-            isStored: true)
-        ticket.needsTriage = row[20]
+            id: id, account: try row.string(0), contractPackage: row[1].string, contractId: row[2].string,
+            region: row[3].string, productLine: try row.string(4), model: row[5].string, version: row[6].string,
+            component: row[7].string, alarmCode: row[8].string, summary: try row.string(9), isIncident: try row.int64(10) != 0,
+            fingerprint: row[11].string, problemId: row[12].string,
+            openedAt: Date(timeIntervalSince1970: try row.double(13)), firstTier: row[14].string,
+            impact: row[15].int64.map(Int.init), urgency: row[16].int64.map(Int.init), reopenCount: try row.int(17),
+            escalationCount: try row.int(18), hierarchicalCount: try row.int(19), lifecycle: lifecycle, log: log,
+            storedLogCount: log.count, isStored: true)
+        ticket.needsTriage = try row.int64(20) != 0
         return ticket
     }
 
@@ -87,71 +83,69 @@ public enum TicketRepository {
 
     /// What the ticket's classification read when it opened (nil for tickets stored before
     /// they were kept) and what decided its service type.
-    public static func classificationInputs(_ db: Database, id: String) throws -> (ReportFacts?, ServiceTypeDecision?) {
-        guard let row = try Row.fetchOne(
-            db, sql: "SELECT report_facts, classified_by, model_version, model_confidence FROM tickets WHERE id = ?",
-            arguments: [id])
+    public static func classificationInputs(_ db: any SQLTransaction, id: String) throws -> (ReportFacts?, ServiceTypeDecision?) {
+        guard let row = try db.fetchOne(
+            "SELECT report_facts, classified_by, model_version, model_confidence FROM tickets WHERE id = ?", [.text(id)])
         else { return (nil, nil) }
-        let text: String? = row[0]
-        let facts = try text.map { try JSONDecoder().decode(ReportFacts.self, from: Data($0.utf8)) }
-        let by: String? = row[1]
-        let decision = by.flatMap(ServiceTypeDecision.Decider.init(rawValue:)).map {
-            ServiceTypeDecision(by: $0, ruleId: "", modelVersion: row[2], confidence: row[3])
+        let facts = try row[0].string.map { try JSONDecoder().decode(ReportFacts.self, from: Data($0.utf8)) }
+        let decision = row[1].string.flatMap(ServiceTypeDecision.Decider.init(rawValue:)).map {
+            ServiceTypeDecision(by: $0, ruleId: "", modelVersion: row[2].string, confidence: row[3].double)
         }
         return (facts, decision)
     }
 
     /// Writes what a `reclassify` changes beyond the lifecycle: the grading, the incident flag
     /// and fingerprint, the triage flag and what decided.
-    public static func saveClassification(_ db: Database, _ ticket: TicketRecord) throws {
+    public static func saveClassification(_ db: any SQLTransaction, _ ticket: TicketRecord) throws {
         try db.execute(
-            sql: """
-                UPDATE tickets SET impact = ?, urgency = ?, is_incident = ?, fingerprint = ?, needs_triage = ?,
-                    classified_by = ?, model_version = ?, model_confidence = ?
-                WHERE id = ?
-                """,
-            arguments: [
-                ticket.impact, ticket.urgency, ticket.isIncident, ticket.fingerprint, ticket.needsTriage,
-                ticket.decision?.by.rawValue, ticket.decision?.modelVersion, ticket.decision?.confidence, ticket.id,
+            """
+            UPDATE tickets SET impact = ?, urgency = ?, is_incident = ?, fingerprint = ?, needs_triage = ?,
+                classified_by = ?, model_version = ?, model_confidence = ?
+            WHERE id = ?
+            """,
+            [
+                ticket.impact.sqlValue, ticket.urgency.sqlValue, ticket.isIncident.sqlValue, ticket.fingerprint.sqlValue,
+                ticket.needsTriage.sqlValue, ticket.decision?.by.rawValue.sqlValue ?? .null,
+                ticket.decision?.modelVersion.sqlValue ?? .null, ticket.decision?.confidence.sqlValue ?? .null,
+                ticket.id.sqlValue,
             ])
     }
 
     /// Keeps a desk correction as a labelled example (`GET /v1/classifier/corrections`).
-    public static func saveCorrection(_ db: Database, _ correction: ClassifierCorrection) throws {
+    public static func saveCorrection(_ db: any SQLTransaction, _ correction: ClassifierCorrection) throws {
         try db.execute(
-            sql: """
-                INSERT INTO classifier_corrections (
-                    ticket_id, at, title, description, from_type, to_type, decided_by, model_version, confidence, actor,
-                    reason, cause_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                correction.ticketId, correction.at.timeIntervalSince1970, correction.title, correction.description,
-                correction.fromType?.rawValue, correction.toType.rawValue, correction.decidedBy?.rawValue,
-                correction.modelVersion, correction.confidence, correction.actor, correction.reason, correction.causeId,
+            """
+            INSERT INTO classifier_corrections (
+                ticket_id, at, title, description, from_type, to_type, decided_by, model_version, confidence, actor,
+                reason, cause_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                correction.ticketId.sqlValue, correction.at.timeIntervalSince1970.sqlValue, correction.title.sqlValue,
+                correction.description.sqlValue, correction.fromType?.rawValue.sqlValue ?? .null,
+                correction.toType.rawValue.sqlValue, correction.decidedBy?.rawValue.sqlValue ?? .null,
+                correction.modelVersion.sqlValue, correction.confidence.sqlValue, correction.actor.sqlValue,
+                correction.reason.sqlValue, correction.causeId.sqlValue,
             ])
     }
 
     /// The stored corrections, oldest first, from sequence number `after` (exclusive).
-    public static func corrections(_ db: Database, after: Int64 = 0, limit: Int = 100_000) throws -> [ClassifierCorrection] {
-        try Row.fetchAll(
-            db,
-            sql: """
-                SELECT seq, ticket_id, at, title, description, from_type, to_type, decided_by, model_version, confidence,
-                    actor, reason, cause_id
-                FROM classifier_corrections WHERE seq > ? ORDER BY seq LIMIT ?
-                """,
-            arguments: [after, limit]
+    public static func corrections(_ db: any SQLTransaction, after: Int64 = 0, limit: Int = 100_000) throws -> [ClassifierCorrection] {
+        try db.fetch(
+            """
+            SELECT seq, ticket_id, at, title, description, from_type, to_type, decided_by, model_version, confidence,
+                actor, reason, cause_id
+            FROM classifier_corrections WHERE seq > ? ORDER BY seq LIMIT ?
+            """,
+            [.integer(after), limit.sqlValue]
         ).map { row in
-            let at: Double = row[2]
-            let from: String? = row[5]
-            let to: String = row[6]
-            let by: String? = row[7]
-            return ClassifierCorrection(
-                seq: row[0], ticketId: row[1], at: Date(timeIntervalSince1970: at), title: row[3], description: row[4],
-                fromType: from.flatMap(ServiceType.init(rawValue:)), toType: ServiceType(rawValue: to) ?? .softwareOperation,
-                decidedBy: by.flatMap(ServiceTypeDecision.Decider.init(rawValue:)), modelVersion: row[8], confidence: row[9],
-                actor: row[10], reason: row[11], causeId: row[12])
+            ClassifierCorrection(
+                seq: try row.int64(0), ticketId: try row.string(1), at: Date(timeIntervalSince1970: try row.double(2)),
+                title: try row.string(3), description: row[4].string,
+                fromType: row[5].string.flatMap(ServiceType.init(rawValue:)),
+                toType: ServiceType(rawValue: try row.string(6)) ?? .softwareOperation,
+                decidedBy: row[7].string.flatMap(ServiceTypeDecision.Decider.init(rawValue:)), modelVersion: row[8].string,
+                confidence: row[9].double, actor: try row.string(10), reason: try row.string(11), causeId: row[12].string)
         }
     }
 
@@ -173,7 +167,7 @@ public enum TicketRepository {
     /// has them already.
     @discardableResult
     public static func save(
-        _ db: Database, _ ticket: inout TicketRecord, rules: RouterRules, now: Date, causeId: String?,
+        _ db: any SQLTransaction, _ ticket: inout TicketRecord, rules: RouterRules, now: Date, causeId: String?,
         traceparent: String?, clocks: TicketClocks? = nil
     ) throws -> Date? {
         let asOf = asOf(ticket, now: now)
@@ -212,25 +206,24 @@ public enum TicketRepository {
             // The columns set at opening (account, contract, product, summary, fingerprint, opened_at,
             // first tier, impact, urgency) never change: the row is updated, not replaced, so the
             // indexes on them are left alone.
-            try db.cachedStatement(
-                sql: """
+            try db.execute(
+                """
                     UPDATE tickets SET
                         state = ?, tier = ?, grp = ?, service_type = ?, priority = ?, problem_id = ?, acknowledged_at = ?,
                         response_seconds = ?, resolution_seconds = ?, resolved_at = ?, closed_at = ?, close_reason = ?,
                         reopen_count = ?, escalation_count = ?, hierarchical_count = ?, resolution_code = ?,
                         quality_responsibility = ?, response_met = ?, resolution_met = ?, updated_at = ?
                     WHERE id = ?
-                    """
-            ).execute(arguments: [
+                    """,
+                SQLValue.list(
                 stateName(lifecycle.state), lifecycle.tier, lifecycle.group, lifecycle.serviceType?.rawValue,
                 lifecycle.priority?.rawValue, ticket.problemId, acknowledged, responseSeconds, resolutionSeconds,
                 resolvedAt?.timeIntervalSince1970, closedAt?.timeIntervalSince1970, closeReason, ticket.reopenCount,
                 ticket.escalationCount, ticket.hierarchicalCount, resolutionCode, responsibility, met(sla.response),
-                met(sla.resolution), now.timeIntervalSince1970, ticket.id,
-            ])
+                met(sla.resolution), now.timeIntervalSince1970, ticket.id))
         } else {
-            try db.cachedStatement(
-                sql: """
+            try db.execute(
+                """
                     INSERT INTO tickets (
                         id, state, tier, grp, first_tier, service_type, priority, impact, urgency, account,
                         contract_package, contract_id, region, product_line, model, version, component, alarm_code, summary,
@@ -239,8 +232,8 @@ public enum TicketRepository {
                         hierarchical_count, resolution_code, quality_responsibility, response_met, resolution_met, updated_at,
                         needs_triage, report_facts, classified_by, model_version, model_confidence)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(arguments: [
+                    """,
+                SQLValue.list(
                 ticket.id, stateName(lifecycle.state), lifecycle.tier, lifecycle.group, ticket.firstTier,
                 lifecycle.serviceType?.rawValue, lifecycle.priority?.rawValue, ticket.impact, ticket.urgency, ticket.account,
                 ticket.contractPackage, ticket.contractId, ticket.region, ticket.productLine, ticket.model, ticket.version,
@@ -250,43 +243,38 @@ public enum TicketRepository {
                 ticket.escalationCount, ticket.hierarchicalCount, resolutionCode, responsibility, met(sla.response),
                 met(sla.resolution), now.timeIntervalSince1970, ticket.needsTriage,
                 try ticket.reportFacts.map { String(decoding: try factsEncoder.encode($0), as: UTF8.self) },
-                ticket.decision?.by.rawValue, ticket.decision?.modelVersion, ticket.decision?.confidence,
-            ])
+                ticket.decision?.by.rawValue, ticket.decision?.modelVersion, ticket.decision?.confidence))
         }
 
         if ticket.storedLogCount < ticket.log.count {
-            let insertHistory = try db.cachedStatement(
-                sql: """
-                    INSERT INTO ticket_history (ticket_id, seq, at, kind, fact, detail, rule_id, rules_version, cause_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
             for seq in ticket.storedLogCount..<ticket.log.count {
                 let entry = ticket.log[seq]
                 let fact = try entry.fact.map { try FactJSON.encode($0) }
-                try insertHistory.execute(
-                    arguments: [
+                try db.execute(
+                    """
+                    INSERT INTO ticket_history (ticket_id, seq, at, kind, fact, detail, rule_id, rules_version, cause_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    SQLValue.list(
                         ticket.id, seq, entry.at.timeIntervalSince1970, entry.kind, fact, entry.detail, entry.ruleId,
-                        entry.rulesVersion, entry.causeId,
-                    ])
+                        entry.rulesVersion, entry.causeId))
             }
         }
         ticket.storedLogCount = ticket.log.count
 
         if ticket.isStored {
-            try db.cachedStatement(sql: "DELETE FROM ola_stints WHERE ticket_id = ?").execute(arguments: [ticket.id])
+            try db.execute("DELETE FROM ola_stints WHERE ticket_id = ?", SQLValue.list(ticket.id))
         }
         for (index, stint) in clocks.ola.enumerated() {
             let met = stint.clock.outcome
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO ola_stints (ticket_id, idx, tier, budget_seconds, elapsed_seconds, met, started_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """
-            ).execute(
-                arguments: [
+            try db.execute(
+                """
+                INSERT INTO ola_stints (ticket_id, idx, tier, budget_seconds, elapsed_seconds, met, started_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+                SQLValue.list(
                     ticket.id, index, stint.tier, stint.clock.target, stint.clock.elapsed, met,
-                    stint.clock.startedAt?.timeIntervalSince1970,
-                ])
+                    stint.clock.startedAt?.timeIntervalSince1970))
         }
 
         ServiceLevelMetrics.recordDecisions(
@@ -298,8 +286,7 @@ public enum TicketRepository {
         let moments = rules.planner.plan(
             sla: sla, ola: clocks.currentStint, calendar: clocks.calendar, autoCloseAt: lifecycle.autoCloseAt, now: asOf)
         if ticket.isStored {
-            try db.cachedStatement(sql: "DELETE FROM due_moments WHERE ticket_id = ? AND due_at > ?")
-                .execute(arguments: [ticket.id, asOf.addingTimeInterval(ClockStatus.tolerance).timeIntervalSince1970])
+            try db.execute("DELETE FROM due_moments WHERE ticket_id = ? AND due_at > ?", SQLValue.list(ticket.id, asOf.addingTimeInterval(ClockStatus.tolerance).timeIntervalSince1970))
         }
         for moment in moments {
             try insertMoment(db, ticketId: ticket.id, moment: moment, causeId: causeId, traceparent: traceparent)
@@ -314,7 +301,7 @@ public enum TicketRepository {
     /// again). Returns the earliest moment stored.
     @discardableResult
     public static func replan(
-        _ db: Database, _ ticket: TicketRecord, rules: RouterRules, now: Date, after: Date? = nil, cause: Cause? = nil
+        _ db: any SQLTransaction, _ ticket: TicketRecord, rules: RouterRules, now: Date, after: Date? = nil, cause: Cause? = nil
     ) throws -> Date? {
         let asOf = asOf(ticket, now: now)
         let clocks = ticket.clocks(rules: rules, now: asOf)
@@ -323,8 +310,7 @@ public enum TicketRepository {
             sla: clocks.sla, ola: clocks.currentStint, calendar: clocks.calendar, autoCloseAt: ticket.lifecycle.autoCloseAt,
             now: asOf
         ).filter { $0.at > floor }
-        try db.cachedStatement(sql: "DELETE FROM due_moments WHERE ticket_id = ? AND due_at > ?")
-            .execute(arguments: [ticket.id, asOf.addingTimeInterval(ClockStatus.tolerance).timeIntervalSince1970])
+        try db.execute("DELETE FROM due_moments WHERE ticket_id = ? AND due_at > ?", SQLValue.list(ticket.id, asOf.addingTimeInterval(ClockStatus.tolerance).timeIntervalSince1970))
         for moment in moments {
             try insertMoment(db, ticketId: ticket.id, moment: moment, causeId: cause?.id, traceparent: cause?.traceparent)
         }
@@ -338,23 +324,21 @@ public enum TicketRepository {
         var stints: [(tier: String, outcome: Bool?)] = []
     }
 
-    static func storedOutcomes(_ db: Database, ticketId: String) throws -> StoredOutcomes {
-        let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT response_met, resolution_met FROM tickets WHERE id = ?"), arguments: [ticketId])
-        let stints = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT tier, met FROM ola_stints WHERE ticket_id = ? ORDER BY idx"),
-            arguments: [ticketId]
-        ).map { (tier: $0[0] as String, outcome: $0[1] as Bool?) }
-        return StoredOutcomes(response: row?[0], resolution: row?[1], stints: stints)
+    static func storedOutcomes(_ db: any SQLTransaction, ticketId: String) throws -> StoredOutcomes {
+        let row = try db.fetchOne("SELECT response_met, resolution_met FROM tickets WHERE id = ?", [.text(ticketId)])
+        let stints = try db.fetch("SELECT tier, met FROM ola_stints WHERE ticket_id = ? ORDER BY idx", [.text(ticketId)])
+            .map { (tier: try $0.string(0), outcome: $0[1].int64.map { $0 != 0 }) }
+        return StoredOutcomes(
+            response: row?[0].int64.map { $0 != 0 }, resolution: row?[1].int64.map { $0 != 0 }, stints: stints)
     }
 
     static func insertMoment(
-        _ db: Database, ticketId: String, moment: PlannedMoment, causeId: String?, traceparent: String?
+        _ db: any SQLTransaction, ticketId: String, moment: PlannedMoment, causeId: String?, traceparent: String?
     ) throws {
         let kind = try MomentKindJSON.encode(moment.kind)
-        try db.cachedStatement(
-            sql: "INSERT INTO due_moments (ticket_id, due_at, kind, ord, cause_id, traceparent) VALUES (?, ?, ?, ?, ?, ?)"
-        ).execute(arguments: [ticketId, moment.at.timeIntervalSince1970, kind, moment.kind.order, causeId, traceparent])
+        try db.execute(
+            "INSERT INTO due_moments (ticket_id, due_at, kind, ord, cause_id, traceparent) VALUES (?, ?, ?, ?, ?, ?)",
+            SQLValue.list(ticketId, moment.at.timeIntervalSince1970, kind, moment.kind.order, causeId, traceparent))
     }
 
     /// The router's name of a state (`pending` carries no reason here; the history has it).
@@ -371,34 +355,32 @@ public enum TicketRepository {
 
     /// The oldest open (not resolved) problem with this fingerprint key: one indexed row
     /// (`problems_open_fingerprint`), nil when there is none.
-    public static func oldestOpenProblem(_ db: Database, fingerprint: IncidentFingerprint) throws -> ProblemLink? {
+    public static func oldestOpenProblem(_ db: any SQLTransaction, fingerprint: IncidentFingerprint) throws -> ProblemLink? {
         try problemLink(
-            db.cachedStatement(
-                sql: """
-                    SELECT id, state, workaround FROM problems WHERE fingerprint = ? AND state != 'resolved'
-                    ORDER BY opened_at LIMIT 1
-                    """),
-            arguments: [fingerprint.key])
+            db.fetchOne(
+                """
+                SELECT id, state, workaround FROM problems WHERE fingerprint = ? AND state != 'resolved'
+                ORDER BY opened_at LIMIT 1
+                """,
+                [.text(fingerprint.key)]))
     }
 
     /// A problem by id, nil when unknown.
-    public static func problemLink(_ db: Database, id: String) throws -> ProblemLink? {
-        try problemLink(
-            db.cachedStatement(sql: "SELECT id, state, workaround FROM problems WHERE id = ?"), arguments: [id])
+    public static func problemLink(_ db: any SQLTransaction, id: String) throws -> ProblemLink? {
+        try problemLink(db.fetchOne("SELECT id, state, workaround FROM problems WHERE id = ?", [.text(id)]))
     }
 
-    private static func problemLink(_ statement: Statement, arguments: StatementArguments) throws -> ProblemLink? {
-        guard let row = try Row.fetchOne(statement, arguments: arguments) else { return nil }
-        return ProblemLink(id: row[0], state: ProblemRecord.State(rawValue: row[1]) ?? .open, workaround: row[2])
+    private static func problemLink(_ row: SQLRow?) throws -> ProblemLink? {
+        guard let row else { return nil }
+        return ProblemLink(
+            id: try row.string(0), state: ProblemRecord.State(rawValue: try row.string(1)) ?? .open, workaround: row[2].string)
     }
 
     /// Open (not resolved) problems with this fingerprint key, oldest first.
-    public static func openProblems(_ db: Database, fingerprint: IncidentFingerprint) throws -> [OpenProblem] {
-        try String.fetchAll(
-            db.cachedStatement(
-                sql: "SELECT id FROM problems WHERE fingerprint = ? AND state != 'resolved' ORDER BY opened_at"),
-            arguments: [fingerprint.key]
-        ).map { OpenProblem(id: $0, fingerprint: fingerprint) }
+    public static func openProblems(_ db: any SQLTransaction, fingerprint: IncidentFingerprint) throws -> [OpenProblem] {
+        try db.fetch(
+            "SELECT id FROM problems WHERE fingerprint = ? AND state != 'resolved' ORDER BY opened_at", [.text(fingerprint.key)]
+        ).map { OpenProblem(id: try $0.string(0), fingerprint: fingerprint) }
     }
 
     /// Incidents with this fingerprint not linked to a problem, opened in `window` before `openedAt`
@@ -406,30 +388,27 @@ public enum TicketRepository {
     /// (`tickets_unlinked_incidents`, migration `itr-router-v2`): the incidents a recurring fault
     /// already linked to a problem are not in it, so the cost does not grow with them.
     public static func recentIncidents(
-        _ db: Database, fingerprint: IncidentFingerprint, openedAt: Date, window: TimeInterval, excluding id: String,
+        _ db: any SQLTransaction, fingerprint: IncidentFingerprint, openedAt: Date, window: TimeInterval, excluding id: String,
         limit: Int
     ) throws -> [IncidentRecord] {
-        let rows = try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT id, priority, opened_at FROM tickets
-                    WHERE fingerprint = ? AND problem_id IS NULL AND opened_at >= ? AND opened_at <= ? AND id != ?
-                    ORDER BY opened_at DESC LIMIT ?
-                    """),
-            arguments: [
+        let rows = try db.fetch(
+            """
+            SELECT id, priority, opened_at FROM tickets
+            WHERE fingerprint = ? AND problem_id IS NULL AND opened_at >= ? AND opened_at <= ? AND id != ?
+            ORDER BY opened_at DESC LIMIT ?
+            """,
+            SQLValue.list(
                 fingerprint.key, openedAt.addingTimeInterval(-window).timeIntervalSince1970, openedAt.timeIntervalSince1970,
-                id, limit,
-            ])
-        return rows.map { row in
+                id, limit))
+        return try rows.map { row in
             IncidentRecord(
-                ticketId: row[0], fingerprint: fingerprint, priority: Priority(rawValue: row[1] ?? "") ?? .p3,
-                openedAt: Date(timeIntervalSince1970: row[2]))
+                ticketId: try row.string(0), fingerprint: fingerprint, priority: Priority(rawValue: row[1].string ?? "") ?? .p3,
+                openedAt: Date(timeIntervalSince1970: try row.double(2)))
         }
     }
 
     /// Ids of the tickets linked to a problem.
-    public static func ticketIds(_ db: Database, problemId: String) throws -> [String] {
-        try String.fetchAll(
-            db, sql: "SELECT id FROM tickets WHERE problem_id = ? ORDER BY opened_at, id", arguments: [problemId])
+    public static func ticketIds(_ db: any SQLTransaction, problemId: String) throws -> [String] {
+        try db.fetch("SELECT id FROM tickets WHERE problem_id = ? ORDER BY opened_at, id", [.text(problemId)]).map { try $0.string(0) }
     }
 }
