@@ -32,19 +32,22 @@ func t(_ text: String) -> Date { RFC3339.parse(text)! }
 private let shippedSignalsOnce = Result { try LTCRules.load(directory: configDirectory) }
 
 final class Harness: Sendable {
-    let store: ServiceStore
+    let database: SQLStore
     let rules: LTCRules
     let processor: OpportunityProcessor
     let clock: TestClock
+    /// The SQLite file ("" on PostgreSQL).
     let path: String
+    /// The PostgreSQL schema of the test's own, dropped by ``drop()`` (nil on SQLite).
+    private let postgres: TestStore?
 
-    init(
-        rules: LTCRules? = nil, updateInterval: TimeInterval? = 0, path: String? = nil,
-        clock: TestClock = TestClock(), ids: IDCounter = IDCounter()
+    private init(
+        database: SQLStore, postgres: TestStore?, path: String, rules: LTCRules?, updateInterval: TimeInterval?,
+        clock: TestClock, ids: IDCounter
     ) throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ltc-\(UUID().uuidString)")
-        self.path = path ?? directory.appendingPathComponent("ltc.sqlite").path
-        store = try ServiceStore(path: self.path) { LTCStore.registerMigrations(&$0) }
+        self.database = database
+        self.postgres = postgres
+        self.path = path
         if let rules {
             self.rules = rules
         } else {
@@ -53,8 +56,56 @@ final class Harness: Sendable {
         }
         self.clock = clock
         processor = OpportunityProcessor(
-            store: store, rules: self.rules, logger: Logger(label: "ltc-test"), now: { clock.now },
+            store: database, rules: self.rules, logger: Logger(label: "ltc-test"), now: { clock.now },
             newID: { "OPP-\(ids.next())" }, updateInterval: updateInterval)
+    }
+
+    /// On a SQLite file (a new temporary one unless `path` names one).
+    convenience init(
+        rules: LTCRules? = nil, updateInterval: TimeInterval? = 0, path: String? = nil,
+        clock: TestClock = TestClock(), ids: IDCounter = IDCounter()
+    ) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ltc-\(UUID().uuidString)")
+        let path = path ?? directory.appendingPathComponent("ltc.sqlite").path
+        let store = try ServiceStore(path: path) { LTCStore.registerMigrations(&$0) }
+        try self.init(
+            database: .sqlite(store), postgres: nil, path: path, rules: rules, updateInterval: updateInterval, clock: clock, ids: ids)
+    }
+
+    /// On the test command's PostgreSQL, in `schema` (a new one unless given: several harnesses
+    /// on one schema are instances sharing a database), writing as `instance`.
+    static func postgres(
+        schema: String? = nil, instance: String? = nil, updateInterval: TimeInterval? = 0, clock: TestClock = TestClock(),
+        ids: IDCounter = IDCounter()
+    ) async throws -> Harness {
+        let store = try await TestStore.openPostgres(
+            schema: schema ?? TestEnvironment.uniqueName("ltc"), instance: instance, migrations: LTCStore.migrations)
+        return try Harness(
+            database: store.store, postgres: store, path: "", rules: nil, updateInterval: updateInterval, clock: clock, ids: ids)
+    }
+
+    /// On `engine`: SQLite or PostgreSQL.
+    static func on(_ engine: SQLDialect, updateInterval: TimeInterval? = 0, clock: TestClock = TestClock()) async throws -> Harness {
+        switch engine {
+        case .sqlite: try Harness(updateInterval: updateInterval, clock: clock)
+        case .postgres: try await postgres(updateInterval: updateInterval, clock: clock)
+        }
+    }
+
+    /// The SQLite store, for tests of what is SQLite's own (statement traces, GRDB's migrator).
+    var store: ServiceStore {
+        guard case .sqlite(let store) = database else { preconditionFailure("a PostgreSQL harness has no SQLite store") }
+        return store
+    }
+
+    /// Drops the PostgreSQL schema (and closes it); nothing on SQLite.
+    func drop() async {
+        await postgres?.drop()
+    }
+
+    /// Closes the PostgreSQL connections, leaving the schema to another harness on it.
+    func close() async {
+        await postgres?.close()
     }
 
     /// Delivers events (one batch) and returns the dispositions.
@@ -71,7 +122,7 @@ final class Harness: Sendable {
 
     /// Every event in the outbox, in order.
     func emitted() async throws -> [CloudEvent] {
-        try await store.pool.read { db in try Outbox.pending(db, limit: 10_000) }.map { try AMQPCloudEventCodec.decode($0.message) }
+        try await database.read { db in try Outbox.pending(db, limit: 10_000) }.map { try AMQPCloudEventCodec.decode($0.message) }
     }
 
     /// The emitted opportunity events' data, decoded.
@@ -82,13 +133,14 @@ final class Harness: Sendable {
     }
 
     func list(_ query: OpportunityQuery = OpportunityQuery()) async throws -> (items: [Opportunity], total: Int) {
-        try await store.pool.read { db in try LTCStore.list(db, query) }
+        try await database.read { db in try LTCStore.list(db, query) }
     }
 }
 
 /// A clock the test moves (starts at the real time: CloudEvents reject far-off times).
 final class TestClock: Sendable {
-    private let value = Mutex(Date())
+    private let value: Mutex<Date>
+    init(_ start: Date = Date()) { value = Mutex(start) }
     var now: Date { value.withLock { $0 } }
     func advance(_ seconds: TimeInterval) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }
@@ -151,8 +203,12 @@ func breached(_ ticket: String, account: String, package: String, at: Date, id: 
     return event
 }
 
-func statusReport(_ opportunity: String, _ status: OpportunityState, value: Money? = nil, id: String = CloudEvent.newID()) -> CloudEvent {
-    try! CloudEvent(
+func statusReport(
+    _ opportunity: String, _ status: OpportunityState, value: Money? = nil, at: Date? = nil, id: String = CloudEvent.newID()
+) -> CloudEvent {
+    var event = try! CloudEvent(
         source: "crm://sales/cn-east", payload: OpportunityStatus(opportunityId: opportunity, status: status, note: "销售反馈", value: value),
         id: id)
+    if let at { event.time = at }
+    return event
 }

@@ -9,7 +9,8 @@ import ServiceKit
 ///
 /// Consumes `ltc-extractor.inbox` (ticket opened / correlated / classified / resolved, SLA
 /// breaches from `itr.events`; sales status reports `opportunity.<status>` from `itr.ingress`),
-/// keeps tickets, observations and opportunities in SQLite with the inbox and outbox, emits
+/// keeps tickets, observations and opportunities with the inbox and outbox (SQLite in `DATA_DIR`, or
+/// PostgreSQL when `DATABASE_URL` is set, as many instances as wanted on one database), emits
 /// `itr.opportunity.identified` / `updated` onto `itr.events`, and serves `GET /v1/opportunities`.
 public enum LTCApp {
     public static let product = "ltc-extractor"
@@ -55,9 +56,9 @@ public enum LTCApp {
         try await host(settings: settings).run { runtime in components(runtime: runtime, rules: rules) }
     }
 
-    /// The host with the extractor's migrations and topology.
+    /// The host with the extractor's migrations (both engines) and topology.
     public static func host(settings: ServiceSettings) -> ITRServiceHost {
-        ITRServiceHost(product: product, settings: settings) { LTCStore.registerMigrations(&$0) }
+        ITRServiceHost(product: product, settings: settings, storeMigrations: LTCStore.migrations)
     }
 
     /// The consumer, routes and SIGHUP reload.
@@ -65,9 +66,9 @@ public enum LTCApp {
         let metrics = LTCMetrics(base: runtime.metrics)
         let clock = runtime.clock
         let processor = OpportunityProcessor(
-            store: runtime.store, rules: rules, logger: runtime.logger, metrics: metrics, now: { clock.now() })
+            store: runtime.database, rules: rules, logger: runtime.logger, metrics: metrics, now: { clock.now() })
         let queue = ITRTopology.queueName(of: product) ?? "\(product).inbox"
-        let store = runtime.store
+        let store = runtime.database
         let authenticator = runtime.authenticator
         let logger = runtime.logger
         // The debounced `itr.opportunity.updated`: each opportunity marked as changed at least
@@ -91,12 +92,12 @@ public enum LTCApp {
     }
 
     /// `GET /v1/opportunities` (scope `opportunities:read`).
-    public static func addRoutes(to router: Router<BasicRequestContext>, store: ServiceStore, authenticator: TokenAuthenticator) {
+    public static func addRoutes(to router: Router<BasicRequestContext>, store: SQLStore, authenticator: TokenAuthenticator) {
         router.get("/v1/opportunities") { request, _ -> Response in
             _ = try authenticator.authorize(authorization: request.headers[.authorization], anyOf: [.opportunitiesRead])
             let parameters = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
             let query = try OpportunityQuery(parameters: parameters)
-            let (items, total) = try await store.pool.read { db in try LTCStore.list(db, query) }
+            let (items, total) = try await store.read { db in try LTCStore.list(db, query) }
             let next = query.offset + items.count < total ? query.offset + items.count : nil
             let page = OpportunityPage(
                 items: items.map(OpportunityView.init), total: total, limit: query.limit, offset: query.offset, nextOffset: next)

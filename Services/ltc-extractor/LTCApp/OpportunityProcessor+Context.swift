@@ -1,20 +1,22 @@
 import AMQPClient
 import Foundation
-import GRDB
 import ITREvents
 import ServiceKit
 
 extension OpportunityProcessor {
-    /// One event's application: reads and writes the extractor's tables, writes the outbox.
+    /// One event's application: reads and writes the extractor's tables, writes the outbox. What
+    /// another instance may touch at once is locked first (``StoreLocks``; up front for the batch).
     struct Context {
-        let db: Database
+        let db: any SQLTransaction
+        let locks: StoreLocks
         let detector: SignalDetector
         let cause: CloudEvent
         let processor: OpportunityProcessor
         var changes: [Change] = []
 
-        init(db: Database, detector: SignalDetector, cause: CloudEvent, processor: OpportunityProcessor) {
+        init(db: any SQLTransaction, locks: StoreLocks, detector: SignalDetector, cause: CloudEvent, processor: OpportunityProcessor) {
             self.db = db
+            self.locks = locks
             self.detector = detector
             self.cause = cause
             self.processor = processor
@@ -27,15 +29,12 @@ extension OpportunityProcessor {
 
         mutating func opened(_ opened: TicketOpened) throws -> Disposition {
             var ticket = try LTCStore.ticket(db, id: opened.ticketId) ?? TicketFacts(ticketId: opened.ticketId)
-            ticket.account = opened.account
-            ticket.product = opened.product
-            ticket.openedAt = opened.openedAt
-            if let alarm = opened.alarm, alarm.state == .raised { ticket.alarmCode = alarm.code }
+            ticket.record(opened)
             try LTCStore.save(db, ticket: ticket)
             guard !ticket.isComplaint, let code = ticket.alarmCode,
                 let observation = detector.capacityObservation(ticket, alarmCode: code, ref: cause.id, at: opened.occurredAt)
             else { return .processed }
-            let seen = try LTCStore.observe(db, observation, window: rules.expansionRecurrence.window)
+            let seen = try observe(observation, of: ticket.account, window: rules.expansionRecurrence.window)
             if let signal = detector.expansion(ticket, observations: seen, at: opened.occurredAt) {
                 try merge(signal, ticketId: ticket.ticketId)
             }
@@ -47,7 +46,7 @@ extension OpportunityProcessor {
                 let observation = detector.capacityObservation(
                     ticket, alarmCode: correlated.alarmCode, ref: correlated.reportId, at: correlated.lastSeenAt)
             else { return .processed }
-            let seen = try LTCStore.observe(db, observation, window: rules.expansionRecurrence.window)
+            let seen = try observe(observation, of: ticket.account, window: rules.expansionRecurrence.window)
             if let signal = detector.expansion(ticket, observations: seen, at: correlated.lastSeenAt) {
                 try merge(signal, ticketId: ticket.ticketId)
             }
@@ -56,10 +55,7 @@ extension OpportunityProcessor {
 
         mutating func classified(_ classified: TicketClassified) throws -> Disposition {
             var ticket = try LTCStore.ticket(db, id: classified.ticketId) ?? TicketFacts(ticketId: classified.ticketId)
-            ticket.serviceType = classified.serviceType
-            ticket.priority = classified.priority
-            ticket.contractPackage = classified.contractPackage ?? ticket.contractPackage
-            if let account = classified.account { ticket.account = account }
+            ticket.record(classified)
             try LTCStore.save(db, ticket: ticket)
             guard !ticket.isComplaint, let account = ticket.account else { return .processed }
             let at = ticket.openedAt ?? eventTime
@@ -71,7 +67,7 @@ extension OpportunityProcessor {
                 try merge(signal, ticketId: ticket.ticketId)
             }
             if let observation = detector.endOfSupportObservation(ticket, at: at) {
-                let seen = try LTCStore.observe(db, observation, window: rules.upgradeRecurrence.window)
+                let seen = try observe(observation, of: account, window: rules.upgradeRecurrence.window)
                 if let signal = detector.upgrade(ticket, observations: seen, at: at) {
                     try merge(signal, ticketId: ticket.ticketId)
                 }
@@ -107,15 +103,23 @@ extension OpportunityProcessor {
             guard let observation = detector.pressureObservation(
                 ticketId: ticketId, account: account, package: package, priority: priority, breach: breach, at: at)
             else { return }
-            let seen = try LTCStore.observe(db, observation, window: rules.packageUpgradeRecurrence.window)
+            let seen = try observe(observation, of: account, window: rules.packageUpgradeRecurrence.window)
             if let signal = detector.packageUpgrade(account: account, package: package, observations: seen, at: at) {
                 try merge(signal, ticketId: ticketId)
             }
         }
 
+        /// Records the observation and returns those of its kind and key within `window`. Its key
+        /// starts with `account`: under that account's lock.
+        private func observe(_ observation: Observation, of account: String?, window: TimeInterval) throws -> [Observation] {
+            try locks.account(account)
+            return try LTCStore.observe(db, observation, window: window)
+        }
+
         // MARK: Sales reports back
 
         mutating func status(_ report: OpportunityStatus) throws -> Disposition {
+            try locks.account(ofOpportunity: report.opportunityId)
             guard var opportunity = try LTCStore.opportunity(db, id: report.opportunityId) else {
                 return .invalid(reasonCode: "unknown-opportunity", message: "no opportunity \(report.opportunityId)")
             }
@@ -135,6 +139,7 @@ extension OpportunityProcessor {
 
         /// One open opportunity per account, kind and product within the merge window.
         mutating func merge(_ signal: OpportunitySignal, ticketId: String) throws {
+            try locks.account(signal.account)
             let latest = try LTCStore.latestOpportunity(
                 db, account: signal.account, kind: signal.kind, productKey: signal.productKey)
             switch Opportunity.decide(latest: latest, signal: signal, window: rules.mergeWindow) {

@@ -1,13 +1,14 @@
 import AMQPClient
 import Foundation
-import GRDB
 import ITREvents
 import Logging
 import ServiceKit
 
 /// The extractor's consumer logic: each delivery is decoded, de-duplicated (inbox), turned into
 /// observations and signals, merged into opportunities, and the resulting events written to the
-/// outbox, all in the batch's one write transaction (each delivery in a savepoint of its own).
+/// outbox, all in the batch's one write transaction (each delivery in a savepoint of its own), on
+/// either engine. With several instances on one PostgreSQL database the transaction first takes
+/// the locks of what the batch touches (``StoreLocks``).
 public struct OpportunityProcessor: EventHandler {
     public static let source = "//itr/ltc-extractor"
     /// The types consumed; anything else on the queue is dead-lettered as `unexpected-type`.
@@ -15,7 +16,7 @@ public struct OpportunityProcessor: EventHandler {
         .ticketOpened, .ticketCorrelated, .ticketClassified, .ticketResolved, .slaBreached, .opportunityStatus,
     ]
 
-    let store: ServiceStore
+    let store: SQLStore
     let rules: LTCRules
     let logger: Logger
     let metrics: LTCMetrics?
@@ -25,7 +26,7 @@ public struct OpportunityProcessor: EventHandler {
     let updateInterval: TimeInterval?
 
     public init(
-        store: ServiceStore, rules: LTCRules, logger: Logger, metrics: LTCMetrics? = nil,
+        store: SQLStore, rules: LTCRules, logger: Logger, metrics: LTCMetrics? = nil,
         now: @escaping @Sendable () -> Date = { Date() },
         newID: @escaping @Sendable () -> String = { OpportunityProcessor.makeOpportunityID() },
         updateInterval: TimeInterval? = nil
@@ -49,9 +50,14 @@ public struct OpportunityProcessor: EventHandler {
 
     public func handle(_ batch: [InboundMessage]) async throws -> [Disposition] {
         let detector = rules.detector
-        let (dispositions, changes) = try await store.pool.write { db in
+        let deliveries = batch.map(decode)
+        let (dispositions, changes) = try await store.write { db in
+            let locks = StoreLocks(db)
+            try locks.take(for: deliveries)
             var changes: [Change] = []
-            let dispositions = try batch.map { message in try self.apply(message, db: db, detector: detector, changes: &changes) }
+            let dispositions = try zip(batch, deliveries).map { message, delivery in
+                try self.apply(delivery, of: message, db: db, detector: detector, locks: locks, changes: &changes)
+            }
             return (dispositions, changes)
         }
         record(changes)
@@ -86,10 +92,16 @@ public struct OpportunityProcessor: EventHandler {
         while true {
             let instant = now()
             let cutoff = force ? Date.distantFuture : instant.addingTimeInterval(-effectiveUpdateInterval)
-            let changes: [Change] = try await store.pool.write { db in
+            let changes: [Change] = try await store.write { db in
+                let pending = try LTCStore.pendingOpportunities(db, changedBefore: cutoff, limit: limit)
+                try StoreLocks(db).take(accounts: Set(pending.map(\.account)))
                 var changes: [Change] = []
-                for (id, cause) in try LTCStore.pendingOpportunities(db, changedBefore: cutoff, limit: limit) {
-                    guard let opportunity = try LTCStore.opportunity(db, id: id) else { continue }
+                for (id, _) in pending {
+                    // Read again under the lock: another instance may have emitted it since, or a
+                    // later change replaced the cause.
+                    guard let cause = try LTCStore.pendingCause(db, id: id, changedBefore: cutoff),
+                        let opportunity = try LTCStore.opportunity(db, id: id)
+                    else { continue }
                     var event = try CloudEvent(
                         source: Self.source, payload: opportunity.payload(OpportunityUpdated.self), subject: id, time: instant)
                     event.causationID = cause.eventId.isEmpty ? nil : cause.eventId
@@ -123,33 +135,108 @@ public struct OpportunityProcessor: EventHandler {
         var traceId: String?
     }
 
-    /// Applies one delivery inside a savepoint: rolled back when it turns out invalid.
-    func apply(_ message: InboundMessage, db: Database, detector: SignalDetector, changes: inout [Change]) throws -> Disposition {
+    /// A delivery decoded before its transaction: its event and payload, or why it is refused.
+    enum Delivery: Sendable {
+        /// Not a CloudEvent, or of a type not consumed: refused without an inbox claim.
+        case refused(code: String, reason: String, event: CloudEvent?)
+        case event(CloudEvent, Input)
+    }
+
+    /// A consumed event's payload.
+    enum Input: Sendable {
+        case opened(TicketOpened)
+        case correlated(TicketCorrelated)
+        case classified(TicketClassified)
+        case resolved(TicketResolved)
+        case breached(SLABreached)
+        case status(OpportunityStatus)
+        /// Its data is invalid: refused after the inbox claim (so a repeat stays a duplicate).
+        case invalidData(String)
+
+        /// The ticket whose facts it reads and writes.
+        var ticketId: String? {
+            switch self {
+            case .opened(let p): p.ticketId
+            case .correlated(let p): p.ticketId
+            case .classified(let p): p.ticketId
+            case .resolved(let p): p.ticketId
+            case .breached(let p): p.ticketId
+            case .status, .invalidData: nil
+            }
+        }
+
+        /// The account it names (others come from the stored ticket or opportunity).
+        var account: String? {
+            switch self {
+            case .opened(let p): p.account
+            case .classified(let p): p.account
+            case .resolved(let p): p.account
+            case .breached(let p): p.account
+            case .correlated, .status, .invalidData: nil
+            }
+        }
+
+        var opportunityId: String? {
+            if case .status(let p) = self { return p.opportunityId }
+            return nil
+        }
+    }
+
+    func decode(_ message: InboundMessage) -> Delivery {
         let event: CloudEvent
         do {
             event = try AMQPCloudEventCodec.decode(message.message)
         } catch {
-            return invalid(message, code: error.code.rawValue, error.message)
+            return .refused(code: error.code.rawValue, reason: error.message, event: nil)
         }
         let type = EventType(rawValue: event.type)
         guard Self.consumedTypes.contains(type) else {
-            return invalid(message, code: "unexpected-type", "ltc-extractor does not consume \(event.type)", event: event)
+            return .refused(code: "unexpected-type", reason: "ltc-extractor does not consume \(event.type)", event: event)
+        }
+        let validAt = validationNow(deploymentNow: now())
+        func payload<P: EventPayload>(_ type: P.Type, _ input: (P) -> Input) -> Delivery {
+            switch event.decodePayload(P.self, now: validAt) {
+            case .failure(let failure): .event(event, .invalidData(failure.description))
+            case .success(let payload): .event(event, input(payload))
+            }
+        }
+        switch type {
+        case .ticketOpened: return payload(TicketOpened.self, Input.opened)
+        case .ticketCorrelated: return payload(TicketCorrelated.self, Input.correlated)
+        case .ticketClassified: return payload(TicketClassified.self, Input.classified)
+        case .ticketResolved: return payload(TicketResolved.self, Input.resolved)
+        case .slaBreached: return payload(SLABreached.self, Input.breached)
+        default: return payload(OpportunityStatus.self, Input.status)
+        }
+    }
+
+    /// Applies one delivery inside a savepoint: rolled back when it turns out invalid.
+    func apply(
+        _ delivery: Delivery, of message: InboundMessage, db: any SQLTransaction, detector: SignalDetector, locks: StoreLocks,
+        changes: inout [Change]
+    ) throws -> Disposition {
+        let event: CloudEvent
+        let input: Input
+        switch delivery {
+        case .refused(let code, let reason, let refused): return invalid(message, code: code, reason, event: refused)
+        case .event(let decoded, let payload): (event, input) = (decoded, payload)
         }
         var disposition: Disposition = .processed
         var local: [Change] = []
-        try db.inSavepoint {
+        try db.savepoint {
             guard try Inbox.claim(db, source: event.source, id: event.id, at: now()) else {
                 disposition = .duplicate
                 return .commit
             }
-            var context = Context(db: db, detector: detector, cause: event, processor: self)
-            switch type {
-            case .ticketOpened: disposition = try decode(event, TicketOpened.self) { try context.opened($0) }
-            case .ticketCorrelated: disposition = try decode(event, TicketCorrelated.self) { try context.correlated($0) }
-            case .ticketClassified: disposition = try decode(event, TicketClassified.self) { try context.classified($0) }
-            case .ticketResolved: disposition = try decode(event, TicketResolved.self) { try context.resolved($0) }
-            case .slaBreached: disposition = try decode(event, SLABreached.self) { try context.breached($0) }
-            default: disposition = try decode(event, OpportunityStatus.self) { try context.status($0) }
+            var context = Context(db: db, locks: locks, detector: detector, cause: event, processor: self)
+            switch input {
+            case .opened(let opened): disposition = try context.opened(opened)
+            case .correlated(let correlated): disposition = try context.correlated(correlated)
+            case .classified(let classified): disposition = try context.classified(classified)
+            case .resolved(let resolved): disposition = try context.resolved(resolved)
+            case .breached(let breach): disposition = try context.breached(breach)
+            case .status(let report): disposition = try context.status(report)
+            case .invalidData(let reason): disposition = .invalid(reasonCode: "invalid-data", message: reason)
             }
             local = context.changes
             if case .invalid = disposition { return .rollback }
@@ -160,15 +247,6 @@ public struct OpportunityProcessor: EventHandler {
         }
         changes += local
         return disposition
-    }
-
-    private func decode<P: EventPayload>(
-        _ event: CloudEvent, _ type: P.Type, _ body: (P) throws -> Disposition
-    ) throws -> Disposition {
-        switch event.decodePayload(P.self, now: validationNow(deploymentNow: now())) {
-        case .failure(let failure): return .invalid(reasonCode: "invalid-data", message: failure.description)
-        case .success(let payload): return try body(payload)
-        }
     }
 
     private func invalid(_ message: InboundMessage, code: String, _ reason: String, event: CloudEvent? = nil) -> Disposition {

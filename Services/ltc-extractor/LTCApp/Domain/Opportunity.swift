@@ -94,6 +94,36 @@ public struct Opportunity: Sendable, Hashable {
         return latest.isOpen ? .update : .suppress
     }
 
+    /// Folds a later signal's facts in, given what linking its rows brought (`newTickets` tickets
+    /// not linked before, whether a unit was added or changed): the product and owner when still
+    /// unknown, its signal id, then confidence, time and revision. Returns false when it adds
+    /// nothing (then nothing changed). The store links the rows first and writes the result.
+    public mutating func absorb(
+        _ signal: OpportunitySignal, newTickets: Int, unitsChanged: Bool, confidencePerTicket: Double,
+        maximumConfidence: Double
+    ) -> Bool {
+        var changed = newTickets > 0 || unitsChanged
+        if product == nil, let product = signal.product {
+            self.product = product
+            changed = true
+        }
+        if suggestedOwner == nil, let owner = signal.suggestedOwner {
+            suggestedOwner = owner
+            changed = true
+        }
+        if !signals.contains(signal.signal) {
+            signals.append(signal.signal)
+            changed = true
+        }
+        guard changed else { return false }
+        confidence = Self.boosted(
+            confidence, signal: signal.confidence, newTickets: newTickets, perTicket: confidencePerTicket,
+            maximum: maximumConfidence)
+        updatedAt = max(updatedAt, signal.at)
+        revision += 1
+        return true
+    }
+
     /// The confidence after an update that brought `newTickets` tickets.
     public static func boosted(
         _ confidence: Double, signal: Double, newTickets: Int, perTicket: Double, maximum: Double

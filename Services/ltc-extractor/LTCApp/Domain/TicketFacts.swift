@@ -28,6 +28,23 @@ public struct TicketFacts: Sendable, Hashable {
         self.contractPackage = contractPackage
     }
 
+    /// What `itr.ticket.opened` tells: the account, the product, the opening time and a raised alarm's code.
+    public mutating func record(_ opened: TicketOpened) {
+        account = opened.account
+        product = opened.product
+        openedAt = opened.openedAt
+        if let alarm = opened.alarm, alarm.state == .raised { alarmCode = alarm.code }
+    }
+
+    /// What `itr.ticket.classified` tells: the service type and priority, and the contract package
+    /// and account when it names them.
+    public mutating func record(_ classified: TicketClassified) {
+        serviceType = classified.serviceType
+        priority = classified.priority
+        contractPackage = classified.contractPackage ?? contractPackage
+        if let account = classified.account { self.account = account }
+    }
+
     /// Complaints are a relationship matter: never an opportunity.
     public var isComplaint: Bool { serviceType == .complaint }
 
