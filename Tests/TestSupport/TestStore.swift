@@ -52,14 +52,29 @@ public struct TestStore: Sendable {
     /// their schemas cannot meet another test's. Returns its name and the URL of `service`'s role
     /// on it (`ITR_DATABASE_URL_<SERVICE>` with the database replaced).
     public static func makeDatabase(for service: String) async throws -> (name: String, url: String) {
-        let variable = "ITR_DATABASE_URL_" + service.uppercased().replacingOccurrences(of: "-", with: "_")
-        guard let base = ProcessInfo.processInfo.environment[variable], var url = URLComponents(string: base) else {
-            throw CommandFailed(command: ["postgres"], status: -1, output: "\(variable) is not set (deploy/scripts/test.sh starts PostgreSQL)")
+        let database = try await makeDatabase(forServices: [service])
+        return (database.name, database.urls[service] ?? "")
+    }
+
+    /// One database of its own for several services (each its role and schema, as on a
+    /// deployment): its name and each service's URL on it.
+    public static func makeDatabase(forServices services: [String]) async throws -> (name: String, urls: [String: String]) {
+        var bases: [String: URLComponents] = [:]
+        for service in services {
+            let variable = "ITR_DATABASE_URL_" + service.uppercased().replacingOccurrences(of: "-", with: "_")
+            guard let base = ProcessInfo.processInfo.environment[variable], let url = URLComponents(string: base) else {
+                throw CommandFailed(command: ["postgres"], status: -1, output: "\(variable) is not set (deploy/scripts/test.sh starts PostgreSQL)")
+            }
+            bases[service] = url
         }
         let name = "itr_t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
         try await postgresScript(["create-database", name])
-        url.path = "/" + name
-        return (name, url.string ?? base)
+        var urls: [String: String] = [:]
+        for (service, var url) in bases {
+            url.path = "/" + name
+            urls[service] = url.string
+        }
+        return (name, urls)
     }
 
     public static func dropDatabase(_ name: String) async {

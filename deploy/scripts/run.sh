@@ -52,6 +52,13 @@ Settings (environment):
   ITR_RUN_BROKER_NAME     broker.sh node name (default itr)
   ITR_RUN_AMQP_PORT       AMQP port (default 5672)
   ITR_RUN_MGMT_PORT       management port (default 15672)
+  ITR_RUN_PROFILE         single (default): one broker node, each service once, SQLite in
+                          .run/data; ha: PostgreSQL (postgres.sh, /tmp/itr-postgres-itr, port
+                          5432), the three-node cluster (broker.sh cluster: itr-1..itr-3 on AMQP
+                          5672-5674) and two instances of each service (<product>-1 on the ports
+                          above, <product>-2 on port + 10), each with ITR_INSTANCE, every node in
+                          its AMQP_URL, its own role's DATABASE_URL. `up` records the profile in
+                          .run/profile: stop, status and summary follow it
 EOF
 }
 
@@ -73,6 +80,28 @@ STOP_TIMEOUT=${ITR_RUN_STOP_TIMEOUT:-30}
 
 # product:port, in start order
 SERVICES=(intake:8080 itr-router:8081 ltc-extractor:8082 ipd-feedback:8083)
+POSTGRES="$SCRIPT_DIR/postgres.sh"
+
+# The profile: what `up` was asked for, else what the running deployment was started with.
+PROFILE=${ITR_RUN_PROFILE:-}
+if [ -z "$PROFILE" ] && [ -s "$RUN_DIR/profile" ]; then PROFILE=$(cat "$RUN_DIR/profile"); fi
+PROFILE=${PROFILE:-single}
+case "$PROFILE" in
+    single) INSTANCES=1 ;;
+    ha) INSTANCES=2 ;;
+    *) echo "run.sh: error: ITR_RUN_PROFILE must be single or ha, got '$PROFILE'" >&2; exit 2 ;;
+esac
+
+# The instances of a product, as name:port: the product itself on its port (single), or
+# <product>-1 on its port and <product>-2 on port + 10 (ha).
+instances() { # product port
+    if [ "$INSTANCES" = 1 ]; then
+        echo "$1:$2"
+    else
+        echo "$1-1:$2"
+        echo "$1-2:$(($2 + 10))"
+    fi
+}
 
 say() { printf '==> %s\n' "$*"; }
 die() { echo "run.sh: error: $*" >&2; exit 1; }
@@ -81,9 +110,10 @@ port_open() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# The pid from .run/<product>.pid if that process is alive and is the product.
-service_pid() {
-    local product=$1 pidfile="$RUN_DIR/$1.pid" pid
+# The pid from .run/<name>.pid if that process is alive and is the product (name: the
+# instance, the product itself in the single profile).
+service_pid() { # name [product]
+    local name=$1 product=${2:-$1} pidfile="$RUN_DIR/$1.pid" pid
     [ -s "$pidfile" ] || return 0
     pid=$(tr -dc '0-9' <"$pidfile")
     [ -n "$pid" ] || return 0
@@ -104,6 +134,15 @@ http_status() { # url
 }
 
 broker_up() {
+    if [ "$PROFILE" = ha ]; then
+        say "local three-node RabbitMQ cluster"
+        "$BROKER" install
+        "$BROKER" cluster start --nodes 3
+        # every node's URL, comma-separated: AMQP_URL (guest) and ITR_AMQP_URL_<USER>
+        eval "$("$BROKER" cluster env | grep '^export ')"
+        export ITR_DESK_AMQP_URL=${ITR_AMQP_URL_ITR_DESK:-}
+        return 0
+    fi
     say "local broker"
     "$BROKER" install
     if "$BROKER" status --name "$BROKER_NAME" >/dev/null 2>&1; then
@@ -121,6 +160,24 @@ broker_up() {
         eval "$("$BROKER" env --name "$BROKER_NAME" | grep '^export ITR_AMQP_URL_')"
         export ITR_DESK_AMQP_URL=${ITR_AMQP_URL_ITR_DESK:-}
     fi
+}
+
+# PostgreSQL for the ha profile: one database, a role per service (postgres.sh), the URL of
+# each service's role in ITR_DATABASE_URL_<SERVICE>.
+postgres_up() {
+    [ "$PROFILE" = ha ] || return 0
+    say "local PostgreSQL"
+    "$POSTGRES" install
+    "$POSTGRES" start
+    eval "$("$POSTGRES" env | grep '^export ')"
+}
+
+# The DATABASE_URL of a product's instances (ha), empty otherwise (SQLite in DATA_DIR).
+service_database_url() { # product
+    [ "$PROFILE" = ha ] || return 0
+    local var
+    var="ITR_DATABASE_URL_$(printf %s "$1" | tr 'a-z-' 'A-Z_')"
+    printf %s "${!var:?postgres.sh env printed no $var}"
 }
 
 # The broker URL a service connects with: its own user's when broker.sh made one.
@@ -191,48 +248,52 @@ clock_env() {
     [ -z "$start" ] || printf '%s\n' "ITR_CLOCK_START=$start"
 }
 
-start_service() { # product port
-    local product=$1 port=$2 pid
-    pid=$(service_pid "$product")
+start_service() { # product port [name]
+    local product=$1 port=$2 name=${3:-$1} pid
+    pid=$(service_pid "$name" "$product")
     if [ -n "$pid" ]; then
-        echo "$product already running (pid $pid)"
+        echo "$name already running (pid $pid)"
         return 0
     fi
     [ -x "$BIN_DIR/$product" ] || die "$BIN_DIR/$product not found: build first (swift build -c release)"
     if port_open "$port"; then
-        die "port $port (for $product) is already in use by another process"
+        die "port $port (for $name) is already in use by another process"
     fi
-    mkdir -p "$RUN_DIR/logs" "$RUN_DIR/data/$product"
-    local log="$RUN_DIR/logs/$product.log" launcher=()
+    mkdir -p "$RUN_DIR/logs" "$RUN_DIR/data/$name"
+    local log="$RUN_DIR/logs/$name.log" launcher=() database instance=()
+    database=$(service_database_url "$product")
+    [ "$name" = "$product" ] || instance=(ITR_INSTANCE="$name")
     command -v setsid >/dev/null 2>&1 && launcher=(setsid)
     {
-        echo "----- $(date -u +%Y-%m-%dT%H:%M:%SZ) run.sh starting $product -----"
+        echo "----- $(date -u +%Y-%m-%dT%H:%M:%SZ) run.sh starting $name -----"
     } >>"$log"
     (
         exec "${launcher[@]}" env \
             AMQP_URL="$(service_amqp_url "$product")" \
             HTTP_HOST=127.0.0.1 \
             HTTP_PORT="$port" \
-            DATA_DIR="$RUN_DIR/data/$product" \
+            DATA_DIR="$RUN_DIR/data/$name" \
+            DATABASE_URL="$database" \
+            "${instance[@]}" \
             CONFIG_DIR="$ROOT/deploy/config" \
             LOG_LEVEL="${LOG_LEVEL:-info}" \
             API_TOKENS="$API_TOKENS_ENTRY" \
             "${CLOCK_ENV[@]}" \
             "$BIN_DIR/$product" </dev/null >>"$log" 2>&1
     ) &
-    echo $! >"$RUN_DIR/$product.pid"
-    echo "$product started (pid $!, http://127.0.0.1:$port, log .run/logs/$product.log)"
+    echo $! >"$RUN_DIR/$name.pid"
+    echo "$name started (pid $!, http://127.0.0.1:$port, log .run/logs/$name.log)"
 }
 
-wait_ready() { # product port
-    local product=$1 port=$2 deadline=$((SECONDS + READY_TIMEOUT)) code
+wait_ready() { # name port [product]
+    local product=$1 port=$2 binary=${3:-$1} deadline=$((SECONDS + READY_TIMEOUT)) code
     while :; do
         code=$(http_status "http://127.0.0.1:$port/readyz")
         if [ "$code" = 200 ]; then
             echo "$product ready"
             return 0
         fi
-        if [ -z "$(service_pid "$product")" ]; then
+        if [ -z "$(service_pid "$product" "$binary")" ]; then
             echo "$product exited; last lines of .run/logs/$product.log:" >&2
             tail -n 30 "$RUN_DIR/logs/$product.log" >&2 || true
             return 1
@@ -292,25 +353,37 @@ itrctl() {
         "${CLOCK_ENV[@]}" "$BIN_DIR/itrctl" "$@"
 }
 
+# The further instances for itrctl's summary (ha: <product>-2 on port + 10), whose /metrics it
+# adds up with the first's.
+instance_args() {
+    [ "$PROFILE" = ha ] || return 0
+    local entry
+    for entry in "${SERVICES[@]}"; do
+        printf -- '--instance-url\n%s=http://127.0.0.1:%s\n' "${entry%%:*}" "$((${entry##*:} + 10))"
+    done
+}
+
 run_sample() {
     if [ "${ITR_RUN_SKIP_SAMPLE:-0}" = 1 ]; then
         say "skipping the sample replay (ITR_RUN_SKIP_SAMPLE=1)"
         return 0
     fi
     [ -x "$BIN_DIR/itrctl" ] || die "$BIN_DIR/itrctl not found: build first (swift build -c release)"
-    local marker="$RUN_DIR/sample-replayed"
+    # per profile: the ha profile's tickets are in PostgreSQL, not in .run/data
+    local marker="$RUN_DIR/sample-replayed$([ "$PROFILE" = single ] || echo "-$PROFILE")"
     if [ -e "$marker" ] && [ "${ITR_RUN_SAMPLE_AGAIN:-0}" != 1 ]; then
         say "sample day already replayed on $(cat "$marker") (ITR_RUN_SAMPLE_AGAIN=1 replays another)"
     else
         say "sample day: itrctl sample --replay --summary --seed ${ITR_RUN_SEED:-7} --reports ${ITR_RUN_REPORTS:-3000}"
         # replays, waits until the queues drain, then prints what happened; fails (status 3) when
         # the services refused a report or an action the day meant to be accepted
-        local rc=0 start_args=() start
+        local rc=0 start_args=() start further=()
         start=$(clock_start)
         # the day before the deployment's clock starts (no report lies after the tickets open)
         [ -z "$start" ] || start_args=(--start "$(date -u -d "@$((start - 86400))" +%Y-%m-%dT%H:%M:%SZ)")
+        mapfile -t further < <(instance_args)
         itrctl sample --replay --summary --token "$(api_token)" --seed "${ITR_RUN_SEED:-7}" --reports "${ITR_RUN_REPORTS:-3000}" \
-            "${start_args[@]}" --drain-timeout "${ITR_RUN_DRAIN_TIMEOUT:-300}" || rc=$?
+            "${start_args[@]}" "${further[@]}" --drain-timeout "${ITR_RUN_DRAIN_TIMEOUT:-300}" || rc=$?
         date -u +%Y-%m-%dT%H:%M:%SZ >"$marker"
         if [ "$rc" -ne 0 ]; then
             SAMPLE_FAILED="itrctl sample exited $rc"
@@ -324,7 +397,9 @@ run_sample() {
         SAMPLE_FAILED="the replay of $(cat "$marker") was not clean ($(cat "$RUN_DIR/sample-failed"))"
     fi
     say "what happened (itrctl summary)"
-    itrctl summary --wait "${ITR_RUN_DRAIN_TIMEOUT:-300}" || echo "(summary incomplete; see above)" >&2
+    local further=()
+    mapfile -t further < <(instance_args)
+    itrctl summary --wait "${ITR_RUN_DRAIN_TIMEOUT:-300}" "${further[@]}" || echo "(summary incomplete; see above)" >&2
 }
 # END SAMPLE HOOK
 # ---------------------------------------------------------------------------------
@@ -342,8 +417,8 @@ EOF
     fi
     cat <<EOF
 
-ITR is running.
-  broker         $AMQP_URL
+ITR is running (profile $PROFILE$([ "$PROFILE" = ha ] && echo ": PostgreSQL $(printf %s "${DATABASE_URL:-}" | sed 's|//[^@]*@|//|'), three broker nodes, two instances of each service; the second on port + 10"))
+  broker         $(printf %s "$AMQP_URL" | sed 's|//[^@]*@|//|g')
   management     http://127.0.0.1:$MGMT_PORT/  (guest/guest, when broker.sh started the broker)
   intake         http://127.0.0.1:8080  POST /v1/reports
   itr-router     http://127.0.0.1:8081  GET /v1/tickets/{id}, POST /v1/tickets/{id}/actions, GET /v1/service-levels
@@ -365,24 +440,34 @@ EOF
 
 SAMPLE_FAILED=""
 cmd_up() {
+    if [ -s "$RUN_DIR/profile" ] && [ "$(cat "$RUN_DIR/profile")" != "$PROFILE" ] && any_running; then
+        die "the $(cat "$RUN_DIR/profile") profile is running: 'deploy/scripts/run.sh stop' first"
+    fi
+    mkdir -p "$RUN_DIR"
+    echo "$PROFILE" >"$RUN_DIR/profile"
     broker_up
-    export AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
+    [ "$PROFILE" = ha ] || export AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
+    postgres_up
     build
     ensure_tokens
     API_TOKENS_ENTRY=$(api_tokens_entry)
     mapfile -t CLOCK_ENV < <(clock_env)
     say "services"
-    local entry product port failed=0
+    local entry product port instance failed=0
     for entry in "${SERVICES[@]}"; do
         product=${entry%%:*}
         port=${entry##*:}
-        start_service "$product" "$port"
+        for instance in $(instances "$product" "$port"); do
+            start_service "$product" "${instance##*:}" "${instance%%:*}"
+        done
     done
     say "waiting for /readyz"
     for entry in "${SERVICES[@]}"; do
         product=${entry%%:*}
         port=${entry##*:}
-        wait_ready "$product" "$port" || failed=1
+        for instance in $(instances "$product" "$port"); do
+            wait_ready "${instance%%:*}" "${instance##*:}" "$product" || failed=1
+        done
     done
     if [ "$failed" -ne 0 ]; then
         echo "some services are not ready; see above. 'deploy/scripts/run.sh stop' stops everything." >&2
@@ -393,15 +478,33 @@ cmd_up() {
     [ -z "$SAMPLE_FAILED" ]
 }
 
-cmd_summary() {
-    export AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
-    mapfile -t CLOCK_ENV < <(clock_env)
-    itrctl summary "$@"
+# Whether any instance of the recorded profile runs.
+any_running() {
+    local entry product instance
+    for entry in "${SERVICES[@]}"; do
+        product=${entry%%:*}
+        for instance in $(instances "$product" "${entry##*:}"); do
+            [ -z "$(service_pid "${instance%%:*}" "$product")" ] || return 0
+        done
+    done
+    return 1
 }
 
-stop_service() { # product
+cmd_summary() {
+    if [ "$PROFILE" = ha ]; then
+        eval "$("$BROKER" cluster env | grep '^export ')"
+    else
+        export AMQP_URL="amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
+    fi
+    mapfile -t CLOCK_ENV < <(clock_env)
+    local further=()
+    mapfile -t further < <(instance_args)
+    itrctl summary "${further[@]}" "$@"
+}
+
+stop_service() { # name [product]
     local product=$1 pid
-    pid=$(service_pid "$product")
+    pid=$(service_pid "$product" "${2:-$1}")
     if [ -z "$pid" ]; then
         echo "$product not running"
         rm -f "$RUN_DIR/$product.pid"
@@ -424,29 +527,48 @@ stop_service() { # product
 
 cmd_stop() {
     say "services"
-    local i
+    local i product instance
     # reverse start order
     for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
-        stop_service "${SERVICES[$i]%%:*}"
+        product=${SERVICES[$i]%%:*}
+        for instance in $(instances "$product" "${SERVICES[$i]##*:}"); do
+            stop_service "${instance%%:*}" "$product"
+        done
     done
-    say "local broker"
-    "$BROKER" stop --name "$BROKER_NAME"
+    if [ "$PROFILE" = ha ]; then
+        say "local three-node RabbitMQ cluster"
+        "$BROKER" cluster stop
+        say "local PostgreSQL"
+        "$POSTGRES" stop
+    else
+        say "local broker"
+        "$BROKER" stop --name "$BROKER_NAME"
+    fi
 }
 
 cmd_status() {
-    local entry product port pid rc=0
-    "$BROKER" status --name "$BROKER_NAME" || rc=1
+    local entry product port pid name instance rc=0
+    echo "profile: $PROFILE"
+    if [ "$PROFILE" = ha ]; then
+        "$BROKER" cluster status || rc=1
+        "$POSTGRES" status || rc=1
+    else
+        "$BROKER" status --name "$BROKER_NAME" || rc=1
+    fi
     echo
     for entry in "${SERVICES[@]}"; do
         product=${entry%%:*}
-        port=${entry##*:}
-        pid=$(service_pid "$product")
-        if [ -n "$pid" ]; then
-            printf '%-14s running (pid %s), /readyz %s\n' "$product" "$pid" "$(http_status "http://127.0.0.1:$port/readyz")"
-        else
-            printf '%-14s not running\n' "$product"
-            rc=1
-        fi
+        for instance in $(instances "$product" "${entry##*:}"); do
+            name=${instance%%:*}
+            port=${instance##*:}
+            pid=$(service_pid "$name" "$product")
+            if [ -n "$pid" ]; then
+                printf '%-16s running (pid %s), /readyz %s\n' "$name" "$pid" "$(http_status "http://127.0.0.1:$port/readyz")"
+            else
+                printf '%-16s not running\n' "$name"
+                rc=1
+            fi
+        done
     done
     return $rc
 }

@@ -14,8 +14,8 @@ Runs the whole test suite on a Debian machine with Swift installed:
      test CA when that port is free), and a local PostgreSQL "itr-test" on 5442
      (deploy/scripts/postgres.sh: installed when missing)
   4. swift build --build-tests
-  5. swift test --skip ClusterFailoverTests, then swift test --filter
-     ClusterFailoverTests (the suites that start and kill engines of their own run
+  5. swift test --skip 'ClusterFailoverTests|ScaleOutFailoverTests', then swift test
+     --filter with the same (the suites that start and kill engines of their own run
      alone); with SWIFT TEST ARGS (e.g. --filter RouterTests), swift test ARGS once
   6. Tests/interop/*.sh, each with bash
 The broker and PostgreSQL are stopped at the end if this script started them (and
@@ -116,10 +116,14 @@ STARTED_POSTGRES=""
 cleanup() {
     local rc=$?
     end_test_session
-    # The tests' own cluster (ClusterFailoverTests stops it; a failed test may not have).
-    if [ -f /tmp/itr-broker-cluster-itr-test-c.env ] || ls -d /tmp/itr-broker-itr-test-c-* >/dev/null 2>&1; then
-        "$BROKER" cluster stop --prefix itr-test-c --purge >/dev/null 2>&1 || true
-    fi
+    # The tests' own clusters (ClusterFailoverTests, ScaleOutFailoverTests stop theirs; a failed
+    # test may not have).
+    local prefix
+    for prefix in itr-test-c itr-test-s; do
+        if [ -f "/tmp/itr-broker-cluster-$prefix.env" ] || ls -d /tmp/itr-broker-"$prefix"-* >/dev/null 2>&1; then
+            "$BROKER" cluster stop --prefix "$prefix" --purge >/dev/null 2>&1 || true
+        fi
+    done
     if [ -n "$STARTED_POSTGRES" ]; then
         printf '\n==> stopping the test PostgreSQL\n'
         "$POSTGRES" stop --name itr-test --purge || true
@@ -224,7 +228,7 @@ fi
 # Suites that start engines of their own and kill them (the three-node cluster) run after the
 # rest, alone: three Erlang nodes booting, or a node killed, beside 400 parallel tests starved
 # the timing of unrelated tests on a two-core CI machine. With arguments, one run with them.
-ALONE_SUITES='ClusterFailoverTests'
+ALONE_SUITES='ClusterFailoverTests|ScaleOutFailoverTests'
 test_timeout=${ITR_TEST_TIMEOUT:-1800}
 mkdir -p "$ROOT/.run"
 

@@ -19,6 +19,10 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
     public var ltcURL: String?
     @Option(name: .customLong("ipd-url"), help: "Base URL of ipd-feedback (default http://HOST:8083).")
     public var ipdURL: String?
+    @Option(
+        name: .customLong("instance-url"),
+        help: "A further instance of a service, PRODUCT=URL (repeatable): the summary adds up its /metrics with the first one's.")
+    public var instanceURLs: [String] = []
 
     public init() {}
 
@@ -32,7 +36,22 @@ public struct ConnectionOptions: ParsableArguments, Sendable {
         if let routerURL { e.router = routerURL }
         if let ltcURL { e.ltc = ltcURL }
         if let ipdURL { e.ipd = ipdURL }
+        for entry in instanceURLs {
+            guard let equals = entry.firstIndex(of: "=") else { continue }
+            e.further[String(entry[..<equals]), default: []].append(String(entry[entry.index(after: equals)...]))
+        }
         return e
+    }
+
+    public func validate() throws {
+        let products = Set(ServiceEndpoints().all.map(\.product))
+        for entry in instanceURLs {
+            guard let equals = entry.firstIndex(of: "="), products.contains(String(entry[..<equals])),
+                URL(string: String(entry[entry.index(after: equals)...]))?.scheme != nil
+            else {
+                throw ValidationError("--instance-url takes PRODUCT=URL with PRODUCT one of \(products.sorted().joined(separator: ", ")), got \(entry)")
+            }
+        }
     }
 
     /// A connection for a short command (one attempt, no retry loop).
@@ -51,6 +70,8 @@ public struct ServiceEndpoints: Sendable, Hashable, Codable {
     public var router: String
     public var ltc: String
     public var ipd: String
+    /// The further instances of a product (`--instance-url`), beyond the one above.
+    public var further: [String: [String]] = [:]
 
     public init(host: String = "127.0.0.1") {
         intake = "http://\(host):8080"
@@ -64,6 +85,11 @@ public struct ServiceEndpoints: Sendable, Hashable, Codable {
         self.router = router
         self.ltc = ltc
         self.ipd = ipd
+    }
+
+    /// Every instance of `product`: the one of ``all``, then the further ones.
+    public func instances(of product: String) -> [String] {
+        (all.first { $0.product == product }.map { [$0.url] } ?? []) + (further[product] ?? [])
     }
 
     /// Product name and base URL, in start order.

@@ -89,12 +89,21 @@ public struct SummaryReport: Codable, Sendable {
 
     // MARK: Collecting
 
+    /// The samples of every instance of `product` together: a counter's sum is the service's.
+    static func metrics(of product: String, _ endpoints: ServiceEndpoints, _ fetcher: HTTPFetcher) async throws -> PrometheusText {
+        var text = ""
+        for url in endpoints.instances(of: product) {
+            text += try await fetcher.get("\(url)/metrics").text + "\n"
+        }
+        return PrometheusText(text)
+    }
+
     public static func collect(
         endpoints: ServiceEndpoints, connection: AMQPConnection?, fetcher: HTTPFetcher = HTTPFetcher(timeout: 10)
     ) async -> SummaryReport {
         var report = SummaryReport(endpoints: endpoints)
         do {
-            let m = PrometheusText(try await fetcher.get("\(endpoints.intake)/metrics").text)
+            let m = try await metrics(of: "intake", endpoints, fetcher)
             report.intake.receivedVia = m.sum("itr_intake_reports_received_total", by: "via").mapValues { Int($0) }
             report.intake.reportsReceived = report.intake.receivedVia.values.reduce(0, +)
             report.intake.ticketsOpened = Int(m.sum("itr_intake_tickets_opened_total"))
@@ -110,9 +119,9 @@ public struct SummaryReport: Codable, Sendable {
         var consumed: [String: Int] = [:]
         var classifiedBy: [String: Int] = [:]
         var needsTriage = 0
-        for (product, url) in endpoints.all where product != "intake" {
+        for (product, _) in endpoints.all where product != "intake" {
             do {
-                let m = PrometheusText(try await fetcher.get("\(url)/metrics").text)
+                let m = try await metrics(of: product, endpoints, fetcher)
                 if product == "itr-router" {
                     classifiedBy = m.sum("itr_router_classified_total", by: "by").mapValues { Int($0) }
                     needsTriage = Int(m.sum("itr_router_classified_total", ["needs_triage": "true"]))

@@ -247,35 +247,29 @@ public enum TicketRepository {
         }
 
         if ticket.storedLogCount < ticket.log.count {
+            var rows: [[SQLValue]] = []
             for seq in ticket.storedLogCount..<ticket.log.count {
                 let entry = ticket.log[seq]
                 let fact = try entry.fact.map { try FactJSON.encode($0) }
-                try db.execute(
-                    """
-                    INSERT INTO ticket_history (ticket_id, seq, at, kind, fact, detail, rule_id, rules_version, cause_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    SQLValue.list(
-                        ticket.id, seq, entry.at.timeIntervalSince1970, entry.kind, fact, entry.detail, entry.ruleId,
-                        entry.rulesVersion, entry.causeId))
+                rows.append(SQLValue.list(
+                    ticket.id, seq, entry.at.timeIntervalSince1970, entry.kind, fact, entry.detail, entry.ruleId,
+                    entry.rulesVersion, entry.causeId))
             }
+            try insertRows(
+                db, "ticket_history (ticket_id, seq, at, kind, fact, detail, rule_id, rules_version, cause_id)", rows)
         }
         ticket.storedLogCount = ticket.log.count
 
         if ticket.isStored {
             try db.execute("DELETE FROM ola_stints WHERE ticket_id = ?", SQLValue.list(ticket.id))
         }
-        for (index, stint) in clocks.ola.enumerated() {
-            let met = stint.clock.outcome
-            try db.execute(
-                """
-                INSERT INTO ola_stints (ticket_id, idx, tier, budget_seconds, elapsed_seconds, met, started_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
+        try insertRows(
+            db, "ola_stints (ticket_id, idx, tier, budget_seconds, elapsed_seconds, met, started_at)",
+            clocks.ola.enumerated().map { index, stint in
                 SQLValue.list(
-                    ticket.id, index, stint.tier, stint.clock.target, stint.clock.elapsed, met,
-                    stint.clock.startedAt?.timeIntervalSince1970))
-        }
+                    ticket.id, index, stint.tier, stint.clock.target, stint.clock.elapsed, stint.clock.outcome,
+                    stint.clock.startedAt?.timeIntervalSince1970)
+            })
 
         ServiceLevelMetrics.recordDecisions(
             before: before,
@@ -288,9 +282,7 @@ public enum TicketRepository {
         if ticket.isStored {
             try db.execute("DELETE FROM due_moments WHERE ticket_id = ? AND due_at > ?", SQLValue.list(ticket.id, asOf.addingTimeInterval(ClockStatus.tolerance).timeIntervalSince1970))
         }
-        for moment in moments {
-            try insertMoment(db, ticketId: ticket.id, moment: moment, causeId: causeId, traceparent: traceparent)
-        }
+        try insertMoments(db, ticketId: ticket.id, moments: moments, causeId: causeId, traceparent: traceparent)
         ticket.isStored = true
         return moments.first?.at
     }
@@ -311,9 +303,7 @@ public enum TicketRepository {
             now: asOf
         ).filter { $0.at > floor }
         try db.execute("DELETE FROM due_moments WHERE ticket_id = ? AND due_at > ?", SQLValue.list(ticket.id, asOf.addingTimeInterval(ClockStatus.tolerance).timeIntervalSince1970))
-        for moment in moments {
-            try insertMoment(db, ticketId: ticket.id, moment: moment, causeId: cause?.id, traceparent: cause?.traceparent)
-        }
+        try insertMoments(db, ticketId: ticket.id, moments: moments, causeId: cause?.id, traceparent: cause?.traceparent)
         return moments.first?.at
     }
 
@@ -332,13 +322,32 @@ public enum TicketRepository {
             response: row?[0].int64.map { $0 != 0 }, resolution: row?[1].int64.map { $0 != 0 }, stints: stints)
     }
 
-    static func insertMoment(
-        _ db: any SQLTransaction, ticketId: String, moment: PlannedMoment, causeId: String?, traceparent: String?
+    static func insertMoments(
+        _ db: any SQLTransaction, ticketId: String, moments: [PlannedMoment], causeId: String?, traceparent: String?
     ) throws {
-        let kind = try MomentKindJSON.encode(moment.kind)
-        try db.execute(
-            "INSERT INTO due_moments (ticket_id, due_at, kind, ord, cause_id, traceparent) VALUES (?, ?, ?, ?, ?, ?)",
-            SQLValue.list(ticketId, moment.at.timeIntervalSince1970, kind, moment.kind.order, causeId, traceparent))
+        try insertRows(
+            db, "due_moments (ticket_id, due_at, kind, ord, cause_id, traceparent)",
+            try moments.map { moment in
+                SQLValue.list(
+                    ticketId, moment.at.timeIntervalSince1970, try MomentKindJSON.encode(moment.kind), moment.kind.order,
+                    causeId, traceparent)
+            })
+    }
+
+    /// Inserts `rows` into `table (columns)` with as few statements as it takes (a statement per
+    /// 32 rows): a save's history lines, stints and moments are one round trip each on
+    /// PostgreSQL, not one per row.
+    static func insertRows(_ db: any SQLTransaction, _ table: String, _ rows: [[SQLValue]]) throws {
+        guard let width = rows.first?.count else { return }
+        let row = "(" + SQLValue.placeholders(width) + ")"
+        var start = 0
+        while start < rows.count {
+            let chunk = rows[start..<min(start + 32, rows.count)]
+            try db.execute(
+                "INSERT INTO \(table) VALUES " + Array(repeating: row, count: chunk.count).joined(separator: ", "),
+                chunk.flatMap { $0 })
+            start += chunk.count
+        }
     }
 
     /// The router's name of a state (`pending` carries no reason here; the history has it).
