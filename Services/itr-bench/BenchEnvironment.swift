@@ -15,6 +15,9 @@ struct BenchEnvironment: Sendable {
     var logLevel: String
     var keepWork: Bool
     var logger: Logger
+    /// `--postgres NAME`: the fleet stores in PostgreSQL (a database of each stage's own on the
+    /// postgres.sh cluster NAME) instead of SQLite in its DATA_DIRs.
+    var postgresCluster: String? = nil
 
     /// One benchmark phase's world.
     struct Stage {
@@ -30,7 +33,16 @@ struct BenchEnvironment: Sendable {
         var observer: PipelineObserver
         var mix: ReportMix
         var workDirectory: String
+        var database: BenchDatabase?
     }
+
+    /// postgres.sh, beside broker.sh.
+    var postgresScript: String {
+        URL(fileURLWithPath: brokerScript).deletingLastPathComponent().appendingPathComponent("postgres.sh").path
+    }
+
+    /// What the stages store in: `SQLite` or `PostgreSQL (cluster NAME)`.
+    var storeDescription: String { postgresCluster.map { "PostgreSQL (postgres.sh cluster \($0))" } ?? "SQLite" }
 
     func makeStage(_ name: String) async throws -> Stage {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("itr-bench-\(name)-\(UInt32.random(in: 0...UInt32.max))").path
@@ -39,6 +51,12 @@ struct BenchEnvironment: Sendable {
         let fleet = ServiceFleet(
             binDirectory: binDirectory, configDirectory: configDirectory, workDirectory: work, amqpURL: vhost.url, basePort: basePort)
         fleet.logLevel = logLevel
+        var database: BenchDatabase?
+        if let postgresCluster {
+            let made = try await BenchDatabase.create(cluster: postgresCluster, script: postgresScript, products: ServiceFleet.products)
+            fleet.databaseURLs = made.urls
+            database = made
+        }
         var config = try AMQPConfiguration(url: vhost.url)
         config.connectionName = "itr-bench-\(name)"
         let connection = try await AMQPConnection.connect(config, logger: logger)
@@ -50,7 +68,8 @@ struct BenchEnvironment: Sendable {
         let mix = ReportMix(run: "r\(UInt32.random(in: 0...UInt32.max))")
         let observer = PipelineObserver(mix: mix)
         return Stage(
-            vhost: vhost, fleet: fleet, connection: connection, observerConnection: observerConnection, deskConnection: deskConnection, observer: observer, mix: mix, workDirectory: work)
+            vhost: vhost, fleet: fleet, connection: connection, observerConnection: observerConnection, deskConnection: deskConnection, observer: observer, mix: mix, workDirectory: work,
+            database: database)
     }
 
     func tearDown(_ stage: Stage) async {
@@ -59,6 +78,7 @@ struct BenchEnvironment: Sendable {
         await stage.observerConnection.close()
         await stage.deskConnection.close()
         await stage.vhost.delete()
+        await stage.database?.drop()
         if !keepWork { try? FileManager.default.removeItem(atPath: stage.workDirectory) }
     }
 

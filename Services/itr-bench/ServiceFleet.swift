@@ -20,6 +20,8 @@ final class ServiceFleet: @unchecked Sendable {
     let amqpURL: String
     private let ports: [String: Int]
     var logLevel = "info"
+    /// product → DATABASE_URL (empty: SQLite in DATA_DIR).
+    var databaseURLs: [String: String] = [:]
     private(set) var running: [String: ChildProcess] = [:]
 
     init(binDirectory: String, configDirectory: String, workDirectory: String, amqpURL: String, basePort: Int) {
@@ -69,6 +71,7 @@ final class ServiceFleet: @unchecked Sendable {
                     "METRICS_PORT": "0",
                     // One token drives thousands of requests per second here: measure, do not limit.
                     "HTTP_RATE_LIMIT": "0",
+                    "DATABASE_URL": databaseURLs[product] ?? "",
                 ],
                 logPath: "\(workDirectory)/\(product).log")
             running[product] = child

@@ -20,7 +20,9 @@ import Logging
 // --config DIR (deploy/config), --broker-script PATH (deploy/scripts/broker.sh),
 // --broker-name NODE (the broker.sh node on --url; default $ITR_BROKER_NAME or itr),
 // --port N (first HTTP port of the fleet, default 18080), --log-level LEVEL (services; info),
-// --json PATH (write the result), --keep (keep the services' data and logs).
+// --json PATH (write the result), --keep (keep the services' data and logs),
+// --postgres NAME (pipeline, backlog: the services store in PostgreSQL, a
+// database of each stage's own on the postgres.sh cluster NAME, instead of SQLite).
 //
 // deploy/scripts/bench.sh builds everything in release mode, runs these beside the C and Python
 // baselines of ../shared/bench and prints one table.
@@ -51,7 +53,7 @@ let environment = BenchEnvironment(
     brokerScript: option("--broker-script") ?? "\(root)/deploy/scripts/broker.sh",
     brokerNode: option("--broker-name") ?? environmentVariables["ITR_BROKER_NAME"] ?? "itr",
     baseURL: url, basePort: Int(option("--port") ?? "") ?? 18080, logLevel: option("--log-level") ?? "info",
-    keepWork: arguments.contains("--keep"), logger: logger)
+    keepWork: arguments.contains("--keep"), logger: logger, postgresCluster: option("--postgres"))
 
 func write<T: Encodable>(_ result: T) {
     guard let path = option("--json") else { return }
@@ -85,6 +87,7 @@ case "pipeline":
     if let s = option("--services") { benchmark.services = s.split(separator: ",").map(String.init) }
     do {
         let r = try await benchmark.run()
+        print("pipeline store: \(environment.storeDescription)")
         print("pipeline: \(Int(r.reportsPerSecond.rounded())) reports/s over \(r.reports) reports (first publish → last itr.ticket.assigned)")
         print("pipeline: \(Int(r.pipelineEventsPerSecond.rounded())) events/s: \(r.pipelineEvents) events published by the services on itr.events (first publish → last event observed)")
         print("pipeline latency report → classified: \(r.latency.line)")
@@ -107,6 +110,7 @@ case "backlog":
         fail("\(error)")
     }
 case "router-scale":
+    if environment.postgresCluster != nil { fail("router-scale seeds the router's SQLite file: it does not take --postgres") }
     var benchmark = RouterScaleBenchmark(environment: environment)
     if let stored = option("--stored") { benchmark.storedSizes = stored.split(separator: ",").compactMap { Int($0) } }
     if let n = option("--count").flatMap(Int.init) { benchmark.count = n }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The performance benchmarks: figures printed and written as JSON, never asserted.
 #
-#   deploy/scripts/bench.sh [all|stage|pipeline|backlog|router-scale|http|classifier] [options]
+#   deploy/scripts/bench.sh [all|stage|pipeline|pipeline-postgres|backlog|router-scale|http|classifier] [options]
 #
 # No argument (= all) runs every benchmark below, prints one table and writes
 # bench-results/*.json (one file per benchmark, plus summary.json).
@@ -19,6 +19,9 @@
 #                 as the bench's observer sees them), each with its ratio to the raw C and pika
 #                 stages; the ≥ 0.3x raw C target is judged on reports/s (the issue's "three
 #                 broker hops plus storage per event": one report's trip), events/s is shown beside.
+#   pipeline-postgres  the same with every service storing in PostgreSQL (a database of the
+#                 stage's own on the postgres.sh cluster itr-bench, 127.0.0.1:5452, started and
+#                 stopped here when it is not running), printed beside the SQLite figures
 #   backlog       resident memory of each service while a backlog of 100,000 reports drains.
 #   router-scale  the router's per-event cost with 10,000 and 1,000,000 stored tickets (seeded by
 #                 SQL in the router's schema); the SLA scheduler with 100,000 open clocks.
@@ -53,7 +56,7 @@ what=all
 usage() { sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "$0"; }  # the comment above
 while [ $# -gt 0 ]; do
     case "$1" in
-        all|stage|pipeline|backlog|router-scale|http|classifier) what=$1; shift ;;
+        all|stage|pipeline|pipeline-postgres|backlog|router-scale|http|classifier) what=$1; shift ;;
         --count) COUNT=$2; shift 2 ;;
         --rounds) ROUNDS=$2; shift 2 ;;
         --reports) REPORTS=$2; shift 2 ;;
@@ -155,6 +158,17 @@ run_bench() {  # name, then itr-bench arguments
     (cd "$ROOT" && "${BENCH[@]}" "$@" "${COMMON[@]}" --json "$OUT_DIR/$name.json") || echo "bench.sh: $name failed" >&2
 }
 wants pipeline && run_bench pipeline pipeline --count "$REPORTS" --seconds "$SECONDS_LATENCY"
+if wants pipeline-postgres; then
+    POSTGRES="$ROOT/deploy/scripts/postgres.sh"
+    pg_started=""
+    if ! bash "$POSTGRES" status --name itr-bench >/dev/null 2>&1; then
+        bash "$POSTGRES" install
+        bash "$POSTGRES" start --name itr-bench --port 5452
+        pg_started=1
+    fi
+    run_bench pipeline-postgres pipeline --count "$REPORTS" --seconds "$SECONDS_LATENCY" --postgres itr-bench
+    if [ -n "$pg_started" ]; then bash "$POSTGRES" stop --name itr-bench --purge || true; fi
+fi
 wants backlog && run_bench backlog backlog --count "$BACKLOG"
 wants router-scale && run_bench router-scale router-scale --stored "$STORED" --clocks "$CLOCKS"
 wants http && run_bench http http
@@ -170,6 +184,7 @@ def load(name):
     except (OSError, ValueError):
         return None
 stage, pipe, backlog, scale, http, clf = (load(n) for n in ("stage", "pipeline", "backlog", "router-scale", "http", "classifier"))
+pgpipe = load("pipeline-postgres")
 rows = []
 def row(what, value, target="", verdict=""):
     rows.append((what, value, target, verdict))
@@ -200,6 +215,12 @@ if pipe:
         "p99 < 25 ms", ok(lat["p99Ms"] < 25))
     for p, v in sorted(pipe["memorySteadyMiB"].items()):
         row(f"RSS steady {p}", f"{v:.1f} MiB", "< 64 MiB", ok(v < 64))
+if pgpipe:
+    rps = pgpipe["reportsPerSecond"]
+    beside = f" ({rps / pipe['reportsPerSecond']:.2f}x SQLite's)" if pipe and pipe.get("reportsPerSecond") else ""
+    row("pipeline on PostgreSQL, reports", f"{rps:,.0f} reports/s{beside}")
+    lat = pgpipe["latency"]
+    row("report→classified on PostgreSQL", f"p50 {lat['p50Ms']:.1f} / p99 {lat['p99Ms']:.1f} / p99.9 {lat['p999Ms']:.1f} ms at {lat['ratePerSecond']:,.0f}/s")
 if backlog:
     for p, v in sorted(backlog["memoryPeakMiB"].items()):
         after = backlog["memoryAfterMiB"].get(p, 0)
