@@ -2,6 +2,7 @@ import AMQPClient
 import Foundation
 import Histogram
 import Logging
+import ServiceKit
 import Synchronization
 
 #if canImport(Glibc)
@@ -69,7 +70,9 @@ final class PipelineObserver: Sendable {
 
     static func topology() -> AMQPTopology {
         AMQPTopology(
-            exchanges: [AMQPExchange(name: "itr.events", type: .topic)],
+            // As the services declare it (its alternate exchange too): a declaration that differs
+            // is refused by the broker.
+            exchanges: ITRTopology.shared.exchanges.filter { $0.name == ITRNames.eventsExchange },
             queues: [AMQPQueue(name: queue, durable: false, autoDelete: false)],
             bindings: routingKeys.map { AMQPBinding(queue: queue, exchange: "itr.events", routingKey: $0) })
     }
