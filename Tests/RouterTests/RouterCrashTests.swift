@@ -30,23 +30,9 @@ struct RouterCrashTests {
         var logger = Logger(label: "router-crash-test")
         logger.logLevel = .warning
         let client = try await AMQPConnection.connect(AMQPConfiguration(url: url), logger: logger)
-        try await client.declare(AMQPTopology(
-            queues: [.quorum("test.routed")],
-            bindings: [
-                AMQPBinding(queue: "test.routed", exchange: "itr.events", routingKey: "itr.ticket.classified"),
-                AMQPBinding(queue: "test.routed", exchange: "itr.events", routingKey: "itr.ticket.assigned"),
-            ]))
-        // type → ticket id → event ids
-        let seen = Mutex<[String: [String: Set<String>]]>([:])
-        let deliveries = Atomic<Int>(0)
-        _ = try await client.consume(queue: "test.routed", prefetch: 1000, onDelivery: { delivery in
-            if let event = try? AMQPCloudEventCodec.decode(delivery.message), let ticket = event.correlationID {
-                seen.withLock { _ = $0[event.type, default: [:]][ticket, default: []].insert(event.id) }
-            }
-            deliveries.add(1, ordering: .relaxed)
-            delivery.ack()
-        })
-        func count(_ type: EventType) -> Int { seen.withLock { $0[type.rawValue]?.count ?? 0 } }
+        let seen = try await EventIdTally.start(
+            client, queue: "test.routed", routingKeys: ["itr.ticket.classified", "itr.ticket.assigned"])
+        func count(_ type: EventType) -> Int { seen.count(type) }
 
         let total = 5_000
         let start = Date()
@@ -76,13 +62,13 @@ struct RouterCrashTests {
         let elapsed = ContinuousClock.now - restarted
         #expect(complete, "classified \(count(.ticketClassified)), assigned \(count(.ticketAssigned)) of \(total)")
         try await Task.sleep(for: .milliseconds(500))  // would a second effect show up?
-        let snapshot = seen.withLock { $0 }
+        let snapshot = seen.snapshot
         for type in [EventType.ticketClassified, .ticketAssigned] {
             let perTicket = snapshot[type.rawValue] ?? [:]
             #expect(perTicket.count == total)
             #expect(perTicket.values.allSatisfy { $0.count == 1 }, "\(type): a ticket with two different event ids")
         }
-        let redelivered = deliveries.load(ordering: .relaxed) - 2 * total
+        let redelivered = seen.deliveries - 2 * total
         print("router crash test: killed at \(atKill) classified; after restart \(total - atKill) tickets in \(elapsed); "
             + "\(redelivered) same-id duplicate deliveries")
         #expect(await router.terminate() == 0)

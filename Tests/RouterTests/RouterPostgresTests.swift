@@ -199,18 +199,8 @@ struct RouterPostgresTests {
         var logger = Logger(label: "router-pg-test")
         logger.logLevel = .warning
         let observer = try await AMQPConnection.connect(AMQPConfiguration(url: url), logger: logger)
-        try await observer.declare(AMQPTopology(
-            queues: [.quorum("test.router-pg")],
-            bindings: [AMQPBinding(queue: "test.router-pg", exchange: "itr.events", routingKey: "itr.ticket.#")]))
-        // type → ticket → event ids
-        let seen = Mutex<[String: [String: Set<String>]]>([:])
-        _ = try await observer.consume(queue: "test.router-pg", prefetch: 1000, onDelivery: { delivery in
-            if let event = try? AMQPCloudEventCodec.decode(delivery.message), let ticket = event.correlationID {
-                seen.withLock { _ = $0[event.type, default: [:]][ticket, default: []].insert(event.id) }
-            }
-            delivery.ack()
-        })
-        func count(_ type: EventType) -> Int { seen.withLock { $0[type.rawValue]?.count ?? 0 } }
+        let seen = try await EventIdTally.start(observer, queue: "test.router-pg", routingKeys: ["itr.ticket.#"])
+        func count(_ type: EventType) -> Int { seen.count(type) }
 
         let total = 300
         let opener = try await AMQPConnection.connect(AMQPConfiguration(url: url), logger: logger)
@@ -254,7 +244,7 @@ struct RouterPostgresTests {
         let complete = await eventually(timeout: .seconds(180)) { count(.ticketResolved) == total }
         #expect(complete, "resolved \(count(.ticketResolved)) of \(total)")
         try await Task.sleep(for: .milliseconds(500))
-        let snapshot = seen.withLock { $0 }
+        let snapshot = seen.snapshot
         #expect((snapshot[EventType.ticketActionRejected.rawValue] ?? [:]).isEmpty, "refused: \(snapshot[EventType.ticketActionRejected.rawValue] ?? [:])")
         for type in [EventType.ticketClassified, .ticketAssigned, .ticketResolved] {
             let perTicket = snapshot[type.rawValue] ?? [:]

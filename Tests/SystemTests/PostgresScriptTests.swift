@@ -17,7 +17,7 @@ struct PostgresScriptTests {
         let status = try await PostgresScript.run(["status", "--name", name])
         #expect(status.contains("running") && status.contains("127.0.0.1:\(port)"), "\(status)")
 
-        let env = try PostgresScript.exports(try await PostgresScript.run(["env", "--name", name]))
+        let env = TestEnvironment.exports(try await PostgresScript.run(["env", "--name", name]))
         let database = try #require(env["DATABASE_URL"])
         #expect(database.hasPrefix("postgres://itr:") && database.hasSuffix("@127.0.0.1:\(port)/itr"), "\(database)")
         let router = try #require(env["ITR_DATABASE_URL_ITR_ROUTER"])
@@ -72,17 +72,6 @@ enum PostgresScript {
     @discardableResult
     static func run(_ args: [String]) async throws -> String {
         try await TestStore.runPostgresScript(args)
-    }
-
-    /// `export NAME='value'` lines into a dictionary.
-    static func exports(_ text: String) throws -> [String: String] {
-        var values: [String: String] = [:]
-        for line in text.split(separator: "\n") where line.hasPrefix("export ") {
-            let assignment = line.dropFirst("export ".count)
-            guard let equals = assignment.firstIndex(of: "=") else { continue }
-            values[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...]).trimmingCharacters(in: CharacterSet(charactersIn: "'"))
-        }
-        return values
     }
 
     /// Runs `sql` with psql as the URL's role; the first row's value.

@@ -26,17 +26,6 @@ struct ScaleOutFailoverTests {
         try await node(1).script(["cluster"] + args + ["--prefix", prefix])
     }
 
-    /// `export NAME='value'` lines → [NAME: value].
-    static func exports(_ text: String) -> [String: String] {
-        var values: [String: String] = [:]
-        for line in text.split(separator: "\n") where line.hasPrefix("export ") {
-            let pair = line.dropFirst("export ".count)
-            guard let equals = pair.firstIndex(of: "=") else { continue }
-            values[String(pair[..<equals])] = String(pair[pair.index(after: equals)...]).trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
-        }
-        return values
-    }
-
     static func userVariable(_ user: String) -> String { "ITR_AMQP_URL_" + user.uppercased().replacingOccurrences(of: "-", with: "_") }
 
     @Test(.timeLimit(.minutes(30)))
@@ -44,7 +33,7 @@ struct ScaleOutFailoverTests {
         try TestEnvironment.requireServiceBinaries()
         try? await Self.cluster("stop", "--purge")
         try await Self.cluster("start", "--nodes", "3", "--port", "\(Self.port)")
-        let urls = Self.exports(try await Self.cluster("env"))
+        let urls = TestEnvironment.exports(try await Self.cluster("env"))
         let database = try await TestStore.makeDatabase(forServices: TestEnvironment.serviceProducts)
         let dataRoot = FileManager.default.temporaryDirectory.appendingPathComponent("itr-scale-\(UUID().uuidString.prefix(8))")
         let config = TestEnvironment.packageRoot.appendingPathComponent("deploy/config").path
@@ -77,18 +66,9 @@ struct ScaleOutFailoverTests {
         let guest = try #require(urls["AMQP_URL"])
         let observer = try await AMQPConnection.connect(AMQPConfiguration(url: guest), logger: logger)
         let watched = [EventType.ticketOpened, .ticketClassified, .ticketAssigned]
-        try await observer.declare(AMQPTopology(
-            queues: [.quorum("test.scale-out")],
-            bindings: watched.map { AMQPBinding(queue: "test.scale-out", exchange: "itr.events", routingKey: $0.rawValue) }))
-        // type → ticket → event ids
-        let seen = Mutex<[String: [String: Set<String>]]>([:])
-        _ = try await observer.consume(queue: "test.scale-out", prefetch: 2_000, onDelivery: { delivery in
-            if let event = try? AMQPCloudEventCodec.decode(delivery.message), let ticket = event.correlationID {
-                seen.withLock { _ = $0[event.type, default: [:]][ticket, default: []].insert(event.id) }
-            }
-            delivery.ack()
-        })
-        func count(_ type: EventType) -> Int { seen.withLock { $0[type.rawValue]?.count ?? 0 } }
+        let seen = try await EventIdTally.start(
+            observer, queue: "test.scale-out", routingKeys: watched.map(\.rawValue), prefetch: 2_000)
+        func count(_ type: EventType) -> Int { seen.count(type) }
 
         // The upstream: every report until the broker confirmed it (at least once; intake
         // de-duplicates by CloudEvent source + id).
@@ -151,7 +131,7 @@ struct ScaleOutFailoverTests {
         let logs = survivors.map { "--- \($0.name) ---\n\($0.process.log.suffix(1500))" }.joined(separator: "\n")
         #expect(complete, "opened \(count(.ticketOpened)), classified \(count(.ticketClassified)), assigned \(count(.ticketAssigned)) of \(total)\n\(logs)")
         try await Task.sleep(for: .seconds(2))  // would a second effect show up?
-        let snapshot = seen.withLock { $0 }
+        let snapshot = seen.snapshot
         for type in watched {
             let perTicket = snapshot[type.rawValue] ?? [:]
             #expect(perTicket.count == total, "\(type): \(perTicket.count) tickets of \(total)")

@@ -94,3 +94,38 @@ public struct ObservationTimeout: Error, CustomStringConvertible {
         "timed out after \(timeout) waiting for \(what); seen on itr.events: \(seen.sorted { $0.key < $1.key })"
     }
 }
+
+/// The distinct event ids the services published on `itr.events`, per type and ticket (the
+/// event's correlation id), as a quorum queue of the test's own receives them: a type with two
+/// ids for one ticket is an effect applied twice; the same id twice is a redelivery.
+public final class EventIdTally: Sendable {
+    private let seen = Mutex<[String: [String: Set<String>]]>([:])
+    private let received = Atomic<Int>(0)
+
+    /// Declares `queue` bound to `routingKeys` on `itr.events` and starts counting what arrives.
+    public static func start(
+        _ connection: AMQPConnection, queue: String, routingKeys: [String], prefetch: UInt16 = 1000
+    ) async throws -> EventIdTally {
+        let tally = EventIdTally()
+        try await connection.declare(AMQPTopology(
+            queues: [.quorum(queue)],
+            bindings: routingKeys.map { AMQPBinding(queue: queue, exchange: EventRouting.eventsExchange, routingKey: $0) }))
+        _ = try await connection.consume(queue: queue, prefetch: prefetch, onDelivery: { [tally] delivery in
+            if let event = try? AMQPCloudEventCodec.decode(delivery.message), let ticket = event.correlationID {
+                tally.seen.withLock { _ = $0[event.type, default: [:]][ticket, default: []].insert(event.id) }
+            }
+            tally.received.add(1, ordering: .relaxed)
+            delivery.ack()
+        })
+        return tally
+    }
+
+    /// Tickets with at least one event of `type`.
+    public func count(_ type: EventType) -> Int { seen.withLock { $0[type.rawValue]?.count ?? 0 } }
+
+    /// type → ticket → event ids.
+    public var snapshot: [String: [String: Set<String>]] { seen.withLock { $0 } }
+
+    /// Messages received, redeliveries included.
+    public var deliveries: Int { received.load(ordering: .relaxed) }
+}

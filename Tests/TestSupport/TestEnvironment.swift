@@ -222,3 +222,18 @@ extension TestEnvironment {
         _ = try? await brokerNode.ctl("delete_vhost", name)
     }
 }
+
+extension TestEnvironment {
+    /// The `export NAME='value'` lines a script prints (`broker.sh cluster env`, `postgres.sh
+    /// env`) as a dictionary, quotes removed.
+    public static func exports(_ text: String) -> [String: String] {
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("export ") {
+            let assignment = line.dropFirst("export ".count)
+            guard let equals = assignment.firstIndex(of: "=") else { continue }
+            values[String(assignment[..<equals])] = String(assignment[assignment.index(after: equals)...])
+                .trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
+        }
+        return values
+    }
+}
