@@ -3,27 +3,24 @@ import ITRConfig
 import ITREvents
 import ServiceKit
 
-extension RouterEngine {
+extension RouterDecider {
     /// Fires one due moment, after checking against the ticket's clocks at `now` that it still
     /// holds and was not announced already (a moment planned before a pause, a resolution or a
     /// rules change may not hold). A moment that does not hold re-plans the ticket's moments under
-    /// the current rules, so a target a rules change lengthened is still announced, later.
-    /// Returns true when something was emitted.
-    @discardableResult
-    public mutating func fire(
-        _ db: any SQLTransaction, ticketId: String, kind: PlannedMoment.Kind, dueAt: Date, cause: Cause
-    ) throws -> Bool {
-        guard var ticket = try load(db, ticketId) else { return false }
-        if try fire(db, &ticket, kind: kind, dueAt: dueAt, cause: cause) { return true }
-        if let due = try TicketRepository.replan(db, ticket, rules: rules, now: now, after: dueAt, cause: cause) {
-            earliestDue = min(earliestDue ?? due, due)
+    /// the current rules (``RouterEffects/Outcome/notDue``), so a target a rules change
+    /// lengthened is still announced, later.
+    mutating func fire(ticketId: String, kind: PlannedMoment.Kind, dueAt: Date) throws {
+        guard var ticket = try ticket(ticketId) else {
+            effects.outcome = .unknownTicket
+            return
         }
-        return false
+        if !fire(&ticket, kind: kind, dueAt: dueAt) {
+            effects.outcome = .notDue
+            effects.replans.append((ticket, after: dueAt))
+        }
     }
 
-    private mutating func fire(
-        _ db: any SQLTransaction, _ ticket: inout TicketRecord, kind: PlannedMoment.Kind, dueAt: Date, cause: Cause
-    ) throws -> Bool {
+    private mutating func fire(_ ticket: inout TicketRecord, kind: PlannedMoment.Kind, dueAt: Date) -> Bool {
         let clocks = ticket.clocks(rules: rules, now: now)
         let priority = ticket.lifecycle.priority ?? .p3
         let package = ticket.contractPackage ?? "uncontracted"
@@ -51,8 +48,8 @@ extension RouterEngine {
             ticket.decide(
                 "sla-breached", at: factTime(ticket, preferred: sla.response.breachedAt ?? dueAt), detail: Self.responseMissed,
                 ruleId: "catalogue.\(package).\(priority.rawValue).response", rulesVersion: version, causeId: cause.id)
-            try save(db, &ticket, cause: cause)
-            try emit(db, clockEvent(SLABreachedKind.self, .response, sla.response), cause: cause, correlation: ticket.id)
+            save(ticket)
+            emit(clockEvent(SLABreachedKind.self, .response, sla.response), correlation: ticket.id)
 
         case .slaWarning(let share):
             // Not when the target ran out at or before the warning's own instant (the breach says it).
@@ -64,10 +61,10 @@ extension RouterEngine {
                 "sla-warning", at: factTime(ticket, preferred: dueAt),
                 detail: "\(Int((share * 100).rounded())) % of the resolution target used",
                 ruleId: "assignment.escalation.slaWarningAt", rulesVersion: version, causeId: cause.id)
-            try save(db, &ticket, cause: cause)
+            save(ticket)
             var event = clockEvent(SLAWarningKind.self, .resolution, sla.resolution)
             event.dueAt = sla.resolution.dueAt ?? dueAt
-            try emit(db, event, cause: cause, correlation: ticket.id)
+            emit(event, correlation: ticket.id)
 
         case .slaBreach:
             guard sla.resolution.isBreached, !announced("sla-breached", detail: Self.resolutionMissed) else { return false }
@@ -75,8 +72,8 @@ extension RouterEngine {
                 "sla-breached", at: factTime(ticket, preferred: sla.resolution.breachedAt ?? dueAt),
                 detail: Self.resolutionMissed,
                 ruleId: "catalogue.\(package).\(priority.rawValue).resolution", rulesVersion: version, causeId: cause.id)
-            try save(db, &ticket, cause: cause)
-            try emit(db, clockEvent(SLABreachedKind.self, .resolution, sla.resolution), cause: cause, correlation: ticket.id)
+            save(ticket)
+            emit(clockEvent(SLABreachedKind.self, .resolution, sla.resolution), correlation: ticket.id)
 
         case let .hierarchical(stepId, share, notify):
             guard active, sla.resolution.shareConsumed + 1e-9 >= share, !announced("escalated-hierarchical", ruleId: stepId) else {
@@ -87,16 +84,14 @@ extension RouterEngine {
                 "escalated-hierarchical", at: factTime(ticket, preferred: dueAt),
                 detail: "\(Int((share * 100).rounded())) % of the resolution target used; notify \(notify.joined(separator: ", "))",
                 ruleId: stepId, rulesVersion: version, causeId: cause.id)
-            try save(db, &ticket, cause: cause)
+            save(ticket)
             let steps = rules.bundle.assignment.hierarchicalSteps
             let step = (steps.firstIndex { $0.id == stepId } ?? (ticket.hierarchicalCount - 1)) + 1
-            try emit(
-                db,
-                TicketEscalated(
+            emit(TicketEscalated(
                     ticketId: ticket.id, kind: .hierarchical, fromTier: ticket.lifecycle.tier.flatMap(Tier.init(rawValue:)),
                     step: step, group: ticket.lifecycle.group, notifyRoles: notify, reason: "sla-at-risk",
                     slaShare: min(sla.resolution.shareConsumed, 100)),
-                cause: cause, correlation: ticket.id)
+                correlation: ticket.id)
 
         case .olaBreach:
             // Every breached stint is announced once, in order, even when it ended (resolved, or
@@ -131,9 +126,9 @@ extension RouterEngine {
                         slaShare: min(sla.resolution.shareConsumed, 100))
                 }
             }
-            try save(db, &ticket, cause: cause)
-            try emit(db, breach, cause: cause, correlation: ticket.id)
-            if let escalation { try emit(db, escalation, cause: cause, correlation: ticket.id) }
+            save(ticket)
+            emit(breach, correlation: ticket.id)
+            if let escalation { emit(escalation, correlation: ticket.id) }
 
         case .autoClose:
             guard ticket.lifecycle.state == .resolved, let due = ticket.lifecycle.autoCloseAt, due <= now else { return false }
@@ -142,10 +137,10 @@ extension RouterEngine {
             ticket.record(
                 transition, ruleId: "lifecycle.confirmationTimeout", rulesVersion: version, causeId: cause.id,
                 detail: "no confirmation within the confirmation timeout")
-            try save(db, &ticket, cause: cause)
-            try emit(
-                db, TicketClosed(ticketId: ticket.id, reason: .timeout, closedAt: max(at, due), note: "confirmation timeout"),
-                cause: cause, correlation: ticket.id)
+            save(ticket)
+            emit(
+                TicketClosed(ticketId: ticket.id, reason: .timeout, closedAt: max(at, due), note: "confirmation timeout"),
+                correlation: ticket.id)
         }
         return true
     }

@@ -3,32 +3,33 @@ import ITRConfig
 import ITREvents
 import ServiceKit
 
-extension RouterEngine {
+extension RouterDecider {
     /// `itr.defect.fixed` from ipd-feedback: resolves the linked problems (fix version and defect
-    /// recorded), resolves their incidents still being worked on (resolution code from
-    /// `problems.yaml` `fixReleased`), and tells the others (`itr.ticket.updated` note).
-    /// Returns the problems resolved.
-    @discardableResult
-    public mutating func defectFixed(_ db: any SQLTransaction, _ fixed: DefectFixed, cause: Cause) throws -> [String] {
+    /// recorded, listed in ``RouterEffects/resolvedProblems``), resolves their incidents still
+    /// being worked on (resolution code from `problems.yaml` `fixReleased`), and tells the others
+    /// (`itr.ticket.updated` note).
+    mutating func defectFixed(_ fixed: DefectFixed) throws {
+        try require(fixed.ticketIds.map { .problemOf(ticket: $0) })
         var problemIds = Set(fixed.problemIds)
         for ticketId in fixed.ticketIds {
-            if let problemId = try db.fetchOne("SELECT problem_id FROM tickets WHERE id = ?", [.text(ticketId)])?[0].string {
-                problemIds.insert(problemId)
-            }
+            if let problemId = try snapshot.problemId(ofTicket: ticketId) { problemIds.insert(problemId) }
         }
+        let sorted = problemIds.sorted()
+        try require(sorted.flatMap { [.problem($0), .problemTickets($0)] })
+        let open = try sorted.filter { try problem($0).map { $0.state != .resolved } ?? false }
+        try require(try open.flatMap { try snapshot.ticketIds(problem: $0).map { .ticket($0) } })
         let fixVersion = fixed.fixVersion ?? "unknown"
         let settings = rules.detector.rules
-        var resolved: [String] = []
-        for problemId in problemIds.sorted() {
-            guard var problem = try ProblemRecord.load(db, id: problemId), problem.state != .resolved else { continue }
+        for problemId in open {
+            guard var problem = try problem(problemId) else { continue }
             problem.state = .resolved
             problem.resolvedAt = min(cause.time ?? now, now)
             problem.fixVersion = fixVersion
             problem.defectId = fixed.defectId
-            try problem.save(db)
-            let ticketIds = try TicketRepository.ticketIds(db, problemId: problemId)
+            effects.save(problem)
+            let ticketIds = try snapshot.ticketIds(problem: problemId)
             for ticketId in ticketIds {
-                guard var ticket = try load(db, ticketId) else { continue }
+                guard var ticket = try ticket(ticketId) else { continue }
                 let at = factTime(ticket, preferred: cause.time)
                 ticket.decide(
                     "fix-released", at: at,
@@ -57,18 +58,16 @@ extension RouterEngine {
                         note: "fix released: defect \(fixed.defectId) fixed in \(fixVersion)",
                         actor: Actor(id: "itr-router", role: "system"), at: at)
                 }
-                try save(db, &ticket, cause: cause)
-                if let emitResolved { try emit(db, emitResolved, cause: cause, correlation: ticket.id) }
-                if let tell { try emit(db, tell, cause: cause, correlation: ticket.id) }
+                save(ticket)
+                if let emitResolved { emit(emitResolved, correlation: ticket.id) }
+                if let tell { emit(tell, correlation: ticket.id) }
             }
-            try emit(
-                db,
+            emit(
                 ProblemResolved(
                     problemId: problemId, fingerprint: problem.fingerprintHash, rootCause: problem.rootCause,
                     fixVersion: fixVersion, defectId: fixed.defectId, ticketIds: ticketIds),
-                cause: cause, correlation: problemId)
-            resolved.append(problemId)
+                correlation: problemId)
+            effects.resolvedProblems.append(problemId)
         }
-        return resolved
     }
 }

@@ -3,12 +3,11 @@ import ITRConfig
 import ITREvents
 import ServiceKit
 
-extension RouterEngine {
-    /// Applies a service-desk action (`itr.ticket.action` or `POST /v1/tickets/{id}/actions`).
-    /// Throws `ActionRefusal` before writing anything when the action is forbidden.
-    @discardableResult
-    public mutating func act(_ db: any SQLTransaction, _ action: ITREvents.TicketAction, cause: Cause) throws -> TicketRecord {
-        guard var ticket = try load(db, action.ticketId) else {
+extension RouterDecider {
+    /// Decides a service-desk action (`itr.ticket.action` or `POST /v1/tickets/{id}/actions`).
+    /// Throws `ActionRefusal` when the action is forbidden (no effects then).
+    mutating func act(_ action: ITREvents.TicketAction) throws {
+        guard var ticket = try ticket(action.ticketId) else {
             throw ActionRefusal(code: "unknown-ticket", message: "no ticket \(action.ticketId)", status: 404)
         }
         let version = rules.version
@@ -34,26 +33,27 @@ extension RouterEngine {
                 pauseReason: pauseReason, actor: action.actor, at: at)
         }
 
-        var events: [(any SQLTransaction, inout RouterEngine) throws -> Void] = []
+        // A refusal thrown on the way discards every effect, the events emitted before it included.
+        var knownError: (problemId: String, rootCause: String, workaround: String)?
         switch action.action {
         case .acknowledge:
             _ = try apply(.acknowledge, detail: action.note)
             let event = updated(action.note)
-            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+            emit(event, correlation: event.ticketId)
         case .note:
             let text = action.note ?? ""
             _ = try apply(.note(text))
             let event = updated(text)
-            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+            emit(event, correlation: event.ticketId)
         case .pause:
             let reason = action.pauseReason ?? .other
             _ = try apply(.pause(reason), detail: "\(reason.rawValue)" + (rules.pausingReasons.contains(reason) ? " (pauses the SLA)" : " (SLA keeps running)"))
             let event = updated(action.note, pauseReason: reason)
-            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+            emit(event, correlation: event.ticketId)
         case .resume:
             _ = try apply(.resume, detail: action.note)
             let event = updated(action.note)
-            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+            emit(event, correlation: event.ticketId)
         case .escalate:
             let escalation = action.escalation ?? .init(reason: "manual")
             if escalation.kind == .hierarchical {
@@ -69,7 +69,7 @@ extension RouterEngine {
                     ticketId: ticket.id, kind: .hierarchical, fromTier: ticket.lifecycle.tier.flatMap(Tier.init(rawValue:)),
                     step: ticket.hierarchicalCount, group: ticket.lifecycle.group, notifyRoles: roles,
                     reason: escalation.reason, slaShare: min(share, 100))
-                events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+                emit(event, correlation: event.ticketId)
             } else {
                 let from = ticket.lifecycle.tier
                 let target: EscalationTarget = escalation.toTier.map { .tier($0.rawValue) } ?? .nextTier
@@ -82,7 +82,7 @@ extension RouterEngine {
                     ticketId: ticket.id, kind: .functional, fromTier: from.flatMap(Tier.init(rawValue:)),
                     toTier: ticket.lifecycle.tier.flatMap(Tier.init(rawValue:)), step: ticket.escalationCount,
                     group: ticket.lifecycle.group, reason: escalation.reason, slaShare: min(share, 100))
-                events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+                emit(event, correlation: event.ticketId)
             }
         case .resolve:
             guard let resolution = action.resolution else {
@@ -101,58 +101,53 @@ extension RouterEngine {
                 "quality-responsibility", at: at, detail: judgement.responsibility.rawValue, ruleId: judgement.ruleId,
                 rulesVersion: judgement.rulesVersion, causeId: cause.id)
             let event = resolvedEvent(ticket, resolution: domain, responsibility: judgement.responsibility, spareParts: resolution.spareParts, actor: action.actor, at: at)
-            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+            emit(event, correlation: event.ticketId)
             if let problemId = ticket.problemId, let root = resolution.rootCause, !root.isEmpty,
                let workaround = resolution.workaround, !workaround.isEmpty
             {
-                events.append { db, engine in
-                    try engine.markKnownError(db, problemId: problemId, rootCause: root, workaround: workaround, from: event.ticketId, cause: cause)
-                }
+                knownError = (problemId, root, workaround)
             }
         case .confirm:
             _ = try apply(.confirm, detail: action.note)
             let event = TicketClosed(ticketId: ticket.id, reason: .confirmed, closedAt: at, note: action.note)
-            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+            emit(event, correlation: event.ticketId)
         case .reopen:
             let reason = action.reason ?? action.note ?? "reopened"
             _ = try apply(.reopen(reason: reason))
             ticket.reopenCount += 1
             let event = TicketReopened(
                 ticketId: ticket.id, reason: reason, reopenCount: ticket.reopenCount, actor: action.actor, reopenedAt: at)
-            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+            emit(event, correlation: event.ticketId)
         case .cancel:
             let reason = action.reason ?? action.note ?? "cancelled"
             _ = try apply(.cancel(reason: reason))
             let event = TicketClosed(ticketId: ticket.id, reason: .cancelled, closedAt: at, note: reason)
-            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+            emit(event, correlation: event.ticketId)
         case .reclassify:
-            let (classification, assigned, correction) = try reclassify(db, &ticket, action, at: at, by: by, cause: cause)
+            let (classification, assigned, correction) = try reclassify(&ticket, action, at: at, by: by)
             let event = Self.classifiedEvent(
                 ticket, classification, previous: correction.fromType, reason: correction.reason, actor: action.actor)
-            events.append { db, engine in
-                try TicketRepository.saveClassification(db, ticket)
-                try TicketRepository.saveCorrection(db, correction)
-                try engine.emit(db, event, cause: cause, correlation: event.ticketId)
-                ClassificationMetrics.record(classification)
-            }
-            if let assigned {
-                events.append { db, engine in try engine.emit(db, assigned, cause: cause, correlation: assigned.ticketId) }
-            }
+            effects.classificationChanges.append(ticket.id)
+            effects.corrections.append(correction)
+            effects.classifications.append(classification)
+            emit(event, correlation: event.ticketId)
+            if let assigned { emit(assigned, correlation: assigned.ticketId) }
         case .merge:
             let target = action.mergeInto ?? ""
             guard target != ticket.id else {
                 throw ActionRefusal(code: "merge-into-self", message: "a ticket cannot be merged into itself")
             }
-            guard try TicketRepository.exists(db, id: target) else {
+            guard try exists(target) else {
                 throw ActionRefusal(code: "unknown-merge-target", message: "no ticket \(target) to merge into", status: 422)
             }
             _ = try apply(.merge(into: target))
             let event = TicketClosed(ticketId: ticket.id, reason: .merged, closedAt: at, mergedInto: target, note: action.note)
-            events.append { db, engine in try engine.emit(db, event, cause: cause, correlation: event.ticketId) }
+            emit(event, correlation: event.ticketId)
         }
-        try save(db, &ticket, cause: cause)
-        for event in events { try event(db, &self) }
-        return ticket
+        save(ticket)
+        if let (problemId, rootCause, workaround) = knownError {
+            try markKnownError(problemId: problemId, rootCause: rootCause, workaround: workaround, from: ticket.id)
+        }
     }
 
     /// The desk's `reclassify`: the new service type re-grades the report (impact, urgency →
@@ -160,8 +155,8 @@ extension RouterEngine {
     /// is still at its starting tier and not waiting (a new OLA stint for the new group), clears
     /// `needs-triage`, and keeps the correction as a labelled example. The same type is accepted
     /// only to confirm a ticket waiting for triage.
-    mutating func reclassify(
-        _ db: any SQLTransaction, _ ticket: inout TicketRecord, _ action: ITREvents.TicketAction, at: Date, by: String, cause: Cause
+    func reclassify(
+        _ ticket: inout TicketRecord, _ action: ITREvents.TicketAction, at: Date, by: String
     ) throws -> (Classification, TicketAssigned?, ClassifierCorrection) {
         guard let newType = action.serviceType else {
             throw ActionRefusal(code: "missing-service-type", message: "reclassify names the new service type", status: 422)
@@ -178,8 +173,9 @@ extension RouterEngine {
         }
         let version = rules.version
         let ruleId = Self.reclassifyRuleId
-        let (stored, before) = try TicketRepository.classificationInputs(db, id: ticket.id)
-        let facts = stored ?? ReportFacts(
+        let inputs = try snapshot.classification(of: ticket.id)
+        let before = inputs.decision
+        let facts = inputs.facts ?? ReportFacts(
             title: ticket.summary, alarmCode: ticket.alarmCode, productLine: ticket.productLine, model: ticket.model,
             version: ticket.version, component: ticket.component, region: ticket.region)
         let prepared = PreparedFacts(facts)
@@ -270,32 +266,30 @@ extension RouterEngine {
 
     /// Known errors: a problem becomes a known error when one of its incidents is resolved with a
     /// root cause AND a workaround (the first such resolution documents it).
-    mutating func markKnownError(
-        _ db: any SQLTransaction, problemId: String, rootCause: String, workaround: String, from ticketId: String, cause: Cause
-    ) throws {
-        guard var problem = try ProblemRecord.load(db, id: problemId), problem.state == .open else { return }
+    mutating func markKnownError(problemId: String, rootCause: String, workaround: String, from ticketId: String) throws {
+        try require([.problem(problemId), .problemTickets(problemId)])
+        guard var problem = try problem(problemId), problem.state == .open else { return }
         problem.state = .knownError
         problem.rootCause = rootCause
         problem.workaround = workaround
         problem.knownErrorAt = min(cause.time ?? now, now)
-        try problem.save(db)
-        let ids = try TicketRepository.ticketIds(db, problemId: problemId)
-        if var ticket = try load(db, ticketId) {
+        effects.save(problem)
+        let ids = try snapshot.ticketIds(problem: problemId)
+        if var ticket = try ticket(ticketId) {
             ticket.decide(
                 "problem-known-error", at: factTime(ticket, preferred: cause.time), detail: "problem \(problemId) documented as a known error",
                 ruleId: "problem.known-error.on-resolution", rulesVersion: rules.version, causeId: cause.id)
-            try save(db, &ticket, cause: cause)
+            save(ticket)
         }
-        try emit(
-            db,
+        emit(
             ProblemKnownError(
                 problemId: problemId, title: problem.title, fingerprint: problem.fingerprintHash, rootCause: rootCause,
                 workaround: workaround, ticketIds: ids),
-            cause: cause, correlation: problemId)
+            correlation: problemId)
     }
 }
 
-extension RouterEngine {
+extension RouterDecider {
     /// The group a functional escalation of `ticket` to `target` hands it to
     /// (`assignment.yaml`: its assignment rule's `escalateTo`, else the tier's `group`), or nil
     /// when it keeps its group.
