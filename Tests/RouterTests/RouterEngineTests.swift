@@ -96,6 +96,30 @@ struct RouterEngineTests {
         #expect(view.history.contains { $0.kind == "quality-responsibility" && $0.ruleId == "CUST-MISUSE" })
     }
 
+    @Test func aQualityResponsibilityTheResolverStatesIsHonouredAndItsRuleRecorded() async throws {
+        for (id, stated) in [("Q-1", QualityResponsibility?.some(.productSoftware)), ("Q-2", nil)] {
+            _ = try await handler.handle([inbound(try openedEvent(ticketId: id, summary: "如何配置 VLAN", openedAt: start))])
+            #expect(try await act(id, .resolve) {
+                $0.resolution = .init(
+                    resolutionCode: "CUST-MISUSE", rootCause: "配置错误，但手册有误", qualityResponsibility: stated)
+            } == .processed)
+        }
+        let events = try await outboxEvents(store).ofType(.ticketResolved)
+        let byTicket = Dictionary(uniqueKeysWithValues: try events.map {
+            let resolved = try $0.decodeData(TicketResolved.self)
+            return (resolved.ticketId, resolved.qualityResponsibility)
+        })
+        #expect(byTicket == ["Q-1": .productSoftware, "Q-2": .customer])
+        let stated = try await ticket("Q-1").history.first { $0.kind == "quality-responsibility" }
+        #expect(stated?.ruleId == "action.resolve.quality-responsibility")
+        #expect(stated?.detail?.contains("stated by the resolver") == true && stated?.detail?.contains("customer") == true)
+        #expect(try await ticket("Q-2").history.first { $0.kind == "quality-responsibility" }?.ruleId == "CUST-MISUSE")
+        let stored = try await store.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT quality_responsibility FROM tickets WHERE id IN ('Q-1', 'Q-2') ORDER BY id")
+        }
+        #expect(stored == ["product-software", "customer"])
+    }
+
     @Test func forbiddenActionIsRefusedWithReasonAndEvent() async throws {
         _ = try await handler.handle([inbound(try openedEvent(ticketId: "T-3", summary: "如何配置 VLAN", openedAt: start))])
         let refused = try await act("T-3", .confirm)

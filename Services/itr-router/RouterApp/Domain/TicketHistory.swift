@@ -1,5 +1,6 @@
 import Foundation
 import ITRConfig
+import ITREvents
 
 /// What a ticket's resolver recorded when resolving it.
 public struct Resolution: Sendable, Hashable, Codable {
@@ -9,12 +10,19 @@ public struct Resolution: Sendable, Hashable, Codable {
     public var workaround: String?
     /// Part numbers of spare parts used.
     public var spareParts: [String]
+    /// The quality responsibility the resolver stated (`resolution.qualityResponsibility`), nil
+    /// when it is derived from the resolution code (`quality.yaml`).
+    public var responsibility: QualityResponsibility?
 
-    public init(code: String, rootCause: String, workaround: String? = nil, spareParts: [String] = []) {
+    public init(
+        code: String, rootCause: String, workaround: String? = nil, spareParts: [String] = [],
+        responsibility: QualityResponsibility? = nil
+    ) {
         self.code = code
         self.rootCause = rootCause
         self.workaround = workaround
         self.spareParts = spareParts
+        self.responsibility = responsibility
     }
 }
 

@@ -93,14 +93,26 @@ extension RouterDecider {
                     code: "unknown-resolution-code",
                     message: "resolution code \"\(resolution.resolutionCode)\" is not in quality.yaml", status: 422)
             }
+            // The resolver's statement of the quality responsibility is honoured; without one it
+            // follows from the resolution code. Either way the rule behind it is recorded.
+            let stated = resolution.qualityResponsibility
+            let responsibility = stated ?? judgement.responsibility
             let domain = Resolution(
                 code: resolution.resolutionCode, rootCause: resolution.rootCause ?? "", workaround: resolution.workaround,
-                spareParts: resolution.spareParts.map(\.partNumber))
-            _ = try apply(.resolve(domain), detail: "quality responsibility \(judgement.responsibility.rawValue)")
+                spareParts: resolution.spareParts.map(\.partNumber), responsibility: stated)
+            _ = try apply(.resolve(domain), detail: "quality responsibility \(responsibility.rawValue)")
             ticket.decide(
-                "quality-responsibility", at: at, detail: judgement.responsibility.rawValue, ruleId: judgement.ruleId,
+                "quality-responsibility", at: at,
+                detail: stated.map {
+                    $0 == judgement.responsibility
+                        ? "\($0.rawValue), stated by the resolver (the resolution code says the same)"
+                        : "\($0.rawValue), stated by the resolver (the resolution code \(resolution.resolutionCode) says \(judgement.responsibility.rawValue))"
+                } ?? judgement.responsibility.rawValue,
+                ruleId: stated == nil ? judgement.ruleId : Self.statedResponsibilityRuleId,
                 rulesVersion: judgement.rulesVersion, causeId: cause.id)
-            let event = resolvedEvent(ticket, resolution: domain, responsibility: judgement.responsibility, spareParts: resolution.spareParts, actor: action.actor, at: at)
+            let event = resolvedEvent(
+                ticket, resolution: domain, responsibility: responsibility, spareParts: resolution.spareParts,
+                actor: action.actor, at: at)
             emit(event, correlation: event.ticketId)
             if let problemId = ticket.problemId, let root = resolution.rootCause, !root.isEmpty,
                let workaround = resolution.workaround, !workaround.isEmpty
@@ -240,6 +252,8 @@ extension RouterDecider {
     }
 
     static let reclassifyRuleId = "action.reclassify"
+    /// The rule of a quality responsibility the resolver stated (`resolution.qualityResponsibility`).
+    static let statedResponsibilityRuleId = "action.resolve.quality-responsibility"
 
     func requireOpen(_ ticket: TicketRecord) throws {
         switch ticket.lifecycle.state {

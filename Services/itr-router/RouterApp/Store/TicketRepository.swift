@@ -193,12 +193,16 @@ public enum TicketRepository {
             }
         }()
         let resolvedAt = ticket.log.last { $0.kind == "resolved" }.map(\.at)
-        let resolutionCode = lifecycle.resolution?.code
-            ?? ticket.log.compactMap { entry -> String? in
-                if case .resolved(let resolution)? = entry.fact { return resolution.code }
+        let resolution = lifecycle.resolution
+            ?? ticket.log.compactMap { entry -> Resolution? in
+                if case .resolved(let resolution)? = entry.fact { return resolution }
                 return nil
             }.last
-        let responsibility = resolutionCode.flatMap { rules.judge.judge(resolutionCode: $0)?.responsibility.rawValue }
+        let resolutionCode = resolution?.code
+        // The resolver's own judgement when it gave one, else the resolution code's.
+        let responsibility = (resolution?.responsibility ?? resolutionCode.flatMap {
+            rules.judge.judge(resolutionCode: $0)?.responsibility
+        })?.rawValue
         let acknowledged = acknowledgedAt?.timeIntervalSince1970
         let responseSeconds = sla.response.isStopped ? sla.response.elapsed : nil
         let resolutionSeconds = sla.resolution.isStopped ? sla.resolution.elapsed : nil
