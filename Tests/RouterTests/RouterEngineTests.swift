@@ -120,6 +120,46 @@ struct RouterEngineTests {
         #expect(stored == ["product-software", "customer"])
     }
 
+    @Test func reprioritiseRegradesRecordsAndReplansTheClocks() async throws {
+        _ = try await handler.handle([inbound(try openedEvent(ticketId: "R-1", summary: "如何配置 VLAN", openedAt: start))])
+        let before = try await ticket("R-1")
+        let previousTarget = before.clocks.resolution.target
+        #expect(try await act("R-1", .reprioritise) {
+            $0.impact = .extensive
+            $0.urgency = .critical
+            $0.reason = "全网业务受影响，客户升级"
+        } == .processed)
+        let after = try await ticket("R-1")
+        #expect(after.priority == .p1 && before.priority != .p1)
+        #expect(after.clocks.resolution.target < previousTarget, "a P1 target is shorter: the clocks follow the new priority")
+        let line = try #require(after.history.last { $0.kind == "classified" })
+        #expect(line.ruleId == "action.reprioritise" && line.detail?.contains("全网业务受影响") == true)
+        #expect(after.history.contains { $0.kind == "impact" && $0.ruleId == "action.reprioritise" && $0.detail == "impact 1" })
+        let classified = try #require(try await outboxEvents(store).ofType(.ticketClassified).last).decodeData(TicketClassified.self)
+        #expect(classified.priority == .p1 && classified.impact == .extensive && classified.urgency == .critical)
+        #expect(classified.decidedBy == .desk && classified.ruleId == "action.reprioritise" && classified.actor?.id == "service-desk-tools")
+        let stored = try await store.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT impact, urgency, priority FROM tickets WHERE id = 'R-1'")
+        }
+        #expect(stored?[0] == 1 && stored?[1] == 1 && stored?[2] == "P1")
+
+        // The same grading again, no reason, nothing named: refused, each with its reason.
+        #expect(try await act("R-1", .reprioritise) { $0.impact = .extensive; $0.reason = "again" }
+            == .invalid(reasonCode: "same-grading", message: "the ticket already has impact extensive and urgency critical"))
+        for (configure, field) in [
+            ({ (a: inout ITREvents.TicketAction) in a.urgency = .low }, "data.reason"),
+            ({ (a: inout ITREvents.TicketAction) in a.reason = "nothing named" }, "data.impact"),
+        ] {
+            let refused = try await act("R-1", .reprioritise, configure: configure)
+            guard case .invalid("invalid-action", let message) = refused else {
+                Issue.record("expected invalid-action, got \(refused)")
+                continue
+            }
+            #expect(message.contains(field))
+        }
+        #expect(try await ticket("R-1").priority == .p1)
+    }
+
     @Test func forbiddenActionIsRefusedWithReasonAndEvent() async throws {
         _ = try await handler.handle([inbound(try openedEvent(ticketId: "T-3", summary: "如何配置 VLAN", openedAt: start))])
         let refused = try await act("T-3", .confirm)

@@ -53,13 +53,18 @@ public struct TicketAction: EventPayload {
     public var reason: String?
     /// Required for `reclassify`: the service type the ticket really has.
     public var serviceType: ServiceType?
+    /// `reprioritise`: the new impact, the new urgency (at least one of them).
+    public var impact: Impact?
+    public var urgency: Urgency?
 
     public init(
         ticketId: String, action: TicketActionKind, actor: Actor, note: String? = nil, pauseReason: PauseReason? = nil,
         resolution: Resolution? = nil, escalation: Escalation? = nil, mergeInto: String? = nil, reason: String? = nil,
-        serviceType: ServiceType? = nil
+        serviceType: ServiceType? = nil, impact: Impact? = nil, urgency: Urgency? = nil
     ) {
         self.serviceType = serviceType
+        self.impact = impact
+        self.urgency = urgency
         self.ticketId = ticketId
         self.action = action
         self.actor = actor
@@ -89,6 +94,13 @@ public struct TicketAction: EventPayload {
             if serviceType == nil { v.add("data.serviceType", .missing, "reclassify names the new service type") }
             if (reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 v.add("data.reason", .missing, "reclassify says why (the reason is kept with the labelled example)")
+            }
+        case .reprioritise:
+            if impact == nil && urgency == nil {
+                v.add("data.impact", .missing, "reprioritise names the new impact, the new urgency or both")
+            }
+            if (reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                v.add("data.reason", .missing, "reprioritise says why")
             }
         default: break
         }

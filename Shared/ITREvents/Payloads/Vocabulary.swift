@@ -90,6 +90,9 @@ public enum TicketActionKind: String, Codable, Sendable, Hashable, CaseIterable 
     /// The desk corrects the service type (re-grades, re-plans the clocks, re-assigns; stored as a
     /// labelled example for the classifier).
     case reclassify
+    /// The desk changes the grading (impact and/or urgency, with a reason): the priority follows
+    /// from the priority matrix and the clocks are re-planned.
+    case reprioritise
 }
 
 /// Why a ticket's SLA clock is paused.

@@ -144,6 +144,10 @@ extension RouterDecider {
             effects.classifications.append(classification)
             emit(event, correlation: event.ticketId)
             if let assigned { emit(assigned, correlation: assigned.ticketId) }
+        case .reprioritise:
+            let event = try reprioritise(&ticket, action, at: at, by: by)
+            effects.gradingChanges.append(ticket.id)
+            emit(event, correlation: event.ticketId)
         case .merge:
             let target = action.mergeInto ?? ""
             guard target != ticket.id else {
@@ -251,6 +255,63 @@ extension RouterDecider {
         return (classification, announcement, correction)
     }
 
+    /// The desk's `reprioritise`: a new impact and/or urgency (with a reason) re-grades the open
+    /// ticket; the priority follows from the priority matrix, so the SLA targets, the OLA budget
+    /// and the due moments follow at the save. Announced as `itr.ticket.classified` (the event
+    /// that carries the grading) decided by the desk under rule `action.reprioritise`.
+    func reprioritise(
+        _ ticket: inout TicketRecord, _ action: ITREvents.TicketAction, at: Date, by: String
+    ) throws -> TicketClassified {
+        let reason = (action.reason ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else {
+            throw ActionRefusal(code: "missing-reason", message: "reprioritise says why", status: 422)
+        }
+        guard action.impact != nil || action.urgency != nil else {
+            throw ActionRefusal(
+                code: "missing-grading", message: "reprioritise names the new impact, the new urgency or both", status: 422)
+        }
+        try requireOpen(ticket)
+        guard let serviceType = ticket.lifecycle.serviceType else {
+            throw ActionRefusal(code: TicketRefusal.Code.notClassified.rawValue, message: "the ticket is not classified yet")
+        }
+        let impact = action.impact.map(Self.level) ?? ticket.impact ?? 3
+        let urgency = action.urgency.map(Self.level) ?? ticket.urgency ?? 3
+        guard impact != ticket.impact || urgency != ticket.urgency else {
+            throw ActionRefusal(
+                code: "same-grading",
+                message: "the ticket already has impact \(Self.impact(impact).rawValue) and urgency \(Self.urgency(urgency).rawValue)")
+        }
+        let version = rules.version
+        let ruleId = Self.reprioritiseRuleId
+        let previous = ticket.lifecycle.priority
+        let priority = rules.classifier.rules.priorityMatrix.priority(impact: impact, urgency: urgency)
+        var lifecycle = ticket.lifecycle
+        let transition: TicketLifecycle.Transition
+        do {
+            transition = try lifecycle.apply(
+                .classify(serviceType: serviceType, priority: priority, ruleId: ruleId, rulesVersion: version), at: at)
+        } catch {
+            throw ActionRefusal(error)
+        }
+        ticket.lifecycle = lifecycle
+        func change(_ name: String, _ from: Int?, _ to: Int, _ label: (Int) -> String) -> String {
+            from == to ? "\(name) \(label(to))" : "\(name) \(from.map(label) ?? "-") → \(label(to))"
+        }
+        ticket.record(
+            transition, ruleId: ruleId, rulesVersion: version, causeId: cause.id,
+            detail: "reprioritised: \(change("impact", ticket.impact, impact) { Self.impact($0).rawValue }) x \(change("urgency", ticket.urgency, urgency) { Self.urgency($0).rawValue }) → \(priority.rawValue) (priority matrix; was \(previous?.rawValue ?? "-")): \(reason); \(by)")
+        ticket.impact = impact
+        ticket.urgency = urgency
+        ticket.decide("impact", at: at, detail: "impact \(impact)", ruleId: ruleId, rulesVersion: version, causeId: cause.id)
+        ticket.decide("urgency", at: at, detail: "urgency \(urgency)", ruleId: ruleId, rulesVersion: version, causeId: cause.id)
+        return TicketClassified(
+            ticketId: ticket.id, serviceType: serviceType, impact: Self.impact(impact), urgency: Self.urgency(urgency),
+            priority: priority, contractPackage: ticket.contractPackage, account: ticket.account, ruleId: ruleId,
+            rulesVersion: version, decidedBy: .desk, model: nil, needsTriage: ticket.needsTriage ? true : nil,
+            previousServiceType: nil, reason: reason, actor: action.actor)
+    }
+
+    static let reprioritiseRuleId = "action.reprioritise"
     static let reclassifyRuleId = "action.reclassify"
     /// The rule of a quality responsibility the resolver stated (`resolution.qualityResponsibility`).
     static let statedResponsibilityRuleId = "action.resolve.quality-responsibility"

@@ -339,6 +339,26 @@ public struct RouterDecider {
         }
     }
 
+    /// The grading level of an impact (1 extensive ... 4 minor), the inverse of ``impact(_:)``.
+    static func level(_ impact: Impact) -> Int {
+        switch impact {
+        case .extensive: 1
+        case .significant: 2
+        case .moderate: 3
+        case .minor: 4
+        }
+    }
+
+    /// The grading level of an urgency (1 critical ... 4 low), the inverse of ``urgency(_:)``.
+    static func level(_ urgency: Urgency) -> Int {
+        switch urgency {
+        case .critical: 1
+        case .high: 2
+        case .medium: 3
+        case .low: 4
+        }
+    }
+
     static func minutes(_ seconds: TimeInterval) -> Int { max(1, Int((seconds / 60).rounded())) }
 }
 

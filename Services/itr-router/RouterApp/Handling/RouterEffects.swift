@@ -56,6 +56,8 @@ public struct RouterEffects: Sendable {
     /// Tickets whose grading a `reclassify` changed (their stored classification columns).
     public internal(set) var classificationChanges: [String] = []
     public internal(set) var corrections: [ClassifierCorrection] = []
+    /// Tickets whose impact and urgency a `reprioritise` changed.
+    public internal(set) var gradingChanges: [String] = []
     /// Tickets whose due moments are re-planned, with nothing planned at or before `after`.
     public internal(set) var replans: [(ticket: TicketRecord, after: Date)] = []
     /// The problems `itr.defect.fixed` resolved.

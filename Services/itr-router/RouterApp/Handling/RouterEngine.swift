@@ -50,7 +50,7 @@ public struct RouterEngine {
     }
 
     /// Applies a decision's effects: problems, tickets (each saved once, its due moments planned),
-    /// classification changes and corrections, re-plans, then the events in order.
+    /// classification and grading changes, corrections, re-plans, then the events in order.
     mutating func execute(_ db: any SQLTransaction, _ effects: RouterEffects, cause: Cause) throws {
         for problem in effects.problems { try problem.save(db) }
         for var ticket in effects.tickets {
@@ -63,6 +63,9 @@ public struct RouterEngine {
         }
         for id in effects.classificationChanges {
             if let ticket = effects.ticket(id) { try TicketRepository.saveClassification(db, ticket) }
+        }
+        for id in effects.gradingChanges {
+            if let ticket = effects.ticket(id) { try TicketRepository.saveGrading(db, ticket) }
         }
         for correction in effects.corrections { try TicketRepository.saveCorrection(db, correction) }
         for (ticket, after) in effects.replans {

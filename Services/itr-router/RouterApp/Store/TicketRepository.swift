@@ -111,6 +111,13 @@ public enum TicketRepository {
             ])
     }
 
+    /// Writes what a `reprioritise` changes beyond the lifecycle: the impact and the urgency.
+    public static func saveGrading(_ db: any SQLTransaction, _ ticket: TicketRecord) throws {
+        try db.execute(
+            "UPDATE tickets SET impact = ?, urgency = ? WHERE id = ?",
+            [ticket.impact.sqlValue, ticket.urgency.sqlValue, ticket.id.sqlValue])
+    }
+
     /// Keeps a desk correction as a labelled example (`GET /v1/classifier/corrections`).
     public static func saveCorrection(_ db: any SQLTransaction, _ correction: ClassifierCorrection) throws {
         try db.execute(
