@@ -18,6 +18,8 @@ struct BenchEnvironment: Sendable {
     /// `--postgres NAME`: the fleet stores in PostgreSQL (a database of each stage's own on the
     /// postgres.sh cluster NAME) instead of SQLite in its DATA_DIRs.
     var postgresCluster: String? = nil
+    /// `--instances N`: processes per service (2 only with `postgresCluster`: they share its database).
+    var instances = 1
 
     /// One benchmark phase's world.
     struct Stage {
@@ -49,7 +51,8 @@ struct BenchEnvironment: Sendable {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let vhost = try await BenchVhost.create(prefix: "itr-bench-\(name)", baseURL: baseURL, brokerScript: brokerScript, nodeName: brokerNode)
         let fleet = ServiceFleet(
-            binDirectory: binDirectory, configDirectory: configDirectory, workDirectory: work, amqpURL: vhost.url, basePort: basePort)
+            binDirectory: binDirectory, configDirectory: configDirectory, workDirectory: work, amqpURL: vhost.url, basePort: basePort,
+            instances: instances)
         fleet.logLevel = logLevel
         var database: BenchDatabase?
         if let postgresCluster {

@@ -12,7 +12,8 @@ import Histogram
 /// 2. latency: report published → `itr.ticket.classified` at `loadShare` (50 %) of that rate
 ///    for `latencySeconds`, paced by schedule, measured from each report's scheduled send time
 ///    (no coordinated omission), HdrHistogram p50 / p99 / p99.9;
-/// 3. resident memory of each service at steady state (after the latency run, queues drained).
+/// 3. resident memory of each service at steady state (after the latency run, queues drained)
+///    and its peak (VmHWM), each summed over the service's instances (`--instances 2`).
 struct PipelineBenchmark {
     var environment: BenchEnvironment
     var count: Int
@@ -45,6 +46,10 @@ struct PipelineBenchmark {
         var cpuSecondsPerThousandReports: [String: Double]
         var logLevel: String
         var services: [String]
+        /// Processes per service (memory and CPU are summed over them).
+        var instances: Int
+        /// `SQLite` or `PostgreSQL (...)`.
+        var store: String
     }
 
     static let warmupBase = 10_000_000
@@ -136,6 +141,7 @@ struct PipelineBenchmark {
             publishPerSecond: Double(count) / BenchEnvironment.seconds(published.lastNanos - published.firstNanos),
             secondsToLastAssigned: toAssigned, secondsToDrained: toDrained, outcomes: outcomes, latency: latency,
             memorySteadyMiB: memory.mapValues { $0.rss }, memoryPeakMiB: memory.mapValues { $0.peak },
-            cpuSecondsPerThousandReports: cpu, logLevel: environment.logLevel, services: services)
+            cpuSecondsPerThousandReports: cpu, logLevel: environment.logLevel, services: services,
+            instances: fleet.instances, store: environment.storeDescription)
     }
 }

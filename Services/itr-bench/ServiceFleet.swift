@@ -7,6 +7,11 @@ import Glibc
 /// The four services as separate processes (the built executables in `binDirectory`), each
 /// with a DATA_DIR of its own under `workDirectory`, CONFIG_DIR = deploy/config, its own HTTP
 /// port, and its log in `workDirectory/<product>.log`.
+///
+/// With `instances` 2 each product runs twice, as deploy/scripts/run.sh's `ha` profile does:
+/// `<product>-1` and `<product>-2`, each with its `ITR_INSTANCE`, HTTP port, DATA_DIR and log,
+/// both on the product's DATABASE_URL (PostgreSQL: SQLite cannot be shared) and its queue. What
+/// is asked of a product (port, CPU, memory) is of its first instance (port) or summed over all.
 final class ServiceFleet: @unchecked Sendable {
     static let products = ["intake", "itr-router", "ltc-extractor", "ipd-feedback"]
 
@@ -18,24 +23,35 @@ final class ServiceFleet: @unchecked Sendable {
     let configDirectory: String
     let workDirectory: String
     let amqpURL: String
-    private let ports: [String: Int]
+    /// Processes per product (1, or 2 on a shared PostgreSQL database).
+    let instances: Int
+    /// product → one port per instance.
+    private let ports: [String: [Int]]
     var logLevel = "info"
     /// product → DATABASE_URL (empty: SQLite in DATA_DIR).
     var databaseURLs: [String: String] = [:]
-    private(set) var running: [String: ChildProcess] = [:]
+    /// product → its running instances (index = instance - 1).
+    private(set) var running: [String: [ChildProcess]] = [:]
 
-    init(binDirectory: String, configDirectory: String, workDirectory: String, amqpURL: String, basePort: Int) {
+    init(binDirectory: String, configDirectory: String, workDirectory: String, amqpURL: String, basePort: Int, instances: Int = 1) {
         self.binDirectory = binDirectory
         self.configDirectory = configDirectory
         self.workDirectory = workDirectory
         self.amqpURL = amqpURL
+        self.instances = max(1, instances)
         // Free ports, so a service that failed to bind is never mistaken for another one answering.
-        var ports: [String: Int] = [:]
-        for (i, product) in Self.products.enumerated() { ports[product] = Self.freePort() ?? basePort + i }
+        var ports: [String: [Int]] = [:]
+        for (i, product) in Self.products.enumerated() {
+            ports[product] = (0..<self.instances).map { Self.freePort() ?? basePort + i + 10 * $0 }
+        }
         self.ports = ports
     }
 
-    func port(_ product: String) -> Int { ports[product]! }
+    /// The HTTP port of the product's first instance.
+    func port(_ product: String) -> Int { ports[product]![0] }
+
+    /// The instance's name: the product alone, or `<product>-<n>` when it runs more than once.
+    func name(_ product: String, instance: Int) -> String { instances == 1 ? product : "\(product)-\(instance + 1)" }
 
     /// A port the kernel says is free now (bind to port 0 on 127.0.0.1).
     static func freePort() -> Int? {
@@ -53,45 +69,62 @@ final class ServiceFleet: @unchecked Sendable {
         }
         return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
     }
-    func dataDirectory(_ product: String) -> String { "\(workDirectory)/data/\(product)" }
+    /// The DATA_DIR of the product's first instance (the only one on SQLite).
+    func dataDirectory(_ product: String) -> String { dataDirectory(product, instance: 0) }
+    func dataDirectory(_ product: String, instance: Int) -> String { "\(workDirectory)/data/\(name(product, instance: instance))" }
     func databasePath(_ product: String) -> String { "\(dataDirectory(product))/\(product).sqlite" }
-    func process(_ product: String) -> ChildProcess? { running[product] }
 
-    /// Starts `products` (those not running) and waits until each answers /readyz.
+    /// Starts `products` (the instances not running) and waits until each answers /readyz.
     func start(_ products: [String] = ServiceFleet.products, timeout: Duration = .seconds(120)) async throws {
-        for product in products where running[product]?.isRunning != true {
-            try FileManager.default.createDirectory(atPath: dataDirectory(product), withIntermediateDirectories: true)
-            let child = try ChildProcess.start(
-                name: product, command: ["\(binDirectory)/\(product)"],
-                environment: [
-                    "AMQP_URL": amqpURL, "DATA_DIR": dataDirectory(product), "CONFIG_DIR": configDirectory,
-                    "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "\(port(product))", "LOG_LEVEL": logLevel,
-                    "API_TOKENS": "\(Self.apiTokenSHA256) itr-bench reports:submit=* admin",
-                    // The bench reads /metrics with its token on the main listener: no second one.
-                    "METRICS_PORT": "0",
-                    // One token drives thousands of requests per second here: measure, do not limit.
-                    "HTTP_RATE_LIMIT": "0",
-                    "DATABASE_URL": databaseURLs[product] ?? "",
-                ],
-                logPath: "\(workDirectory)/\(product).log")
-            running[product] = child
-            Self.recordPID(child.pid)
+        for product in products {
+            var children = running[product] ?? []
+            for instance in 0..<instances where instance >= children.count || !children[instance].isRunning {
+                let child = try start(product, instance: instance)
+                if instance < children.count { children[instance] = child } else { children.append(child) }
+            }
+            running[product] = children
         }
         for product in products { try await waitReady(product, timeout: timeout) }
     }
 
+    private func start(_ product: String, instance: Int) throws -> ChildProcess {
+        let name = name(product, instance: instance)
+        try FileManager.default.createDirectory(atPath: dataDirectory(product, instance: instance), withIntermediateDirectories: true)
+        var environment = [
+            "AMQP_URL": amqpURL, "DATA_DIR": dataDirectory(product, instance: instance), "CONFIG_DIR": configDirectory,
+            "HTTP_HOST": "127.0.0.1", "HTTP_PORT": "\(ports[product]![instance])", "LOG_LEVEL": logLevel,
+            "API_TOKENS": "\(Self.apiTokenSHA256) itr-bench reports:submit=* admin",
+            // The bench reads /metrics with its token on the main listener: no second one.
+            "METRICS_PORT": "0",
+            // One token drives thousands of requests per second here: measure, do not limit.
+            "HTTP_RATE_LIMIT": "0",
+            "DATABASE_URL": databaseURLs[product] ?? "",
+        ]
+        if instances > 1 { environment["ITR_INSTANCE"] = name }
+        let child = try ChildProcess.start(
+            name: name, command: ["\(binDirectory)/\(product)"], environment: environment, logPath: "\(workDirectory)/\(name).log")
+        Self.recordPID(child.pid)
+        return child
+    }
+
+    /// Waits until every instance of `product` answers /readyz.
     func waitReady(_ product: String, timeout: Duration) async throws {
-        guard let child = running[product] else { throw BenchError("\(product) is not running") }
+        guard let children = running[product], !children.isEmpty else { throw BenchError("\(product) is not running") }
         let deadline = ContinuousClock.now + timeout
-        let port = self.port(product)
+        for (child, port) in zip(children, ports[product]!) {
+            try await Self.waitReady(child, port: port, until: deadline, timeout: timeout)
+        }
+    }
+
+    private static func waitReady(_ child: ChildProcess, port: Int, until deadline: ContinuousClock.Instant, timeout: Duration) async throws {
         while ContinuousClock.now < deadline {
             guard child.isRunning else {
-                throw BenchError("\(product) exited (\(child.status ?? -1)) before ready: \(child.logTail)")
+                throw BenchError("\(child.name) exited (\(child.status ?? -1)) before ready: \(child.logTail)")
             }
             if let (status, _) = try? HTTPConnection.get(port: port, path: "/readyz"), status == 200 { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw BenchError("\(product) not ready after \(timeout): \(child.logTail)")
+        throw BenchError("\(child.name) not ready after \(timeout): \(child.logTail)")
     }
 
     /// Appends `pid` to `$ITR_BENCH_PIDFILE` when set, so deploy/scripts/bench.sh can stop
@@ -105,22 +138,26 @@ final class ServiceFleet: @unchecked Sendable {
         try? handle.close()
     }
 
-    /// SIGTERM (graceful) to `products`, waiting for each to exit.
+    /// SIGTERM (graceful) to every instance of `products`, waiting for each to exit.
     func stop(_ products: [String] = ServiceFleet.products) async {
         for product in products {
-            guard let child = running.removeValue(forKey: product) else { continue }
-            await child.terminate()
+            for child in running.removeValue(forKey: product) ?? [] { await child.terminate() }
         }
     }
 
-    /// VmRSS (and VmHWM) of each running service, in MiB.
+    /// VmRSS (and VmHWM, the peak) of each running service in MiB, summed over its instances.
     func memory() -> [String: (rss: Double, peak: Double)] {
-        var result: [String: (Double, Double)] = [:]
-        for (product, child) in running {
-            if let m = child.memory { result[product] = (Double(m.rss) / 1_048_576, Double(m.peak) / 1_048_576) }
+        var result: [String: (rss: Double, peak: Double)] = [:]
+        for (product, children) in running {
+            let sampled = children.compactMap(\.memory)
+            guard !sampled.isEmpty else { continue }
+            result[product] = (
+                Double(sampled.map(\.rss).reduce(0, +)) / 1_048_576, Double(sampled.map(\.peak).reduce(0, +)) / 1_048_576
+            )
         }
         return result
     }
 
-    func cpuSeconds(_ product: String) -> Double { running[product]?.cpuSeconds ?? 0 }
+    /// CPU seconds of the product's instances so far, summed.
+    func cpuSeconds(_ product: String) -> Double { (running[product] ?? []).map { $0.cpuSeconds ?? 0 }.reduce(0, +) }
 }

@@ -7,6 +7,9 @@ import Logging
 //   itr-bench pipeline     [--count N] [--seconds S]      the four services: saturation, latency at 50 %, steady RSS
 //                          [--services intake,itr-router]  (a subset, only to find out where time goes)
 //                          [--latency-rate R]             latency at R reports/s instead of 50 % of saturation
+//                          [--instances N]                N = 1 or 2 processes per service (2 needs --postgres:
+//                                                         they share its database, as run.sh's ha profile does);
+//                                                         RSS steady and peak (VmHWM) summed over a service's instances
 //   itr-bench backlog      [--count N]                    RSS while a backlog of N reports drains
 //   itr-bench router-scale [--stored N,M] [--count N] [--clocks N]  router cost vs stored tickets; SLA scheduler
 //   itr-bench http         [--seconds S] [--connections C] [--batch B]  intake's POST /v1/reports
@@ -47,13 +50,42 @@ let url = option("--url") ?? environmentVariables["AMQP_URL"] ?? "amqp://guest:g
 let root = FileManager.default.currentDirectoryPath
 let executableDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().path
 
-let environment = BenchEnvironment(
+var environment = BenchEnvironment(
     binDirectory: option("--bin") ?? executableDirectory,
     configDirectory: option("--config") ?? "\(root)/deploy/config",
     brokerScript: option("--broker-script") ?? "\(root)/deploy/scripts/broker.sh",
     brokerNode: option("--broker-name") ?? environmentVariables["ITR_BROKER_NAME"] ?? "itr",
     baseURL: url, basePort: Int(option("--port") ?? "") ?? 18080, logLevel: option("--log-level") ?? "info",
     keepWork: arguments.contains("--keep"), logger: logger, postgresCluster: option("--postgres"))
+
+let usage = """
+    usage: itr-bench stage|pipeline|backlog|router-scale|http|store|classifier [options]
+      stage         consume → decode CloudEvent → re-encode → publish with confirms → ack, on stage.in/stage.out
+      pipeline      the four services: saturation reports/s, latency report → classified at 50 %, RSS steady and peak
+                    [--count N] [--seconds S] [--warmup N] [--latency-rate R] [--services a,b]
+                    [--postgres NAME] [--instances 1|2] (2: two processes per service on one PostgreSQL database)
+      backlog       RSS of each service while a backlog of --count reports (100000) drains
+      router-scale  the router's per-event cost with --stored 10000,1000000 tickets; SLA scheduler with --clocks 100000
+      http          intake's POST /v1/reports: requests/s and latency, single reports and batches
+      store         the storage each event costs (inbox claim + outbox row per transaction): SQLite, PostgreSQL 1 and 2 instances
+      classifier    the service-type classifier (no broker): accuracy, keyword rules → rules + model, load, memory, µs/report
+    common: --bin DIR --config DIR --broker-script PATH --broker-name NODE --url AMQP_URL --port N
+            --log-level LEVEL --json PATH --keep --verbose (see the header of Services/itr-bench/main.swift)
+    """
+
+if arguments.contains("--help") || arguments.contains("-h") {
+    print(usage)
+    exit(0)
+}
+
+if let instances = option("--instances") {
+    guard let n = Int(instances), n == 1 || n == 2 else { fail("--instances takes 1 or 2, got \(instances)") }
+    guard command == "pipeline" else { fail("--instances is a pipeline option") }
+    if n == 2, environment.postgresCluster == nil {
+        fail("--instances 2 needs --postgres NAME: two instances share one database, and SQLite cannot be shared")
+    }
+    environment.instances = n
+}
 
 func write<T: Encodable>(_ result: T) {
     guard let path = option("--json") else { return }
@@ -87,11 +119,12 @@ case "pipeline":
     if let s = option("--services") { benchmark.services = s.split(separator: ",").map(String.init) }
     do {
         let r = try await benchmark.run()
-        print("pipeline store: \(environment.storeDescription)")
+        print("pipeline store: \(environment.storeDescription), \(r.instances) instance\(r.instances == 1 ? "" : "s") per service")
         print("pipeline: \(Int(r.reportsPerSecond.rounded())) reports/s over \(r.reports) reports (first publish → last itr.ticket.assigned)")
         print("pipeline: \(Int(r.pipelineEventsPerSecond.rounded())) events/s: \(r.pipelineEvents) events published by the services on itr.events (first publish → last event observed)")
         print("pipeline latency report → classified: \(r.latency.line)")
         print("pipeline steady RSS MiB: \(mib(r.memorySteadyMiB))")
+        print("pipeline peak RSS MiB (VmHWM, summed over instances): \(mib(r.memoryPeakMiB))")
         print("pipeline outcomes: \(r.outcomes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
         write(r)
     } catch {
@@ -167,14 +200,5 @@ case "classifier":
         fail("\(error)")
     }
 default:
-    print("""
-    usage: itr-bench stage|pipeline|backlog|router-scale|http|classifier [options]
-      stage         consume → decode CloudEvent → re-encode → publish with confirms → ack, on stage.in/stage.out
-      pipeline      the four services: saturation reports/s, latency report → classified at 50 %, steady RSS
-      backlog       RSS of each service while a backlog of --count reports (100000) drains
-      router-scale  the router's per-event cost with --stored 10000,1000000 tickets; SLA scheduler with --clocks 100000
-      http          intake's POST /v1/reports: requests/s and latency, single reports and batches
-      store         the storage each event costs (inbox claim + outbox row per transaction): SQLite, PostgreSQL 1 and 2 instances
-      classifier    the service-type classifier (no broker): accuracy, keyword rules → rules + model, load, memory, µs/report
-    """)
+    print(usage)
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The performance benchmarks: figures printed and written as JSON, never asserted.
 #
-#   deploy/scripts/bench.sh [all|stage|pipeline|pipeline-postgres|backlog|router-scale|http|classifier] [options]
+#   deploy/scripts/bench.sh [all|stage|pipeline|pipeline-postgres|pipeline-postgres-2|backlog|router-scale|http|classifier] [options]
 #
 # No argument (= all) runs every benchmark below, prints one table and writes
 # bench-results/*.json (one file per benchmark, plus summary.json).
@@ -14,7 +14,7 @@
 #   pipeline      the four services as separate processes (release builds, fresh vhost, own DATA_DIR
 #                 each): saturation reports/s to the last itr.ticket.assigned; latency report ->
 #                 itr.ticket.classified at 50 % of that rate, paced by schedule (HdrHistogram);
-#                 resident memory of each service at steady state. Saturation is reported twice:
+#                 resident memory of each service at steady state and its peak (VmHWM). Saturation is reported twice:
 #                 reports/s, and pipeline events/s (events the services published on itr.events,
 #                 as the bench's observer sees them), each with its ratio to the raw C and pika
 #                 stages; the ≥ 0.3x raw C target is judged on reports/s (the issue's "three
@@ -22,6 +22,11 @@
 #   pipeline-postgres  the same with every service storing in PostgreSQL (a database of the
 #                 stage's own on the postgres.sh cluster itr-bench, 127.0.0.1:5452, started and
 #                 stopped here when it is not running), printed beside the SQLite figures
+#   pipeline-postgres-2  the same on PostgreSQL with two instances of each service (itr-bench
+#                 pipeline --instances 2: <product>-1 and <product>-2, each with ITR_INSTANCE,
+#                 HTTP port and DATA_DIR of its own, on one database and one queue per service, as
+#                 run.sh's ha profile); printed beside the one-instance PostgreSQL figures, memory
+#                 summed over a service's two instances
 #   backlog       resident memory of each service while a backlog of 100,000 reports drains.
 #   router-scale  the router's per-event cost with 10,000 and 1,000,000 stored tickets (seeded by
 #                 SQL in the router's schema); the SLA scheduler with 100,000 open clocks.
@@ -56,7 +61,7 @@ what=all
 usage() { sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "$0"; }  # the comment above
 while [ $# -gt 0 ]; do
     case "$1" in
-        all|stage|pipeline|pipeline-postgres|backlog|router-scale|http|classifier) what=$1; shift ;;
+        all|stage|pipeline|pipeline-postgres|pipeline-postgres-2|backlog|router-scale|http|classifier) what=$1; shift ;;
         --count) COUNT=$2; shift 2 ;;
         --rounds) ROUNDS=$2; shift 2 ;;
         --reports) REPORTS=$2; shift 2 ;;
@@ -158,7 +163,7 @@ run_bench() {  # name, then itr-bench arguments
     (cd "$ROOT" && "${BENCH[@]}" "$@" "${COMMON[@]}" --json "$OUT_DIR/$name.json") || echo "bench.sh: $name failed" >&2
 }
 wants pipeline && run_bench pipeline pipeline --count "$REPORTS" --seconds "$SECONDS_LATENCY"
-if wants pipeline-postgres; then
+if wants pipeline-postgres || wants pipeline-postgres-2; then
     POSTGRES="$ROOT/deploy/scripts/postgres.sh"
     pg_started=""
     if ! bash "$POSTGRES" status --name itr-bench >/dev/null 2>&1; then
@@ -166,7 +171,10 @@ if wants pipeline-postgres; then
         bash "$POSTGRES" start --name itr-bench --port 5452
         pg_started=1
     fi
-    run_bench pipeline-postgres pipeline --count "$REPORTS" --seconds "$SECONDS_LATENCY" --postgres itr-bench
+    wants pipeline-postgres &&
+        run_bench pipeline-postgres pipeline --count "$REPORTS" --seconds "$SECONDS_LATENCY" --postgres itr-bench
+    wants pipeline-postgres-2 &&
+        run_bench pipeline-postgres-2 pipeline --count "$REPORTS" --seconds "$SECONDS_LATENCY" --postgres itr-bench --instances 2
     if [ -n "$pg_started" ]; then bash "$POSTGRES" stop --name itr-bench --purge || true; fi
 fi
 wants backlog && run_bench backlog backlog --count "$BACKLOG"
@@ -185,6 +193,7 @@ def load(name):
         return None
 stage, pipe, backlog, scale, http, clf = (load(n) for n in ("stage", "pipeline", "backlog", "router-scale", "http", "classifier"))
 pgpipe = load("pipeline-postgres")
+pgpipe2 = load("pipeline-postgres-2")
 rows = []
 def row(what, value, target="", verdict=""):
     rows.append((what, value, target, verdict))
@@ -215,12 +224,26 @@ if pipe:
         "p99 < 25 ms", ok(lat["p99Ms"] < 25))
     for p, v in sorted(pipe["memorySteadyMiB"].items()):
         row(f"RSS steady {p}", f"{v:.1f} MiB", "< 64 MiB", ok(v < 64))
+def peak_memory(label, run):
+    # VmHWM of each service, summed over its instances; the sum of the four beside.
+    peak = run.get("memoryPeakMiB") or {}
+    if peak:
+        each = " / ".join(f"{p} {v:.0f}" for p, v in sorted(peak.items()))
+        row(f"RSS peak {label}", f"{each}; total {sum(peak.values()):.0f} MiB")
+if pipe:
+    peak_memory("SQLite", pipe)
+def pipeline_rows(label, run, base, base_label):
+    # Saturation (with its ratio to `base`), latency and peak memory of a further pipeline run.
+    rps = run["reportsPerSecond"]
+    beside = f" ({rps / base['reportsPerSecond']:.2f}x {base_label})" if base and base.get("reportsPerSecond") else ""
+    row(f"pipeline on {label}, reports", f"{rps:,.0f} reports/s{beside}")
+    lat = run["latency"]
+    row(f"report→classified on {label}", f"p50 {lat['p50Ms']:.1f} / p99 {lat['p99Ms']:.1f} / p99.9 {lat['p999Ms']:.1f} ms at {lat['ratePerSecond']:,.0f}/s")
+    peak_memory(label, run)
 if pgpipe:
-    rps = pgpipe["reportsPerSecond"]
-    beside = f" ({rps / pipe['reportsPerSecond']:.2f}x SQLite's)" if pipe and pipe.get("reportsPerSecond") else ""
-    row("pipeline on PostgreSQL, reports", f"{rps:,.0f} reports/s{beside}")
-    lat = pgpipe["latency"]
-    row("report→classified on PostgreSQL", f"p50 {lat['p50Ms']:.1f} / p99 {lat['p99Ms']:.1f} / p99.9 {lat['p999Ms']:.1f} ms at {lat['ratePerSecond']:,.0f}/s")
+    pipeline_rows("PostgreSQL", pgpipe, pipe, "SQLite's")
+if pgpipe2:
+    pipeline_rows("PostgreSQL, 2 instances", pgpipe2, pgpipe, "one instance's")
 if backlog:
     for p, v in sorted(backlog["memoryPeakMiB"].items()):
         after = backlog["memoryAfterMiB"].get(p, 0)

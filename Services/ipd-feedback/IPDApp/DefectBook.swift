@@ -1,12 +1,13 @@
 import AMQPClient
 import Foundation
-import GRDB
 import ITREvents
 import ServiceKit
 
-/// Applies one input event to the defects inside the caller's write transaction and writes
-/// the events it causes to the outbox: the one place where the pure domain (`DefectPolicy`,
-/// `DefectTransition`, `Defect`) meets the database.
+/// Applies one input event to the defects inside the caller's write transaction: the imperative
+/// shell around ``DefectDecider``. Per input it decodes the payload, loads a ``DefectSnapshot``
+/// of what the decision reads, asks the pure decider (again, with what a pass names, until it
+/// has all it reads) and applies the ``DefectEffects`` through ``SQLTransaction``: the one
+/// executor for both engines.
 public struct DefectBook: Sendable {
     /// The CloudEvents `source` of everything this service emits.
     public static let source = "//itr/ipd-feedback"
@@ -18,7 +19,6 @@ public struct DefectBook: Sendable {
     public static let lockName = "ipd-feedback.defect-book"
 
     public var rules: IPDRules
-    public var policy: DefectPolicy { DefectPolicy(rules: rules) }
 
     public init(rules: IPDRules) { self.rules = rules }
 
@@ -32,245 +32,102 @@ public struct DefectBook: Sendable {
     // MARK: Dispatch
 
     public func apply(_ event: CloudEvent, _ db: some SQLTransaction, now: Date) throws -> Result {
+        let input: DefectInput
+        switch Self.input(of: event, now: now) {
+        case .failure(let refusal): return .refused(code: refusal.code, message: refusal.message)
+        case .success(let decoded): input = decoded
+        }
+        let effects = try decide(input, cause: CauseContext(event), db, now: now)
+        switch effects.outcome {
+        case .refused(let code, let message): return .refused(code: code, message: message)
+        case .applied:
+            try Self.execute(effects, db, now: now)
+            return .applied
+        }
+    }
+
+    /// Emits the deferred update of `id` if its debounce interval is over. Returns whether it did.
+    public func flush(defectId id: String, _ db: some SQLTransaction, now: Date) throws -> Bool {
+        let effects = try decide(.flush(defectId: id), cause: nil, db, now: now)
+        try Self.execute(effects, db, now: now)
+        return !effects.events.isEmpty
+    }
+
+    /// An input refused before any decision (unknown type, invalid payload).
+    struct Refusal: Error {
+        var code: String
+        var message: String
+    }
+
+    /// The decision's input: the payload decoded and validated against the later of wall time
+    /// (R&D tools) and the deployment's clock `now` (on an accelerated clock what the router
+    /// stamps is ahead of wall time).
+    static func input(of event: CloudEvent, now: Date) -> Swift.Result<DefectInput, Refusal> {
+        let validationNow = validationNow(deploymentNow: now)
+        func decode<P: EventPayload>(_ type: P.Type, _ input: (P) -> DefectInput) -> Swift.Result<DefectInput, Refusal> {
+            event.decodePayload(P.self, now: validationNow).map(input).mapError {
+                Refusal(code: "invalid-data", message: $0.description)
+            }
+        }
         switch EventType(rawValue: event.type) {
-        case .problemOpened:
-            return try decode(event, now: now, ProblemOpened.self) { try problemOpened($0, event, db, now: now) }
-        case .problemKnownError:
-            return try decode(event, now: now, ProblemKnownError.self) { known in
-                if var problem = try DefectStore.problem(db, id: known.problemId) {
-                    problem.rootCause = known.rootCause
-                    try DefectStore.save(db, problem)
-                }
-                return .applied
-            }
-        case .problemResolved:
-            return try decode(event, now: now, ProblemResolved.self) { resolved in
-                if var problem = try DefectStore.problem(db, id: resolved.problemId) {
-                    problem.resolved = true
-                    problem.rootCause = resolved.rootCause ?? problem.rootCause
-                    try DefectStore.save(db, problem)
-                }
-                return .applied
-            }
-        case .ticketResolved:
-            return try decode(event, now: now, TicketResolved.self) { try ticketResolved($0, event, db, now: now) }
-        case .slaBreached:
-            return try decode(event, now: now, SLABreached.self) { try slaBreached($0, event, db, now: now) }
-        case .defectStatus:
-            return try decode(event, now: now, DefectStatus.self) { try defectStatus($0, event, db, now: now) }
+        case .problemOpened: return decode(ProblemOpened.self, DefectInput.problemOpened)
+        case .problemKnownError: return decode(ProblemKnownError.self, DefectInput.problemKnownError)
+        case .problemResolved: return decode(ProblemResolved.self, DefectInput.problemResolved)
+        case .ticketResolved: return decode(TicketResolved.self, DefectInput.ticketResolved)
+        case .slaBreached: return decode(SLABreached.self, DefectInput.slaBreached)
+        case .defectStatus: return decode(DefectStatus.self, DefectInput.defectStatus)
         default:
             // Another problem type (`itr.problem.#` from itr.events): nothing to do with it.
             // Anything else (say an unknown type on `defect.<status>`) is refused, so that it is
             // kept in the dead-letter queue with its reason instead of acked without a trace.
             guard event.type.hasPrefix("itr.problem.") else {
-                return .refused(code: "unknown-type", message: "ipd-feedback does not handle events of type \(event.type)")
+                return .failure(Refusal(code: "unknown-type", message: "ipd-feedback does not handle events of type \(event.type)"))
             }
-            return .applied
+            return .success(.otherProblemEvent)
         }
     }
 
-    /// Decodes and validates the payload against the later of wall time (R&D tools) and the
-    /// deployment's clock `now` (on an accelerated clock what the router stamps is ahead of wall time).
-    private func decode<P: EventPayload>(
-        _ event: CloudEvent, now: Date, _ type: P.Type, _ body: (P) throws -> Result
-    ) throws -> Result {
-        switch event.decodePayload(P.self, now: validationNow(deploymentNow: now)) {
-        case .failure(let failure): return .refused(code: "invalid-data", message: failure.description)
-        case .success(let payload): return try body(payload)
-        }
-    }
+    // MARK: Deciding and executing
 
-    // MARK: Problems and tickets
-
-    func problemOpened(_ opened: ProblemOpened, _ event: CloudEvent, _ db: some SQLTransaction, now: Date) throws -> Result {
-        if var known = try DefectStore.problem(db, id: opened.problemId) {
-            // The same problem announced again (e.g. re-opened): keep its defect, refresh the rest.
-            let defectId = known.defectId
-            known = ProblemRecord(opened)
-            known.defectId = defectId
-            try DefectStore.save(db, known)
-            return .applied
-        }
-        let problem = ProblemRecord(opened)
-        let waiting = try DefectStore.waitingTickets(db, problemId: opened.problemId)
-        if waiting.isEmpty {
-            try DefectStore.save(db, problem)  // not known to be product-caused yet
-            return .applied
-        }
-        try fold(problem: problem, tickets: waiting, cause: event, db, now: now)
-        return .applied
-    }
-
-    func ticketResolved(_ resolved: TicketResolved, _ event: CloudEvent, _ db: some SQLTransaction, now: Date) throws -> Result {
-        guard resolved.qualityResponsibility.isProductCause else { return .applied }
-        var ticket = try DefectStore.ticket(db, id: resolved.ticketId) ?? TicketRecord(ticketId: resolved.ticketId)
-        ticket.resolved = resolved
-        if let problemId = resolved.problemId { ticket.problemId = problemId }
-        if let problemId = ticket.problemId {
-            guard let problem = try DefectStore.problem(db, id: problemId) else {
-                try DefectStore.save(db, ticket)  // waits for itr.problem.opened
-                return .applied
+    /// Loads what deciding `input` reads in any case, then asks the decider until the snapshot
+    /// holds every read it makes.
+    func decide(_ input: DefectInput, cause: CauseContext?, _ db: some SQLTransaction, now: Date) throws -> DefectEffects {
+        var snapshot = DefectSnapshot()
+        try snapshot.load(DefectDecider.reads(for: input), from: db)
+        while true {
+            do throws(DefectSnapshot.Needs) {
+                return try DefectDecider.decide(input, cause: cause, snapshot, rules: rules, now: now)
+            } catch {
+                try snapshot.load(error.reads, from: db)
             }
-            try fold(problem: problem, tickets: [ticket], cause: event, db, now: now)
-            return .applied
-        }
-        // A product-caused ticket without a problem: its own root cause text is the symptom.
-        let product = resolved.product
-        let fingerprint = DefectFingerprint(
-            productLine: product.line, model: product.model, component: product.component, code: nil,
-            symptomText: resolved.rootCause ?? resolved.resolutionCode, recipe: rules.fingerprint)
-        var defect = try defect(for: fingerprint, db, productLine: product.line, model: product.model,
-                                component: product.component, code: nil)
-        try absorb(&ticket, into: &defect, db)
-        try changed(&defect, cause: event, db, now: now)
-        return .applied
-    }
-
-    func slaBreached(_ breach: SLABreached, _ event: CloudEvent, _ db: some SQLTransaction, now: Date) throws -> Result {
-        var ticket = try DefectStore.ticket(db, id: breach.ticketId) ?? TicketRecord(ticketId: breach.ticketId)
-        ticket.slaBreaches += 1
-        try DefectStore.save(db, ticket)
-        if let id = ticket.defectId, var defect = try DefectStore.defect(db, id: id) {
-            defect.slaBreaches += 1
-            try changed(&defect, cause: event, db, now: now)
-        }
-        return .applied
-    }
-
-    /// Folds a product-caused problem (and the given tickets of it) into its defect.
-    func fold(problem: ProblemRecord, tickets: [TicketRecord], cause: CloudEvent, _ db: some SQLTransaction, now: Date) throws {
-        var problem = problem
-        var defect: Defect
-        if let id = problem.defectId, let existing = try DefectStore.defect(db, id: id) {
-            defect = existing
-        } else {
-            let fingerprint = DefectFingerprint(
-                productLine: problem.productLine, model: problem.model, component: problem.component, code: problem.code,
-                symptomText: problem.symptom ?? problem.title, recipe: rules.fingerprint)
-            defect = try self.defect(
-                for: fingerprint, db, productLine: problem.productLine, model: problem.model,
-                component: problem.component, code: problem.code)
-            problem.defectId = defect.id
-            defect.absorb(problemId: problem.problemId, ticketIds: problem.ticketIds)
-            try DefectStore.save(db, problem)
-        }
-        for var ticket in tickets {
-            try absorb(&ticket, into: &defect, db)
-        }
-        try changed(&defect, cause: cause, db, now: now)
-    }
-
-    /// The defect a fingerprint folds into (its target when merged), or a new one.
-    func defect(
-        for fingerprint: DefectFingerprint, _ db: some SQLTransaction, productLine: String, model: String?, component: String?,
-        code: String?
-    ) throws -> Defect {
-        let id = try DefectStore.defectId(db, fingerprint: fingerprint.digest) ?? fingerprint.defectId
-        if let existing = try DefectStore.defect(db, id: id) { return existing }
-        return Defect(id: id, fingerprint: fingerprint, productLine: productLine, model: model, component: component, code: code)
-    }
-
-    func absorb(_ ticket: inout TicketRecord, into defect: inout Defect, _ db: some SQLTransaction) throws {
-        var incident = ticket.incident
-        if ticket.defectId != nil { incident.slaBreaches = 0 }  // already counted (resolved again)
-        defect.absorb(incident)
-        ticket.defectId = defect.id
-        try DefectStore.save(db, ticket)
-    }
-
-    // MARK: R&D decisions
-
-    func defectStatus(_ decision: DefectStatus, _ event: CloudEvent, _ db: some SQLTransaction, now: Date) throws -> Result {
-        guard var defect = try DefectStore.defect(db, id: decision.defectId), defect.isReported else {
-            return .refused(code: "unknown-defect", message: "no reported defect \(decision.defectId)")
-        }
-        switch DefectTransition.apply(decision, to: &defect) {
-        case .refused(let code, let message):
-            return .refused(code: code, message: message)
-        case .unchanged:
-            return .applied
-        case .changed(let type):
-            defect.cause = CauseContext(event)
-            if defect.status == .duplicate, let targetId = defect.duplicateOf {
-                guard var target = try DefectStore.defect(db, id: targetId) else {
-                    return .refused(code: "unknown-defect", message: "duplicate target \(targetId) does not exist")
-                }
-                if case .refused(let code, let message)? = DefectTransition.canMerge(into: target) {
-                    return .refused(code: code, message: message)
-                }
-                target.merge(defect)
-                target.cause = CauseContext(event)
-                try DefectStore.repoint(db, from: defect.id, to: target.id)
-                try emit(DefectUpdatedKind.self, &defect, db, now: now)
-                if target.status == .fixReleased {
-                    try emit(DefectFixedKind.self, &target, db, now: now)  // the merged problems are fixed too
-                } else {
-                    try emit(DefectUpdatedKind.self, &target, db, now: now)
-                }
-                try save(target, db)
-            } else if type == .defectFixed {
-                try emit(DefectFixedKind.self, &defect, db, now: now)
-            } else {
-                try emit(DefectUpdatedKind.self, &defect, db, now: now)
-            }
-            try save(defect, db)
-            return .applied
         }
     }
 
-    // MARK: Emitting
-
-    /// After the defect's impact changed: report, update, defer or nothing (``DefectPolicy``); saves it.
-    func changed(_ defect: inout Defect, cause: CloudEvent, _ db: some SQLTransaction, now: Date) throws {
-        defect.cause = CauseContext(cause)
-        switch policy.afterChange(defect, now: now) {
-        case .none: break
-        case .report:
-            defect.reportedAt = now
-            try emit(DefectReportedKind.self, &defect, db, now: now)
-        case .update:
-            try emit(DefectUpdatedKind.self, &defect, db, now: now)
-        case .deferUpdate:
-            defect.pendingUpdate = true
+    /// Applies `effects` in a fixed order: re-points, problems, tickets, defects (each in the
+    /// order the decision first touched it), then the events into the outbox in order.
+    static func execute(_ effects: DefectEffects, _ db: some SQLTransaction, now: Date) throws {
+        for repoint in effects.repoints {
+            try DefectStore.repoint(db, from: repoint.from, to: repoint.to)
         }
-        try save(defect, db)
-    }
-
-    /// Emits the deferred update of `id` if its debounce interval is over. Returns whether it did.
-    public func flush(defectId id: String, _ db: some SQLTransaction, now: Date) throws -> Bool {
-        guard var defect = try DefectStore.defect(db, id: id) else { return false }
-        guard policy.isFlushDue(defect, now: now) else {
-            if defect.pendingUpdate, defect.status == .rejected || defect.status == .duplicate {
-                defect.pendingUpdate = false
-                try save(defect, db)
-            }
-            return false
+        for problem in effects.problems { try DefectStore.save(db, problem) }
+        for ticket in effects.tickets { try DefectStore.save(db, ticket) }
+        for saved in effects.defects { try DefectStore.save(db, saved.defect, score: saved.score) }
+        for emission in effects.events {
+            try enqueue(emission, db, now: now)
         }
-        try emit(DefectUpdatedKind.self, &defect, db, now: now)
-        try save(defect, db)
-        return true
     }
 
-    func save(_ defect: Defect, _ db: some SQLTransaction) throws {
-        try DefectStore.save(db, defect, score: defect.snapshot(weights: rules.score).score)
-    }
-
-    /// Writes the defect's snapshot as `Kind` to the outbox (routing key = type) and records it as emitted.
-    func emit<Kind: EventKind>(_ kind: Kind.Type, _ defect: inout Defect, _ db: some SQLTransaction, now: Date) throws {
-        let payload = defect.payload(kind, weights: rules.score, now: now)
-        var event = try CloudEvent(source: Self.source, payload: payload, subject: defect.id, time: now)
-        if let cause = defect.cause {
+    /// Writes one feed event to the outbox (routing key = type), caused by the defect's last change.
+    static func enqueue(_ emission: DefectEffects.Emission, _ db: some SQLTransaction, now: Date) throws {
+        var event = try CloudEvent(source: source, payload: emission.payload, subject: emission.defectId, time: emission.time)
+        if let cause = emission.cause {
             event.causationID = cause.eventId
             event.traceparent = cause.traceparent
             event.tracestate = cause.tracestate
         }
-        event.correlationID = defect.id
+        event.correlationID = emission.defectId
         try Outbox.enqueue(
             db, message: AMQPCloudEventCodec.encode(event, now: now), exchange: ITRNames.eventsExchange,
-            routingKey: Kind.eventType.rawValue)
-        defect.lastEmittedAt = now
-        defect.lastEmitted = defect.snapshot(weights: rules.score)
-        defect.pendingUpdate = false
-        defect.regressionPending = nil
+            routingKey: emission.type.rawValue)
     }
 }
