@@ -138,6 +138,7 @@ struct RouterEngineTests {
         let classified = try #require(try await outboxEvents(store).ofType(.ticketClassified).last).decodeData(TicketClassified.self)
         #expect(classified.priority == .p1 && classified.impact == .extensive && classified.urgency == .critical)
         #expect(classified.decidedBy == .desk && classified.ruleId == "action.reprioritise" && classified.actor?.id == "service-desk-tools")
+        #expect(classified.previousServiceType == classified.serviceType && classified.validate().isEmpty)
         let stored = try await store.pool.read { db in
             try Row.fetchOne(db, sql: "SELECT impact, urgency, priority FROM tickets WHERE id = 'R-1'")
         }

@@ -60,7 +60,9 @@ SERVICE_TYPE = enum("hardware-fault", "preventive-maintenance", "software-fault"
 PRIORITY = enum("P1", "P2", "P3", "P4", "P5")
 TIER = enum("L1", "L2", "L3")
 ACTION = enum("acknowledge", "note", "pause", "resume", "resolve", "confirm", "reopen", "escalate", "cancel", "merge",
-              "reclassify")
+              "reclassify", "reprioritise")
+IMPACT = enum("extensive", "significant", "moderate", "minor")
+URGENCY = enum("critical", "high", "medium", "low")
 PAUSE = enum("waiting-customer", "waiting-spare-part", "waiting-supplier", "other")
 QUALITY = enum("product-hardware", "product-software", "product-documentation", "installation", "customer",
                "supplier", "no-fault-found")
@@ -132,12 +134,14 @@ TYPES = {
                                                 "qualityResponsibility": QUALITY}),
          "escalation": obj(["reason"], {"kind": enum("functional", "hierarchical"), "toTier": TIER,
                                         "reason": SUMMARY}),
-         "mergeInto": s(), "reason": TEXT, "serviceType": SERVICE_TYPE},
+         "mergeInto": s(), "reason": TEXT, "serviceType": SERVICE_TYPE, "impact": IMPACT, "urgency": URGENCY},
         {"allOf": [
             {"if": {"properties": {"action": {"const": a}}}, "then": {"required": fs}}
             for a, fs in [("note", ["note"]), ("pause", ["pauseReason"]), ("resolve", ["resolution"]),
                           ("escalate", ["escalation"]), ("merge", ["mergeInto"]),
-                          ("reclassify", ["serviceType", "reason"])]]}),
+                          ("reclassify", ["serviceType", "reason"])]] + [
+            {"if": {"properties": {"action": {"const": "reprioritise"}}},
+             "then": {"required": ["reason"], "anyOf": [{"required": ["impact"]}, {"required": ["urgency"]}]}}]}),
     "itr.defect.status": ("in", "DefectStatus", "R&D's decision on a defect.",
         ["defectId", "status"],
         {"defectId": s(), "status": enum("accepted", "rejected", "duplicate", "fix-released"),
@@ -158,8 +162,7 @@ TYPES = {
     "itr.ticket.classified": ("out", "TicketClassified", "Service type, impact x urgency -> priority.",
         ["ticketId", "serviceType", "impact", "urgency", "priority", "ruleId", "rulesVersion"],
         {"ticketId": s(), "serviceType": SERVICE_TYPE,
-         "impact": enum("extensive", "significant", "moderate", "minor"),
-         "urgency": enum("critical", "high", "medium", "low"), "priority": PRIORITY, "contractPackage": s(),
+         "impact": IMPACT, "urgency": URGENCY, "priority": PRIORITY, "contractPackage": s(),
          "account": s(), "ruleId": s(), "rulesVersion": s(),
          "decidedBy": enum("rule", "model", "desk"),
          "model": obj(["version", "confidence"], {"version": s(), "confidence": number(0, 1),

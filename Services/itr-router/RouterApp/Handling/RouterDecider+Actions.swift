@@ -308,7 +308,8 @@ extension RouterDecider {
             ticketId: ticket.id, serviceType: serviceType, impact: Self.impact(impact), urgency: Self.urgency(urgency),
             priority: priority, contractPackage: ticket.contractPackage, account: ticket.account, ruleId: ruleId,
             rulesVersion: version, decidedBy: .desk, model: nil, needsTriage: ticket.needsTriage ? true : nil,
-            previousServiceType: nil, reason: reason, actor: action.actor)
+            // A desk decision names the service type before it (the schema requires it): unchanged here.
+            previousServiceType: serviceType, reason: reason, actor: action.actor)
     }
 
     static let reprioritiseRuleId = "action.reprioritise"
