@@ -94,12 +94,8 @@ public struct DefectBook: Sendable {
     func decide(_ input: DefectInput, cause: CauseContext?, _ db: some SQLTransaction, now: Date) throws -> DefectEffects {
         var snapshot = DefectSnapshot()
         try snapshot.load(DefectDecider.reads(for: input), from: db)
-        while true {
-            do throws(DefectSnapshot.Needs) {
-                return try DefectDecider.decide(input, cause: cause, snapshot, rules: rules, now: now)
-            } catch {
-                try snapshot.load(error.reads, from: db)
-            }
+        return try snapshot.decide(load: { try $0.load($1, from: db) }) {
+            try DefectDecider.decide(input, cause: cause, $0, rules: rules, now: now)
         }
     }
 

@@ -6,7 +6,7 @@ import ServiceKit
 /// not in the snapshot throws ``DefectSnapshot/Needs``: the book loads what it names and asks
 /// again (a ticket's problem, a problem's defect, a fingerprint's defect are only known once the
 /// read before them is made), so the decider never sees a database.
-public struct DefectSnapshot: Sendable, Hashable {
+public struct DefectSnapshot: DecisionSnapshot, Sendable, Hashable {
     /// One read of the store.
     public enum Read: Sendable, Hashable {
         case problem(String)
@@ -19,9 +19,7 @@ public struct DefectSnapshot: Sendable, Hashable {
     }
 
     /// The reads a decision made that the snapshot does not hold.
-    public struct Needs: Error, Sendable, Hashable {
-        public var reads: [Read]
-    }
+    public typealias Needs = SnapshotNeeds<Read>
 
     /// Each read's answer (nil: read, not stored).
     public var problems: [String: ProblemRecord?] = [:]
@@ -34,29 +32,18 @@ public struct DefectSnapshot: Sendable, Hashable {
 
     // MARK: What the decider reads (throwing `Needs` for what is not loaded)
 
-    func problem(_ id: String) throws(Needs) -> ProblemRecord? {
-        guard let problem = problems[id] else { throw Needs(reads: [.problem(id)]) }
-        return problem
-    }
+    func problem(_ id: String) throws(Needs) -> ProblemRecord? { try answer(problems, id, else: .problem(id)) }
 
-    func ticket(_ id: String) throws(Needs) -> TicketRecord? {
-        guard let ticket = tickets[id] else { throw Needs(reads: [.ticket(id)]) }
-        return ticket
-    }
+    func ticket(_ id: String) throws(Needs) -> TicketRecord? { try answer(tickets, id, else: .ticket(id)) }
 
     func waitingTickets(problem id: String) throws(Needs) -> [TicketRecord] {
-        guard let waiting = waitingTickets[id] else { throw Needs(reads: [.waitingTickets(problem: id)]) }
-        return waiting
+        try answer(waitingTickets, id, else: .waitingTickets(problem: id))
     }
 
-    func defect(_ id: String) throws(Needs) -> Defect? {
-        guard let defect = defects[id] else { throw Needs(reads: [.defect(id)]) }
-        return defect
-    }
+    func defect(_ id: String) throws(Needs) -> Defect? { try answer(defects, id, else: .defect(id)) }
 
     func defectId(fingerprint digest: String) throws(Needs) -> String? {
-        guard let id = fingerprints[digest] else { throw Needs(reads: [.fingerprint(digest)]) }
-        return id
+        try answer(fingerprints, digest, else: .fingerprint(digest))
     }
 
     /// Whether `read` is loaded.

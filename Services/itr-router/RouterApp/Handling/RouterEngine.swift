@@ -33,20 +33,11 @@ public struct RouterEngine {
     public mutating func apply(_ db: any SQLTransaction, _ input: RouterInput, cause: Cause) throws -> RouterEffects {
         var snapshot = RouterSnapshot()
         try snapshot.load(RouterDecider.reads(for: input), from: db, policy: rules.policy)
-        while true {
-            do {
-                let effects = try RouterDecider.decide(input, cause: cause, snapshot, rules: rules, now: now)
-                try execute(db, effects, cause: cause)
-                return effects
-            } catch let needs as RouterSnapshot.Needs {
-                // Each pass loads something new, so a decision takes as many passes as it has
-                // reads it could not know in advance (at most a few).
-                guard needs.reads.contains(where: { !snapshot.holds($0) }) else {
-                    throw TicketRepository.StorageError(description: "the decision asked again for reads it holds: \(needs.reads)")
-                }
-                try snapshot.load(needs.reads, from: db, policy: rules.policy)
-            }
+        let effects = try snapshot.decide(load: { try $0.load($1, from: db, policy: rules.policy) }) {
+            try RouterDecider.decide(input, cause: cause, $0, rules: rules, now: now)
         }
+        try execute(db, effects, cause: cause)
+        return effects
     }
 
     /// Applies a decision's effects: problems, tickets (each saved once, its due moments planned),

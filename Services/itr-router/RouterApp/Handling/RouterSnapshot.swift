@@ -8,7 +8,7 @@ import ServiceKit
 /// again, so the decider never sees a database and only the reads an input really needs are
 /// made (an incident's problem detection reads the recent incidents only when the detector's
 /// rules need them; a problem's incidents only when one is opened).
-public struct RouterSnapshot: Sendable {
+public struct RouterSnapshot: DecisionSnapshot, Sendable {
     /// One read of the store.
     public enum Read: Sendable, Hashable {
         /// A ticket, taken for a change: its lock first (see ``RouterEngine/lockTicket(_:_:)``).
@@ -40,9 +40,7 @@ public struct RouterSnapshot: Sendable {
     }
 
     /// The reads a decision made that the snapshot does not hold.
-    public struct Needs: Error, Sendable {
-        public var reads: [Read]
-    }
+    public typealias Needs = SnapshotNeeds<Read>
 
     /// A stored ticket's classification inputs (see ``TicketRepository/classificationInputs(_:id:)``).
     public struct ClassificationInputs: Sendable {
@@ -63,50 +61,38 @@ public struct RouterSnapshot: Sendable {
 
     // MARK: What the decider reads (throwing `Needs` for what is not loaded)
 
-    func ticket(_ id: String) throws(Needs) -> TicketRecord? {
-        guard let ticket = tickets[id] else { throw Needs(reads: [.ticket(id)]) }
-        return ticket
-    }
+    func ticket(_ id: String) throws(Needs) -> TicketRecord? { try answer(tickets, id, else: .ticket(id)) }
 
     func exists(_ id: String) throws(Needs) -> Bool {
         if let ticket = tickets[id] { return ticket != nil }
-        guard let exists = ticketExists[id] else { throw Needs(reads: [.ticketExists(id)]) }
-        return exists
+        return try answer(ticketExists, id, else: .ticketExists(id))
     }
 
     func problemId(ofTicket id: String) throws(Needs) -> String? {
         if let ticket = tickets[id] { return ticket?.problemId }
-        guard let problemId = problemOf[id] else { throw Needs(reads: [.problemOf(ticket: id)]) }
-        return problemId
+        return try answer(problemOf, id, else: .problemOf(ticket: id))
     }
 
-    func problem(_ id: String) throws(Needs) -> ProblemRecord? {
-        guard let problem = problems[id] else { throw Needs(reads: [.problem(id)]) }
-        return problem
-    }
+    func problem(_ id: String) throws(Needs) -> ProblemRecord? { try answer(problems, id, else: .problem(id)) }
 
     func ticketIds(problem id: String) throws(Needs) -> [String] {
-        guard let ids = problemTickets[id] else { throw Needs(reads: [.problemTickets(id)]) }
-        return ids
+        try answer(problemTickets, id, else: .problemTickets(id))
     }
 
     func oldestOpenProblem(_ fingerprint: IncidentFingerprint) throws(Needs) -> TicketRepository.ProblemLink? {
-        guard let link = openProblems[fingerprint] else { throw Needs(reads: [.openProblem(fingerprint)]) }
-        return link
+        try answer(openProblems, fingerprint, else: .openProblem(fingerprint))
     }
 
     func incidents(_ query: IncidentQuery) throws(Needs) -> [IncidentRecord] {
-        guard let incidents = recentIncidents[query] else { throw Needs(reads: [.recentIncidents(query)]) }
-        return incidents
+        try answer(recentIncidents, query, else: .recentIncidents(query))
     }
 
     func classification(of id: String) throws(Needs) -> ClassificationInputs {
-        guard let inputs = classificationInputs[id] else { throw Needs(reads: [.classificationInputs(id)]) }
-        return inputs
+        try answer(classificationInputs, id, else: .classificationInputs(id))
     }
 
     /// Whether `read` is loaded.
-    func holds(_ read: Read) -> Bool {
+    public func holds(_ read: Read) -> Bool {
         switch read {
         case .ticket(let id): tickets[id] != nil
         case .ticketExists(let id): tickets[id] != nil || ticketExists[id] != nil
